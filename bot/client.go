@@ -1,0 +1,662 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// Limits of the Bot API on text, in UTF-16 code units as Telegram counts them.
+const (
+	maxTextUnits    = 4096 // sendMessage, editMessageText
+	maxCaptionUnits = 1024 // sendPhoto caption
+)
+
+// Retry policy for 5xx answers and network failures.
+const (
+	defaultMaxAttempts = 4
+	backoffBase        = 500 * time.Millisecond
+	backoffCap         = 30 * time.Second
+	maxTooManyInARow   = 10               // 429 answers in a row before giving up
+	defaultRetryAfter  = time.Second      // a 429 without retry_after
+	defaultHTTPTimeout = 30 * time.Second // no call of the sender is a long poll
+)
+
+// BlockRecorder is told when a chat blocks the bot (a 403 answer), so that
+// nothing more is queued for that chat.
+type BlockRecorder interface {
+	MarkBlocked(ctx context.Context, p Platform, chatID int64) error
+}
+
+// Config of a Client. Zero values take the defaults in brackets.
+type Config struct {
+	Platform Platform
+	Token    string
+	// Endpoint is the Bot API URL format, ending in "/bot%s/%s"
+	// [tgbotapi.APIEndpoint]. File URLs derive from it: for
+	// "https://tapi.bale.ai/bot%s/%s" they are "https://tapi.bale.ai/file/bot%s/%s".
+	Endpoint   string
+	HTTPClient *http.Client // [a client with a 30s timeout]
+	Logger     *slog.Logger // [discard]
+	Metrics    *Metrics     // may be nil
+	Limits     Limits
+	// MaxAttempts bounds the attempts of a call that fails with a 5xx answer,
+	// a network error or an undecodable body; retries back off exponentially
+	// with full jitter [4]. 429 answers do not count toward it.
+	MaxAttempts int
+	Blocked     BlockRecorder // told when a chat blocks the bot (403); may be nil
+	// Wait waits d or until ctx ends [a timer honouring ctx]. Tests inject one
+	// to record waits instead of sleeping.
+	Wait func(ctx context.Context, d time.Duration) error
+	// Now is the clock of the rate limiters [time.Now].
+	Now func() time.Time
+}
+
+// Client sends to one platform's Bot API: messages, edits, callback answers,
+// deletions and file look-ups, under per-chat, per-group and global rate
+// limits, retrying 429 and transient failures. It is safe for concurrent use.
+type Client struct {
+	platform    Platform
+	token       string
+	api         *tgbotapi.BotAPI // template, copied per call with a context-aware HTTP client
+	httpClient  *http.Client
+	fileFormat  string // file URL format: token, file_path
+	log         *slog.Logger
+	metrics     *Metrics
+	limiter     *sendLimiter // nil when limits are disabled
+	maxAttempts int
+	blocked     BlockRecorder
+	wait        func(ctx context.Context, d time.Duration) error
+	now         func() time.Time
+}
+
+// NewClient returns a Client for cfg. It does not call the network; it
+// returns an error when cfg is unusable (no platform, no token, an endpoint
+// not ending in "/bot%s/%s", negative limits or attempts).
+func NewClient(cfg Config) (*Client, error) {
+	if cfg.Platform == "" {
+		return nil, errors.New("bot: new client: platform is empty")
+	}
+	if cfg.Token == "" {
+		return nil, errors.New("bot: new client: token is empty")
+	}
+	if strings.ContainsAny(cfg.Token, "/?#% \t\r\n") {
+		return nil, errors.New("bot: new client: token has characters a URL path cannot hold")
+	}
+	endpoint := cfg.Endpoint
+	if endpoint == "" {
+		endpoint = tgbotapi.APIEndpoint
+	}
+	base, ok := strings.CutSuffix(endpoint, "/bot%s/%s")
+	if !ok || strings.Contains(base, "%") {
+		return nil, fmt.Errorf("bot: new client: endpoint %q must end in /bot%%s/%%s", endpoint)
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("bot: new client: endpoint %q is not an http(s) URL", endpoint)
+	}
+	if cfg.MaxAttempts < 0 {
+		return nil, errors.New("bot: new client: negative MaxAttempts")
+	}
+	if err := cfg.Limits.validate(); err != nil {
+		return nil, fmt.Errorf("bot: new client: %w", err)
+	}
+
+	c := &Client{
+		platform:    cfg.Platform,
+		token:       cfg.Token,
+		httpClient:  cfg.HTTPClient,
+		fileFormat:  base + "/file/bot%s/%s",
+		log:         cfg.Logger,
+		metrics:     cfg.Metrics,
+		maxAttempts: cfg.MaxAttempts,
+		blocked:     cfg.Blocked,
+		wait:        cfg.Wait,
+		now:         cfg.Now,
+	}
+	if c.httpClient == nil {
+		c.httpClient = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With(slog.String("platform", string(cfg.Platform)))
+	if c.maxAttempts == 0 {
+		c.maxAttempts = defaultMaxAttempts
+	}
+	if c.wait == nil {
+		c.wait = senderSleep
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if !cfg.Limits.Disabled {
+		c.limiter = newSendLimiter(cfg.Limits, c.now())
+	}
+	// Built by hand: tgbotapi's constructors call getMe over the network.
+	c.api = &tgbotapi.BotAPI{Token: cfg.Token, Buffer: 100}
+	c.api.SetAPIEndpoint(endpoint)
+	return c, nil
+}
+
+// Platform returns the platform the client sends to.
+func (c *Client) Platform() Platform { return c.platform }
+
+// GetMe returns the bot's own user (https://core.telegram.org/bots/api#getme).
+// A rejected token gives an error matching ErrUnauthorized.
+func (c *Client) GetMe(ctx context.Context) (User, error) {
+	resp, err := c.do(ctx, apiCall{method: "getMe", scope: limitNone,
+		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.MakeRequest("getMe", nil) }})
+	if err != nil {
+		return User{}, err
+	}
+	var u tgbotapi.User
+	if err := json.Unmarshal(resp.Result, &u); err != nil {
+		return User{}, fmt.Errorf("bot: getMe: decode result: %w", err)
+	}
+	return User{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Username: u.UserName,
+		LanguageCode: u.LanguageCode}, nil
+}
+
+// Send delivers m and returns the id of the (last) message it produced:
+//   - m.EditMessageID != 0 and m.Text != "": editMessageText
+//     (https://core.telegram.org/bots/api#editmessagetext) with m.Inline;
+//   - m.EditMessageID != 0 and m.Text == "": editMessageReplyMarkup, which
+//     removes the inline keyboard when m.Inline is empty;
+//   - m.Photo != nil: sendPhoto by file id with m.Text as caption;
+//   - otherwise sendMessage (https://core.telegram.org/bots/api#sendmessage).
+//
+// Text is sent plain (no parse mode). Text longer than 4096 UTF-16 units is
+// split at line boundaries (a longer line at a space, else at a rune) into
+// several messages; the keyboard goes on the last, whose id is returned. An
+// edit with such text edits the message to the first part and sends the rest
+// as new messages. A caption over 1024 units is sent as text after the photo.
+// Inline wins over Reply, which wins over RemoveReply; edits carry inline
+// keyboards only. "message is not modified" on an edit counts as success.
+//
+// Errors match ErrBlocked (403; Blocked is told), ErrBadRequest (400),
+// ErrUnauthorized (401) or ErrTooManyRequests, or wrap the network or ctx
+// error. When a later part of a split text fails, the earlier ones were
+// delivered.
+func (c *Client) Send(ctx context.Context, m Message) (int, error) {
+	switch {
+	case m.ChatID == 0:
+		return 0, errors.New("bot: send: no chat id")
+	case m.EditMessageID != 0 && m.Text != "":
+		return c.editText(ctx, m)
+	case m.EditMessageID != 0:
+		return c.editMarkup(ctx, m)
+	case m.Photo != nil:
+		return c.sendPhoto(ctx, m)
+	}
+	parts := splitText(m.Text, maxTextUnits)
+	if len(parts) == 0 {
+		return 0, errors.New("bot: send: empty text")
+	}
+	return c.sendParts(ctx, m, parts)
+}
+
+// sendParts sends each part as a message, with m's keyboard on the last.
+func (c *Client) sendParts(ctx context.Context, m Message, parts []string) (int, error) {
+	var id int
+	for i, p := range parts {
+		cfg := tgbotapi.NewMessage(m.ChatID, p)
+		if i == len(parts)-1 {
+			cfg.ReplyMarkup = markupOf(m)
+		}
+		var err error
+		if id, err = c.sendMessage(ctx, "sendMessage", m.ChatID, cfg); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// sendPhoto sends m.Photo with m.Text as caption, or as a separate text
+// when the caption is too long.
+func (c *Client) sendPhoto(ctx context.Context, m Message) (int, error) {
+	if m.Photo.FileID == "" {
+		return 0, errors.New("bot: send photo: no file id")
+	}
+	cfg := tgbotapi.NewPhoto(m.ChatID, tgbotapi.FileID(m.Photo.FileID))
+	longCaption := utf16Units(m.Text) > maxCaptionUnits
+	if !longCaption {
+		cfg.Caption = m.Text
+		cfg.ReplyMarkup = markupOf(m)
+	}
+	id, err := c.sendMessage(ctx, "sendPhoto", m.ChatID, cfg)
+	if err != nil || !longCaption {
+		return id, err
+	}
+	return c.sendParts(ctx, m, splitText(m.Text, maxTextUnits))
+}
+
+// editText edits the text (and inline keyboard) of m.EditMessageID.
+func (c *Client) editText(ctx context.Context, m Message) (int, error) {
+	parts := splitText(m.Text, maxTextUnits)
+	if len(parts) == 0 {
+		return 0, errors.New("bot: edit: blank text")
+	}
+	cfg := tgbotapi.NewEditMessageText(m.ChatID, m.EditMessageID, parts[0])
+	if len(parts) == 1 {
+		cfg.ReplyMarkup = inlineMarkupOf(m.Inline)
+	}
+	if err := c.edit(ctx, "editMessageText", m.ChatID, cfg); err != nil {
+		return 0, err
+	}
+	if len(parts) == 1 {
+		return m.EditMessageID, nil
+	}
+	return c.sendParts(ctx, m, parts[1:])
+}
+
+// editMarkup replaces (or removes) the inline keyboard of m.EditMessageID.
+func (c *Client) editMarkup(ctx context.Context, m Message) (int, error) {
+	cfg := tgbotapi.EditMessageReplyMarkupConfig{BaseEdit: tgbotapi.BaseEdit{
+		ChatID: m.ChatID, MessageID: m.EditMessageID, ReplyMarkup: inlineMarkupOf(m.Inline)}}
+	if err := c.edit(ctx, "editMessageReplyMarkup", m.ChatID, cfg); err != nil {
+		return 0, err
+	}
+	return m.EditMessageID, nil
+}
+
+// edit runs an edit method; "message is not modified" is success.
+func (c *Client) edit(ctx context.Context, method string, chatID int64, cfg tgbotapi.Chattable) error {
+	_, err := c.do(ctx, apiCall{method: method, chatID: chatID, scope: limitChat,
+		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(cfg) }})
+	if err != nil && !isNotModified(err) {
+		return err
+	}
+	return nil
+}
+
+// sendMessage runs a method returning a Message and returns its id.
+func (c *Client) sendMessage(ctx context.Context, method string, chatID int64, cfg tgbotapi.Chattable) (int, error) {
+	resp, err := c.do(ctx, apiCall{method: method, chatID: chatID, scope: limitChat,
+		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(cfg) }})
+	if err != nil {
+		return 0, err
+	}
+	var msg tgbotapi.Message
+	if err := json.Unmarshal(resp.Result, &msg); err != nil {
+		// Delivered: retrying would send it twice.
+		return 0, fmt.Errorf("bot: %s: decode result: %w", method, err)
+	}
+	return msg.MessageID, nil
+}
+
+// AnswerCallback answers a callback query, showing text (may be empty) as a
+// toast (https://core.telegram.org/bots/api#answercallbackquery). It counts
+// toward the global rate limit only. A query older than the platform keeps
+// gives an error matching ErrBadRequest.
+func (c *Client) AnswerCallback(ctx context.Context, callbackID, text string) error {
+	cfg := tgbotapi.NewCallback(callbackID, text)
+	_, err := c.do(ctx, apiCall{method: "answerCallbackQuery", scope: limitGlobal,
+		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(cfg) }})
+	return err
+}
+
+// Delete deletes a message (https://core.telegram.org/bots/api#deletemessage).
+// A message that is gone or too old gives an error matching ErrBadRequest.
+func (c *Client) Delete(ctx context.Context, chatID int64, messageID int) error {
+	cfg := tgbotapi.NewDeleteMessage(chatID, messageID)
+	_, err := c.do(ctx, apiCall{method: "deleteMessage", chatID: chatID, scope: limitChat,
+		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(cfg) }})
+	return err
+}
+
+// FileURL returns the download URL of a file (https://core.telegram.org/bots/api#getfile),
+// built on the configured endpoint's host. The URL holds the bot token: never
+// log it or show it. A file the platform will not serve (too big) gives an
+// error matching ErrBadRequest or an error saying it has no path.
+func (c *Client) FileURL(ctx context.Context, fileID string) (string, error) {
+	cfg := tgbotapi.FileConfig{FileID: fileID}
+	resp, err := c.do(ctx, apiCall{method: "getFile", scope: limitGlobal,
+		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(cfg) }})
+	if err != nil {
+		return "", err
+	}
+	var f tgbotapi.File
+	if err := json.Unmarshal(resp.Result, &f); err != nil {
+		return "", fmt.Errorf("bot: getFile: decode result: %w", err)
+	}
+	if f.FilePath == "" {
+		return "", errors.New("bot: getFile: the file has no path")
+	}
+	return fmt.Sprintf(c.fileFormat, c.token, f.FilePath), nil
+}
+
+// apiCall is one Bot API call as the retry loop sees it.
+type apiCall struct {
+	method string
+	chatID int64 // 0 when the call is not addressed to a chat
+	scope  limitScope
+	run    func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error)
+}
+
+// do waits for the rate limiters, then runs cl, retrying 429 answers after
+// retry_after and 5xx answers, network errors and undecodable bodies with
+// backoff. Every error it returns starts with "bot: <method>:" and is free of
+// the token.
+func (c *Client) do(ctx context.Context, cl apiCall) (*tgbotapi.APIResponse, error) {
+	log := c.log.With(slog.String("method", cl.method))
+	if cl.chatID != 0 {
+		log = log.With(slog.Int64("chat_id", cl.chatID))
+	}
+	if err := c.limiter.wait(ctx, cl.scope, cl.chatID, c.now, c.wait); err != nil {
+		c.countSend(cl.method, "error")
+		return nil, fmt.Errorf("bot: %s: rate limit: %w", cl.method, err)
+	}
+	api := *c.api
+	api.Client = senderDoer{ctx: ctx, client: c.httpClient, token: c.token}
+
+	attempts, tooMany := 0, 0
+	for {
+		resp, err := cl.run(&api)
+		if err == nil {
+			c.countSend(cl.method, "ok")
+			return resp, nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			c.countSend(cl.method, "error")
+			return nil, fmt.Errorf("bot: %s: %w", cl.method, ctxErr)
+		}
+
+		var tgErr *tgbotapi.Error
+		if errors.As(err, &tgErr) {
+			apiErr := &APIError{Method: cl.method, Code: tgErr.Code, Description: c.redactText(tgErr.Message),
+				RetryAfter: time.Duration(tgErr.RetryAfter) * time.Second}
+			if apiErr.Code == http.StatusTooManyRequests {
+				tooMany++
+				c.countTooMany(cl.method)
+				if tooMany >= maxTooManyInARow {
+					c.countSend(cl.method, "error")
+					log.Warn("giving up after repeated 429", slog.Int("answers", tooMany))
+					return nil, apiErr
+				}
+				c.countSend(cl.method, "retry")
+				d := apiErr.RetryAfter
+				if d <= 0 {
+					d = defaultRetryAfter
+				}
+				log.Info("flood control, waiting", slog.Duration("retry_after", d))
+				if err := c.wait(ctx, d); err != nil {
+					return nil, fmt.Errorf("bot: %s: wait after 429: %w", cl.method, err)
+				}
+				continue
+			}
+			tooMany = 0
+			if apiErr.Code < 500 {
+				return nil, c.fail(ctx, log, cl, apiErr)
+			}
+			err = apiErr
+		} else {
+			tooMany = 0
+			err = c.redact(fmt.Errorf("bot: %s: %w", cl.method, err))
+		}
+
+		attempts++
+		if attempts >= c.maxAttempts {
+			c.countSend(cl.method, "error")
+			log.Warn("call failed", slog.Int("attempts", attempts), slog.String("error", err.Error()))
+			return nil, err
+		}
+		c.countSend(cl.method, "retry")
+		c.countRetry(cl.method)
+		d := sendBackoff(attempts)
+		log.Warn("call failed, retrying", slog.Int("attempt", attempts), slog.Duration("backoff", d),
+			slog.String("error", err.Error()))
+		if werr := c.wait(ctx, d); werr != nil {
+			return nil, fmt.Errorf("bot: %s: wait to retry: %w", cl.method, werr)
+		}
+	}
+}
+
+// fail records and logs a 4xx answer other than 429, which is not retried.
+func (c *Client) fail(ctx context.Context, log *slog.Logger, cl apiCall, apiErr *APIError) error {
+	desc := slog.String("description", apiErr.Description)
+	switch {
+	case apiErr.Code == http.StatusForbidden:
+		c.countSend(cl.method, "blocked")
+		log.Info("chat blocked the bot", desc)
+		if c.blocked != nil && cl.chatID != 0 {
+			if err := c.blocked.MarkBlocked(ctx, c.platform, cl.chatID); err != nil {
+				log.Warn("record blocked chat", slog.String("error", err.Error()))
+			}
+		}
+	case apiErr.Code == http.StatusBadRequest && isNotModified(apiErr):
+		c.countSend(cl.method, "ok")
+	case apiErr.Code == http.StatusBadRequest:
+		c.countSend(cl.method, "bad_request")
+		log.Warn("request refused", desc)
+	case apiErr.Code == http.StatusUnauthorized:
+		c.countSend(cl.method, "error")
+		log.Warn("token rejected", desc)
+	default:
+		c.countSend(cl.method, "error")
+		log.Warn("call failed", slog.Int("code", apiErr.Code), desc)
+	}
+	return apiErr
+}
+
+// isNotModified reports whether err is the 400 an edit gets when nothing changed.
+func isNotModified(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Code == http.StatusBadRequest &&
+		strings.HasPrefix(apiErr.Method, "editMessage") &&
+		strings.Contains(apiErr.Description, "message is not modified")
+}
+
+// sendBackoff returns the wait before retry number attempt (1, 2, ...):
+// uniformly random in [0, min(cap, base·2^(attempt-1))), "full jitter".
+func sendBackoff(attempt int) time.Duration {
+	ceil := backoffCap
+	if attempt < 16 {
+		ceil = min(backoffCap, backoffBase<<(attempt-1))
+	}
+	return rand.N(ceil) + time.Millisecond
+}
+
+// countSend, countTooMany and countRetry record metrics; Metrics may be nil.
+func (c *Client) countSend(method, result string) {
+	if c.metrics != nil && c.metrics.Sends != nil {
+		c.metrics.Sends.WithLabelValues(string(c.platform), method, result).Inc()
+	}
+}
+
+func (c *Client) countTooMany(method string) {
+	if c.metrics != nil && c.metrics.TooManyRequests != nil {
+		c.metrics.TooManyRequests.WithLabelValues(string(c.platform), method).Inc()
+	}
+}
+
+func (c *Client) countRetry(method string) {
+	if c.metrics != nil && c.metrics.Retries != nil {
+		c.metrics.Retries.WithLabelValues(string(c.platform), method).Inc()
+	}
+}
+
+// redactText replaces the token in s.
+func (c *Client) redactText(s string) string {
+	return strings.ReplaceAll(s, c.token, "<token>")
+}
+
+// redact returns err, or when its text holds the token, an error with the
+// token replaced that still matches what err matched with errors.Is.
+func (c *Client) redact(err error) error {
+	if err == nil || !strings.Contains(err.Error(), c.token) {
+		return err
+	}
+	return &tokenFreeError{msg: c.redactText(err.Error()), cause: err}
+}
+
+// tokenFreeError hides its cause's text (which holds the token) but keeps its
+// identity for errors.Is (context.Canceled, net errors...).
+type tokenFreeError struct {
+	msg   string
+	cause error
+}
+
+func (e *tokenFreeError) Error() string { return e.msg }
+
+func (e *tokenFreeError) Is(target error) bool { return errors.Is(e.cause, target) }
+
+// senderDoer is the tgbotapi.HTTPClient of one call: it binds the call's
+// context to every request and strips the token from the URL that
+// net/http puts into its errors.
+type senderDoer struct {
+	ctx    context.Context
+	client *http.Client
+	token  string
+}
+
+// Do implements tgbotapi.HTTPClient.
+func (d senderDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.client.Do(req.WithContext(d.ctx))
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return nil, &url.Error{Op: ue.Op, URL: strings.ReplaceAll(ue.URL, d.token, "<token>"), Err: ue.Err}
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
+// markupOf maps m's keyboard to tgbotapi markup: inline, else reply,
+// else remove, else nil.
+func markupOf(m Message) any {
+	switch {
+	case len(m.Inline) > 0:
+		return inlineMarkupOf(m.Inline)
+	case len(m.Reply) > 0:
+		rows := make([][]tgbotapi.KeyboardButton, 0, len(m.Reply))
+		for _, row := range m.Reply {
+			r := make([]tgbotapi.KeyboardButton, 0, len(row))
+			for _, b := range row {
+				r = append(r, tgbotapi.KeyboardButton{Text: b.Text, RequestContact: b.RequestContact,
+					RequestLocation: b.RequestLocation})
+			}
+			rows = append(rows, r)
+		}
+		return tgbotapi.ReplyKeyboardMarkup{Keyboard: rows, ResizeKeyboard: true}
+	case m.RemoveReply:
+		return tgbotapi.ReplyKeyboardRemove{RemoveKeyboard: true}
+	}
+	return nil
+}
+
+// inlineMarkupOf maps an inline keyboard; nil for none. A button with a URL
+// opens it; any other sends its Data back as a callback.
+func inlineMarkupOf(rows [][]Button) *tgbotapi.InlineKeyboardMarkup {
+	if len(rows) == 0 {
+		return nil
+	}
+	kb := make([][]tgbotapi.InlineKeyboardButton, 0, len(rows))
+	for _, row := range rows {
+		r := make([]tgbotapi.InlineKeyboardButton, 0, len(row))
+		for _, b := range row {
+			if b.URL != "" {
+				r = append(r, tgbotapi.NewInlineKeyboardButtonURL(b.Text, b.URL))
+			} else {
+				r = append(r, tgbotapi.NewInlineKeyboardButtonData(b.Text, b.Data))
+			}
+		}
+		kb = append(kb, r)
+	}
+	return &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: kb}
+}
+
+// utf16Units returns the length of s in UTF-16 code units, as Telegram
+// measures text.
+func utf16Units(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(utf16.RuneLen(r), 1)
+	}
+	return n
+}
+
+// splitText cuts s into parts of at most limit UTF-16 units. It cuts at line
+// breaks (dropping the newline there), a line longer than limit at its last
+// fitting space (dropping the space), else at a rune boundary. Blank parts are
+// dropped, since the Bot API refuses blank text; so blank s gives no part.
+func splitText(s string, limit int) []string {
+	if utf16Units(s) <= limit {
+		if strings.TrimSpace(s) == "" {
+			return nil
+		}
+		return []string{s}
+	}
+	var parts []string
+	emit := func(p string) {
+		if strings.TrimSpace(p) != "" {
+			parts = append(parts, p)
+		}
+	}
+	var cur strings.Builder
+	curUnits, started := 0, false
+	for line := range strings.SplitSeq(s, "\n") {
+		n := utf16Units(line)
+		if started && curUnits+1+n <= limit {
+			cur.WriteByte('\n')
+			cur.WriteString(line)
+			curUnits += 1 + n
+			continue
+		}
+		if started {
+			emit(cur.String())
+			cur.Reset()
+		}
+		if n > limit {
+			chunks := splitLine(line, limit)
+			for _, ch := range chunks[:len(chunks)-1] {
+				emit(ch)
+			}
+			line = chunks[len(chunks)-1]
+			n = utf16Units(line)
+		}
+		cur.WriteString(line)
+		curUnits, started = n, true
+	}
+	emit(cur.String())
+	return parts
+}
+
+// splitLine cuts a line into chunks of at most limit UTF-16 units, at the
+// last space that fits (dropped), else at the last rune that fits.
+func splitLine(line string, limit int) []string {
+	var chunks []string
+	for utf16Units(line) > limit {
+		cut, units := 0, 0 // cut: byte offset of the first rune that does not fit
+		for i, r := range line {
+			u := max(utf16.RuneLen(r), 1)
+			if units+u > limit {
+				cut = i
+				break
+			}
+			units += u
+		}
+		if sp := strings.LastIndexByte(line[:cut], ' '); sp > 0 {
+			chunks = append(chunks, line[:sp])
+			line = line[sp+1:]
+			continue
+		}
+		if cut == 0 { // limit below one rune: take one anyway
+			_, cut = utf8.DecodeRuneInString(line)
+		}
+		chunks = append(chunks, line[:cut])
+		line = line[cut:]
+	}
+	return append(chunks, line)
+}
