@@ -1,0 +1,504 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// pollAllowedUpdates are the update kinds the poller asks getUpdates for.
+var pollAllowedUpdates = []string{
+	string(KindMessage), string(KindEditedMessage), string(KindCallback), string(KindMyChatMember),
+}
+
+// Backoff is an exponential backoff with full jitter: the wait before retry n
+// (counting from 0) is uniform in [0, min(Max, Min·2ⁿ)].
+type Backoff struct {
+	Min time.Duration
+	Max time.Duration
+}
+
+// delay returns the wait before retry number attempt (0 for the first).
+func (b Backoff) delay(attempt int) time.Duration {
+	ceil := b.Min
+	for i := 0; i < attempt && ceil < b.Max; i++ {
+		ceil *= 2
+	}
+	ceil = min(ceil, b.Max)
+	if ceil <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(ceil) + 1))
+}
+
+// PollerConfig configures a Poller. Zero values take the defaults in brackets.
+type PollerConfig struct {
+	Platform Platform
+	Token    string
+	Endpoint string // Bot API URL format "…/bot%s/%s" [tgbotapi.APIEndpoint]
+	// HTTPClient makes the getUpdates calls. Its Timeout must exceed
+	// PollTimeout, or a long poll would always time out. [PollTimeout + 10s]
+	HTTPClient *http.Client
+	// PollTimeout is the long-poll timeout sent to getUpdates, in whole
+	// seconds (rounded up). [30s]
+	PollTimeout time.Duration
+	Limit       int          // updates per getUpdates, 1-100 [100]
+	Workers     int          // at most this many chats are handled at once [64]
+	Logger      *slog.Logger // [slog.Default()]
+	Metrics     *Metrics     // may be nil
+	Backoff     Backoff      // between failed polls and handler retries [{500ms, 30s}]
+	// Wait waits d or until ctx is done (then it returns ctx.Err()). Tests
+	// inject one to record the waits. [a timer honouring ctx]
+	Wait func(ctx context.Context, d time.Duration) error
+	// Grace is how long updates already being handled may run after
+	// shutdown starts; then their context is cancelled. [20s]
+	Grace time.Duration
+	// MaxAttempts is how many times an update whose handler returns an error
+	// is tried. A panic is never retried. [3]
+	MaxAttempts int
+}
+
+// Poller receives updates by long polling getUpdates
+// (https://core.telegram.org/bots/api#getupdates) and hands them to a Handler.
+//
+// It never loses an update and confirms none before it is handled: the offset
+// moves past a batch only when every update of the batch has been handled or
+// has failed for good, so after a crash the Bot API delivers the unconfirmed
+// updates again (handlers deduplicate by update id).
+type Poller struct {
+	cfg     PollerConfig
+	api     *tgbotapi.BotAPI
+	log     *slog.Logger
+	disp    *dispatcher
+	running atomic.Bool
+
+	offset int // the next offset: every update below it is handled
+	sent   int // the last offset the Bot API accepted, so confirmed there
+}
+
+// NewPoller checks cfg, fills in its defaults and returns a Poller. It does
+// not call the network. It returns an error when the token or platform is
+// empty, the endpoint is not a "…%s…%s" format, or HTTPClient's Timeout does
+// not exceed PollTimeout.
+func NewPoller(cfg PollerConfig) (*Poller, error) {
+	if cfg.Platform == "" {
+		return nil, errors.New("bot: new poller: no platform")
+	}
+	if cfg.Token == "" {
+		return nil, fmt.Errorf("bot: new poller %s: empty token", cfg.Platform)
+	}
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = tgbotapi.APIEndpoint
+	}
+	if strings.Count(cfg.Endpoint, "%s") != 2 {
+		return nil, fmt.Errorf("bot: new poller %s: endpoint %q must hold two %%s (token, method)", cfg.Platform, cfg.Endpoint)
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = 30 * time.Second
+	}
+	cfg.PollTimeout = (cfg.PollTimeout + time.Second - 1).Truncate(time.Second)
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: cfg.PollTimeout + 10*time.Second}
+	}
+	if cfg.HTTPClient.Timeout <= cfg.PollTimeout {
+		return nil, fmt.Errorf("bot: new poller %s: HTTP client timeout %s must exceed the poll timeout %s (0, no timeout, is refused too)",
+			cfg.Platform, cfg.HTTPClient.Timeout, cfg.PollTimeout)
+	}
+	if cfg.Limit <= 0 || cfg.Limit > 100 {
+		cfg.Limit = 100
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 64
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Backoff.Min <= 0 {
+		cfg.Backoff.Min = 500 * time.Millisecond
+	}
+	if cfg.Backoff.Max <= 0 {
+		cfg.Backoff.Max = 30 * time.Second
+	}
+	cfg.Backoff.Max = max(cfg.Backoff.Max, cfg.Backoff.Min)
+	if cfg.Wait == nil {
+		cfg.Wait = pollerWait
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 20 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 3
+	}
+
+	api := &tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
+	api.SetAPIEndpoint(cfg.Endpoint)
+	log := cfg.Logger.With(slog.String("platform", string(cfg.Platform)))
+	return &Poller{
+		cfg: cfg,
+		api: api,
+		log: log,
+		disp: &dispatcher{
+			platform:    cfg.Platform,
+			workers:     cfg.Workers,
+			maxAttempts: cfg.MaxAttempts,
+			backoff:     cfg.Backoff,
+			wait:        cfg.Wait,
+			log:         log,
+			metrics:     cfg.Metrics,
+		},
+	}, nil
+}
+
+// pollerWait is the default PollerConfig.Wait.
+func pollerWait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Run polls until ctx is done and hands every update to h (see Handler).
+//
+// When ctx is done it stops polling at once (a long poll is interrupted),
+// lets the updates already being handled finish (their context is not
+// cancelled by ctx, only when PollerConfig.Grace has passed; a handler still
+// running then is not waited for), starts no further update, confirms what
+// was handled with one last getUpdates, and returns nil.
+//
+// Failed polls (network, 5xx, an undecodable answer, 409 Conflict) are logged
+// and retried with backoff; 429 waits retry_after. Run returns an error
+// matching ErrUnauthorized when the Bot API refuses the token (401, or 404 as
+// Telegram answers a malformed token). Run must not be called concurrently.
+func (p *Poller) Run(ctx context.Context, h Handler) error {
+	if h == nil {
+		return fmt.Errorf("bot: %s poller: nil handler", p.cfg.Platform)
+	}
+	if !p.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("bot: %s poller: already running", p.cfg.Platform)
+	}
+	defer p.running.Store(false)
+
+	// Handlers outlive ctx by up to Grace, so that shutdown does not cut an
+	// update in half; cancelHandlers ends the grace period.
+	hctx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHandlers()
+
+	p.log.Info("bot: polling started", slog.Int("offset", p.offset))
+	failures := 0
+	for ctx.Err() == nil {
+		raws, err := p.getUpdates(ctx, p.offset, p.cfg.Limit, p.cfg.PollTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			d, fatal := p.pollFailed(err, failures)
+			if fatal != nil {
+				return fatal
+			}
+			failures++
+			if p.cfg.Wait(ctx, d) != nil {
+				break
+			}
+			continue
+		}
+		failures = 0
+		p.sent = p.offset
+		if len(raws) == 0 {
+			continue
+		}
+		b := p.decode(raws)
+		finished := p.dispatch(ctx, hctx, cancelHandlers, h, b)
+		p.offset = max(p.offset, b.next())
+		if !finished {
+			break
+		}
+	}
+	p.confirm(ctx)
+	p.log.Info("bot: polling stopped", slog.Int("offset", p.offset))
+	return nil
+}
+
+// decode converts a getUpdates result into a batch. An undecodable update is
+// logged, counted and marked done, so the offset still moves past it; so is
+// an update of a kind Mahalle does not handle.
+func (p *Poller) decode(raws []json.RawMessage) *batch {
+	platform := string(p.cfg.Platform)
+	entries := make([]batchEntry, len(raws))
+	skip := make([]bool, len(raws))
+	for i, raw := range raws {
+		u, err := ConvertUpdate(p.cfg.Platform, raw)
+		if err != nil {
+			id := peekUpdateID(raw)
+			entries[i] = batchEntry{id: id}
+			skip[i] = true
+			p.log.Error("bot: undecodable update skipped", slog.Int("update_id", id),
+				slog.Int("bytes", len(raw)), slog.Any("err", err))
+			pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed },
+				platform, peekKind(raw), "undecodable")
+			continue
+		}
+		entries[i] = batchEntry{id: u.ID, u: u}
+		kind := string(u.Kind)
+		if u.Kind == "" {
+			kind = "other"
+			skip[i] = true
+		}
+		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, kind)
+	}
+	return newBatch(entries, time.Now(), func(i int) bool { return skip[i] })
+}
+
+// dispatch runs b through h and reports whether it finished before ctx was
+// done. On shutdown it starts no further update, waits for those already
+// running for up to Grace, then cancels their context and returns without
+// waiting longer: what was not finished stays unconfirmed.
+func (p *Poller) dispatch(ctx, hctx context.Context, cancelHandlers context.CancelFunc, h Handler, b *batch) bool {
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		p.disp.run(ctx, hctx, h, b)
+	}()
+	select {
+	case <-finished:
+		return true
+	case <-ctx.Done():
+	}
+	p.log.Info("bot: shutting down; waiting for updates being handled", slog.Duration("grace", p.cfg.Grace))
+	grace := time.NewTimer(p.cfg.Grace)
+	defer grace.Stop()
+	select {
+	case <-finished:
+	case <-grace.C:
+		cancelHandlers()
+		p.log.Warn("bot: grace period over; unfinished updates will be delivered again",
+			slog.Int("open", b.open()))
+	}
+	return false
+}
+
+// confirm tells the Bot API that every update below p.offset is handled, with
+// getUpdates(offset, limit=1, timeout=0), unless it already knows. The long
+// poll that shutdown interrupted may still hold the server's getUpdates slot
+// for a moment and make this call a 409, so it is retried for a few seconds,
+// on a real timer: the injected Wait belongs to the running poller. When it
+// cannot confirm it only logs: unconfirmed updates are delivered again, which
+// handlers tolerate.
+func (p *Poller) confirm(parent context.Context) {
+	if p.offset <= p.sent {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), pollConfirmTimeout)
+	defer cancel()
+	delay := 20 * time.Millisecond
+	for {
+		_, err := p.getUpdates(ctx, p.offset, 1, 0)
+		if err == nil {
+			p.sent = p.offset
+			p.log.Info("bot: offset confirmed", slog.Int("offset", p.offset))
+			return
+		}
+		var pe *pollError
+		if (errors.As(err, &pe) && pe.httpCode() == http.StatusUnauthorized) || pollerWait(ctx, delay) != nil {
+			p.log.Warn("bot: could not confirm the offset; those updates will be delivered again",
+				slog.Int("offset", p.offset), p.errAttr(err))
+			return
+		}
+		delay = min(2*delay, time.Second)
+	}
+}
+
+// pollConfirmTimeout bounds the final confirmation at shutdown.
+const pollConfirmTimeout = 5 * time.Second
+
+// pollError is a failed getUpdates call: the Bot API's error code (0 when
+// the call did not get a Bot API answer), the HTTP status and what went wrong.
+type pollError struct {
+	code       int
+	status     int
+	retryAfter int
+	err        error
+}
+
+// Error returns the wrapped error's text.
+func (e *pollError) Error() string { return e.err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *pollError) Unwrap() error { return e.err }
+
+// httpCode is the Bot API's error code, or the HTTP status of an answer that
+// was not Bot API JSON (a proxy's error page), or 0 without an answer.
+func (e *pollError) httpCode() int {
+	if e.code != 0 {
+		return e.code
+	}
+	return e.status
+}
+
+// pollFailed logs and counts a failed poll and returns how long to wait
+// before the next, or the error Run must return.
+func (p *Poller) pollFailed(err error, failures int) (time.Duration, error) {
+	platform := string(p.cfg.Platform)
+	var pe *pollError
+	if !errors.As(err, &pe) {
+		pe = &pollError{err: err}
+	}
+	code := pe.httpCode()
+	count := func(reason string) {
+		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.PollErrors }, platform, reason)
+	}
+	switch {
+	case code == http.StatusUnauthorized || code == http.StatusNotFound:
+		p.log.Error("bot: the Bot API refused the bot token; polling stopped", slog.Int("code", code))
+		return 0, fmt.Errorf("bot: %s getUpdates: the bot token was refused (HTTP %d); check the token: %w",
+			platform, code, ErrUnauthorized)
+	case code == http.StatusConflict:
+		count("conflict")
+		d := p.cfg.Backoff.delay(failures)
+		p.log.Error("bot: getUpdates conflict: another process is polling with this bot token, "+
+			"or a webhook is set for it (remove it with deleteWebhook); retrying",
+			p.errAttr(err), slog.Duration("backoff", d))
+		return d, nil
+	case code == http.StatusTooManyRequests:
+		count("too_many_requests")
+		d := time.Duration(pe.retryAfter) * time.Second
+		if d <= 0 {
+			d = p.cfg.Backoff.delay(failures)
+		}
+		p.log.Warn("bot: getUpdates rate limited; waiting", slog.Duration("retry_after", d))
+		return d, nil
+	case code >= 500 || (pe.code == 0 && pe.status != 0):
+		// Also an answer whose body is not what the Bot API sends.
+		count("server")
+	case code != 0:
+		count("api")
+	default:
+		count("network")
+	}
+	d := p.cfg.Backoff.delay(failures)
+	p.log.Warn("bot: getUpdates failed; retrying", p.errAttr(err), slog.Int("code", code),
+		slog.Duration("backoff", d))
+	return d, nil
+}
+
+// getUpdates calls getUpdates once, with ctx, and returns the raw updates.
+// Its error is a *pollError and never contains the token.
+func (p *Poller) getUpdates(ctx context.Context, offset, limit int, timeout time.Duration) ([]json.RawMessage, error) {
+	params := tgbotapi.Params{}
+	params.AddNonZero("offset", offset)
+	params.AddNonZero("limit", limit)
+	params.AddNonZero("timeout", int(timeout/time.Second))
+	if err := params.AddInterface("allowed_updates", pollAllowedUpdates); err != nil {
+		return nil, &pollError{err: fmt.Errorf("bot: %s getUpdates: %w", p.cfg.Platform, err)}
+	}
+	// tgbotapi has no context: a shallow copy per call whose client binds
+	// ctx to the request lets shutdown interrupt a long poll at once.
+	doer := &pollDoer{ctx: ctx, client: p.cfg.HTTPClient, token: p.cfg.Token}
+	api := *p.api
+	api.Client = doer
+	resp, err := api.MakeRequest("getUpdates", params)
+	if err != nil {
+		pe := &pollError{status: doer.status, err: fmt.Errorf("bot: %s getUpdates: %w", p.cfg.Platform, err)}
+		var apiErr *tgbotapi.Error
+		if errors.As(err, &apiErr) {
+			pe.code = apiErr.Code
+			pe.retryAfter = apiErr.RetryAfter
+		}
+		return nil, pe
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &raws); err != nil {
+		return nil, &pollError{status: doer.status,
+			err: fmt.Errorf("bot: %s getUpdates: undecodable result: %w", p.cfg.Platform, err)}
+	}
+	return raws, nil
+}
+
+// errAttr is err as a log attribute, with the token masked as a last defence.
+func (p *Poller) errAttr(err error) slog.Attr {
+	if err == nil {
+		return slog.String("err", "")
+	}
+	return slog.String("err", strings.ReplaceAll(err.Error(), p.cfg.Token, "<token>"))
+}
+
+// pollDoer is the tgbotapi.HTTPClient of one call: it binds ctx to the
+// request, remembers the HTTP status and keeps the token out of errors.
+type pollDoer struct {
+	ctx    context.Context
+	client *http.Client
+	token  string
+	status int
+}
+
+// Do sends req with the doer's context.
+func (d *pollDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.client.Do(req.WithContext(d.ctx))
+	if err != nil {
+		return nil, redactToken(err, d.token)
+	}
+	d.status = resp.StatusCode
+	return resp, nil
+}
+
+// redactToken returns err without the token. net/http's *url.Error quotes the
+// request URL, and the Bot API URL holds the token.
+func redactToken(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	mask := func(s string) string {
+		s = strings.ReplaceAll(s, token, "<token>")
+		return strings.ReplaceAll(s, url.PathEscape(token), "<token>")
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		clean := &url.Error{Op: ue.Op, URL: mask(ue.URL), Err: ue.Err}
+		if !strings.Contains(clean.Error(), token) {
+			return clean
+		}
+	}
+	return errors.New(mask(err.Error()))
+}
+
+// peekUpdateID reads update_id from an update that does not decode as a
+// whole; 0 when even that fails.
+func peekUpdateID(raw json.RawMessage) int {
+	var v struct {
+		UpdateID int `json:"update_id"`
+	}
+	if json.Unmarshal(raw, &v) != nil || v.UpdateID < 0 {
+		return 0
+	}
+	return v.UpdateID
+}
+
+// peekKind names the kind of an update that does not decode, for metrics.
+func peekKind(raw json.RawMessage) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(raw, &top) == nil {
+		for _, k := range pollAllowedUpdates {
+			if _, ok := top[k]; ok {
+				return k
+			}
+		}
+	}
+	return "unknown"
+}
