@@ -1,0 +1,216 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-gormigrate/gormigrate/v2"
+	"gorm.io/gorm"
+)
+
+// Migration ids, in order. A migration, once released, is frozen: it declares
+// its own snapshot structs (never the live types, which will change) and is
+// never edited; a change to the schema is a new migration at the end.
+const (
+	MigrationReference   = "202611250001_reference"
+	MigrationPeople      = "202611250002_people"
+	MigrationSuggestions = "202611250003_suggestions"
+)
+
+// Migrate applies every migration not yet applied, in order, in one
+// transaction. On PostgreSQL a transaction-scoped advisory lock (per schema)
+// makes concurrent starts of several processes take turns.
+func (s *Store) Migrate(ctx context.Context) error {
+	if err := s.migrate(ctx, ""); err != nil {
+		return fmt.Errorf("models: migrate: %w", err)
+	}
+	return nil
+}
+
+// MigrateTo applies the migrations up to and including id. It exists for
+// upgrade tests: a database left at an older version, filled, then migrated.
+// Returns EINVALID when no migration has that id.
+func (s *Store) MigrateTo(ctx context.Context, id string) error {
+	known := false
+	for _, m := range migrations() {
+		known = known || m.ID == id
+	}
+	if !known {
+		return fmt.Errorf("models: migrate to %q: %w", id, Errorf(EINVALID, "unknown migration id %q", id))
+	}
+	if err := s.migrate(ctx, id); err != nil {
+		return fmt.Errorf("models: migrate to %q: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) migrate(ctx context.Context, to string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.backend == BackendPostgres {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('mahalle.migrate.' || current_schema()))").Error; err != nil {
+				return fmt.Errorf("lock: %w", err)
+			}
+		}
+		m := gormigrate.New(tx, &gormigrate.Options{
+			TableName:                 "migrations",
+			IDColumnName:              "id",
+			IDColumnSize:              255,
+			ValidateUnknownMigrations: true, // an older binary must not run on a newer schema
+		}, migrations())
+		if to == "" {
+			return m.Migrate()
+		}
+		return m.MigrateTo(to)
+	})
+}
+
+// migrations lists every migration in order.
+func migrations() []*gormigrate.Migration {
+	return []*gormigrate.Migration{
+		{ID: MigrationReference, Migrate: migrateReference},
+		{ID: MigrationPeople, Migrate: migratePeople},
+		{ID: MigrationSuggestions, Migrate: migrateSuggestions},
+	}
+}
+
+// ---- 202611250001_reference: the map and the programme's lists. Frozen. ----
+
+type m0001Province struct {
+	ID     uint   `gorm:"primaryKey"`
+	Code   string `gorm:"size:64;not null;uniqueIndex:idx_provinces_code"`
+	Name   string `gorm:"size:255;not null"`
+	NameEn string `gorm:"size:255;not null"`
+}
+
+func (m0001Province) TableName() string { return "provinces" }
+
+type m0001County struct {
+	ID         uint           `gorm:"primaryKey"`
+	ProvinceID uint           `gorm:"not null;uniqueIndex:idx_counties_province_code,priority:1"`
+	Province   *m0001Province `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	Code       string         `gorm:"size:64;not null;uniqueIndex:idx_counties_province_code,priority:2"`
+	Name       string         `gorm:"size:255;not null"`
+	NameEn     string         `gorm:"size:255;not null"`
+}
+
+func (m0001County) TableName() string { return "counties" }
+
+type m0001Place struct {
+	ID        uint         `gorm:"primaryKey"`
+	CountyID  uint         `gorm:"not null;uniqueIndex:idx_places_county_name,priority:1"`
+	County    *m0001County `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	Kind      string       `gorm:"size:32;not null"`
+	Name      string       `gorm:"size:255;not null;uniqueIndex:idx_places_county_name,priority:2"`
+	SearchKey string       `gorm:"size:255;not null"`
+	Lat       *float64     `gorm:"type:double precision"`
+	Lon       *float64     `gorm:"type:double precision"`
+	Example   bool         `gorm:"not null;default:false"`
+}
+
+func (m0001Place) TableName() string { return "places" }
+
+type m0001Committee struct {
+	ID         uint           `gorm:"primaryKey"`
+	ProvinceID *uint          `gorm:"uniqueIndex:idx_committees_province_code,priority:1"`
+	Province   *m0001Province `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	Code       string         `gorm:"size:64;not null;uniqueIndex:idx_committees_province_code,priority:2"`
+	Name       string         `gorm:"size:255;not null"`
+	NameEn     string         `gorm:"size:255;not null"`
+	Crisis     bool           `gorm:"not null;default:false"`
+	Position   int            `gorm:"not null;default:0"`
+}
+
+func (m0001Committee) TableName() string { return "committees" }
+
+type m0001Programme struct {
+	ID     uint   `gorm:"primaryKey"`
+	Code   string `gorm:"size:64;not null;uniqueIndex:idx_programmes_code"`
+	Name   string `gorm:"size:255;not null"`
+	NameEn string `gorm:"size:255;not null"`
+}
+
+func (m0001Programme) TableName() string { return "programmes" }
+
+func migrateReference(tx *gorm.DB) error {
+	if err := tx.Migrator().CreateTable(&m0001Province{}, &m0001County{}, &m0001Place{}, &m0001Committee{}, &m0001Programme{}); err != nil {
+		return err
+	}
+	// NULLs are distinct in a unique index, so the default list (province_id
+	// NULL) needs its own partial index to keep its codes unique.
+	return tx.Exec("CREATE UNIQUE INDEX idx_committees_default_code ON committees (code) WHERE province_id IS NULL").Error
+}
+
+// ---- 202611250002_people: persons and their platform identities. Frozen. ----
+
+type m0002Person struct {
+	ID        uint      `gorm:"primaryKey"`
+	Name      string    `gorm:"size:255;not null"`
+	Phone     *string   `gorm:"size:32;uniqueIndex:idx_people_phone"`
+	CreatedAt time.Time `gorm:"not null"`
+}
+
+func (m0002Person) TableName() string { return "people" }
+
+type m0002Identity struct {
+	ID           uint         `gorm:"primaryKey"`
+	PersonID     *uint        `gorm:"index:idx_identities_person"`
+	Person       *m0002Person `gorm:"constraint:OnUpdate:CASCADE,OnDelete:SET NULL"`
+	Platform     string       `gorm:"size:16;not null;uniqueIndex:idx_identities_platform_user,priority:1"`
+	UserID       int64        `gorm:"not null;uniqueIndex:idx_identities_platform_user,priority:2"`
+	ChatID       int64        `gorm:"not null"`
+	Username     string       `gorm:"size:255;not null"`
+	LanguageCode string       `gorm:"size:64;not null"`
+	BlockedAt    *time.Time
+	CreatedAt    time.Time `gorm:"not null"`
+	UpdatedAt    time.Time `gorm:"not null"`
+}
+
+func (m0002Identity) TableName() string { return "identities" }
+
+func migratePeople(tx *gorm.DB) error {
+	return tx.Migrator().CreateTable(&m0002Person{}, &m0002Identity{})
+}
+
+// ---- 202611250003_suggestions: residents' suggestions and the audit log. Frozen. ----
+
+type m0003Suggestion struct {
+	ID           uint            `gorm:"primaryKey"`
+	Code         string          `gorm:"size:16;not null;uniqueIndex:idx_suggestions_code"`
+	Key          string          `gorm:"column:idempotency_key;size:255;not null;uniqueIndex:idx_suggestions_key"`
+	Platform     string          `gorm:"size:16;not null;index:idx_suggestions_sender,priority:1"`
+	UserID       int64           `gorm:"not null;default:0;index:idx_suggestions_sender,priority:2"`
+	PlaceID      uint            `gorm:"not null;index:idx_suggestions_place"`
+	Place        *m0001Place     `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	CommitteeID  uint            `gorm:"not null;index:idx_suggestions_committee"`
+	Committee    *m0001Committee `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	Text         string          `gorm:"type:text;not null"`
+	VoiceFileID  string          `gorm:"size:255;not null"`
+	PhotoFileIDs string          `gorm:"type:text;not null"` // newline-joined
+	Lat          *float64        `gorm:"type:double precision"`
+	Lon          *float64        `gorm:"type:double precision"`
+	Anonymous    bool            `gorm:"not null;default:false"`
+	SenderName   string          `gorm:"size:255;not null"`
+	Status       string          `gorm:"size:16;not null;index:idx_suggestions_status"`
+	CreatedAt    time.Time       `gorm:"not null;index:idx_suggestions_created"`
+	UpdatedAt    time.Time       `gorm:"not null"`
+}
+
+func (m0003Suggestion) TableName() string { return "suggestions" }
+
+type m0003AuditEntry struct {
+	ID            uint      `gorm:"primaryKey"`
+	At            time.Time `gorm:"not null;index:idx_audit_entries_at"`
+	ActorPlatform string    `gorm:"size:16;not null"`
+	ActorUserID   int64     `gorm:"not null;default:0"`
+	Action        string    `gorm:"size:32;not null"`
+	Entity        string    `gorm:"size:32;not null;index:idx_audit_entries_entity,priority:1"`
+	EntityID      uint      `gorm:"not null;index:idx_audit_entries_entity,priority:2"`
+	Detail        string    `gorm:"type:text;not null"`
+}
+
+func (m0003AuditEntry) TableName() string { return "audit_entries" }
+
+func migrateSuggestions(tx *gorm.DB) error {
+	return tx.Migrator().CreateTable(&m0003Suggestion{}, &m0003AuditEntry{})
+}

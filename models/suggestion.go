@@ -1,0 +1,302 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Suggestion statuses, in the order a suggestion usually moves through them.
+const (
+	StatusNew        = "new"
+	StatusSeen       = "seen"
+	StatusInProgress = "in_progress"
+	StatusAnswered   = "answered"
+	StatusClosed     = "closed"
+)
+
+// Suggestion is a resident's suggestion, complaint or comment sent to the
+// council of a place.
+type Suggestion struct {
+	ID           uint
+	Code         string // tracking code given to the sender, "S-" + 5 characters; unique
+	Key          string `gorm:"column:idempotency_key"` // idempotency key set by the caller; unique
+	Platform     string // the sender's platform
+	UserID       int64  // the sender's platform user id, kept even when Anonymous so status changes reach them
+	PlaceID      uint
+	CommitteeID  uint
+	Text         string
+	VoiceFileID  string
+	PhotoFileIDs StringList
+	Lat, Lon     *float64
+	Anonymous    bool   // the council does not see who sent it
+	SenderName   string // empty when Anonymous
+	Status       string // StatusNew, StatusSeen, …
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// TableName pins the table name for GORM.
+func (Suggestion) TableName() string { return "suggestions" }
+
+// StringList is a list of strings kept in one text column, one per line.
+// Its elements must not contain a newline (platform file ids never do).
+type StringList []string
+
+// Value implements driver.Valuer.
+func (l StringList) Value() (driver.Value, error) {
+	for _, s := range l {
+		if strings.ContainsAny(s, "\r\n") {
+			return nil, Errorf(EINVALID, "list element %q contains a newline", s)
+		}
+	}
+	return strings.Join(l, "\n"), nil
+}
+
+// Scan implements sql.Scanner.
+func (l *StringList) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case nil:
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return fmt.Errorf("models: scan string list: unexpected %T", src)
+	}
+	if s == "" {
+		*l = nil
+		return nil
+	}
+	*l = strings.Split(s, "\n")
+	return nil
+}
+
+// Audit actions and entities.
+const (
+	AuditCreate = "create"
+	AuditEdit   = "edit"
+	AuditStatus = "status"
+
+	EntitySuggestion = "suggestion"
+)
+
+// AuditEntry records who did what to which entity, and when.
+type AuditEntry struct {
+	ID            uint
+	At            time.Time
+	ActorPlatform string
+	ActorUserID   int64
+	Action        string // AuditCreate, AuditEdit, AuditStatus
+	Entity        string // EntitySuggestion, …
+	EntityID      uint
+	Detail        string
+}
+
+// TableName pins the table name for GORM.
+func (AuditEntry) TableName() string { return "audit_entries" }
+
+// SuggestionCodeAlphabet holds the characters of a tracking code after "S-":
+// easy to read aloud and copy by hand (no 0/O, 1/I/L, B).
+const SuggestionCodeAlphabet = "23456789ACDEFGHJKMNPQRTUVWXYZ"
+
+// codeLen is the number of random characters after "S-".
+const codeLen = 5
+
+// maxCodeAttempts bounds the retries after a tracking-code collision; with
+// 29^5 (20 million) codes, needing more than a few means something is wrong.
+const maxCodeAttempts = 10
+
+// newSuggestionCode returns "S-" and codeLen characters of
+// SuggestionCodeAlphabet drawn uniformly with crypto/rand.
+func newSuggestionCode() (string, error) {
+	const limit = 256 - 256%len(SuggestionCodeAlphabet) // reject bytes above this to stay uniform
+	code := make([]byte, 0, 2+codeLen)
+	code = append(code, "S-"...)
+	buf := make([]byte, 16)
+	for len(code) < cap(code) {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(code) < cap(code) {
+				code = append(code, SuggestionCodeAlphabet[int(b)%len(SuggestionCodeAlphabet)])
+			}
+		}
+	}
+	return string(code), nil
+}
+
+// CreateSuggestion stores sg, giving it an ID, a tracking Code, Status "new"
+// when empty, timestamps, and an audit entry in the same transaction. It is
+// idempotent on sg.Key: when a suggestion with that Key exists (a replay, or a
+// concurrent call that won), *sg is filled from the stored row and nil is
+// returned; a second row is never created. Returns EINVALID (with a Persian
+// message) when Key, PlaceID, CommitteeID or both Text and VoiceFileID are
+// missing, when the place or committee does not exist, or when the status or
+// coordinates are out of range.
+func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
+	if err := validateSuggestion(sg); err != nil {
+		return fmt.Errorf("models: create suggestion: %w", err)
+	}
+	row := *sg
+	row.ID, row.Code = 0, ""
+	row.CreatedAt, row.UpdatedAt = time.Time{}, time.Time{}
+	if row.Status == "" {
+		row.Status = StatusNew
+	}
+	if row.Anonymous {
+		row.SenderName = ""
+	}
+
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if found, ok, err := suggestionByKey(tx, row.Key); err != nil || ok {
+			if ok {
+				*sg = found
+			}
+			return err
+		}
+		if err := exists(tx, &Place{}, row.PlaceID, "place"); err != nil {
+			return invalidRef(err, "محل انتخاب‌شده پیدا نشد.")
+		}
+		if err := exists(tx, &Committee{}, row.CommitteeID, "committee"); err != nil {
+			return invalidRef(err, "کمیته انتخاب‌شده پیدا نشد.")
+		}
+		for range maxCodeAttempts {
+			code, err := s.newCode()
+			if err != nil {
+				return fmt.Errorf("code: %w", err)
+			}
+			try := row
+			try.Code = code
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&try)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 1 {
+				entry := AuditEntry{
+					At:            try.CreatedAt,
+					ActorPlatform: try.Platform,
+					ActorUserID:   try.UserID,
+					Action:        AuditCreate,
+					Entity:        EntitySuggestion,
+					EntityID:      try.ID,
+					Detail:        try.Code,
+				}
+				if err := tx.Create(&entry).Error; err != nil {
+					return fmt.Errorf("audit: %w", err)
+				}
+				*sg = try
+				return nil
+			}
+			// Nothing inserted: either a concurrent call with the same Key
+			// committed first, or the code is taken.
+			found, ok, err := suggestionByKey(tx, row.Key)
+			if err != nil {
+				return err
+			}
+			if ok {
+				*sg = found
+				return nil
+			}
+		}
+		return Errorf(EINTERNAL, "no free tracking code after %d attempts", maxCodeAttempts)
+	})
+	if err != nil {
+		return fmt.Errorf("models: create suggestion: %w", err)
+	}
+	return nil
+}
+
+// suggestionByKey returns the suggestion with the idempotency key and
+// whether there is one.
+func suggestionByKey(tx *gorm.DB, key string) (Suggestion, bool, error) {
+	var sg Suggestion
+	err := tx.Where("idempotency_key = ?", key).Take(&sg).Error
+	if notFound(err) {
+		return Suggestion{}, false, nil
+	} else if err != nil {
+		return Suggestion{}, false, err
+	}
+	return sg, true, nil
+}
+
+// invalidRef turns an ENOTFOUND from exists into EINVALID with msg: a
+// reference in the input, not the thing asked for, is missing.
+func invalidRef(err error, msg string) error {
+	if ErrorCode(err) == ENOTFOUND {
+		return &Error{Code: EINVALID, Message: msg}
+	}
+	return err
+}
+
+// validateSuggestion checks what CreateSuggestion requires of its input.
+func validateSuggestion(sg *Suggestion) error {
+	switch {
+	case sg == nil || strings.TrimSpace(sg.Key) == "":
+		return Errorf(EINVALID, "پیشنهاد شناسه ندارد.")
+	case sg.PlaceID == 0:
+		return Errorf(EINVALID, "محله یا روستا انتخاب نشده است.")
+	case sg.CommitteeID == 0:
+		return Errorf(EINVALID, "کمیته انتخاب نشده است.")
+	case strings.TrimSpace(sg.Text) == "" && sg.VoiceFileID == "":
+		return Errorf(EINVALID, "متن یا پیام صوتی پیشنهاد خالی است.")
+	case sg.Lat != nil && (*sg.Lat < -90 || *sg.Lat > 90), sg.Lon != nil && (*sg.Lon < -180 || *sg.Lon > 180):
+		return Errorf(EINVALID, "موقعیت فرستاده‌شده معتبر نیست.")
+	}
+	switch sg.Status {
+	case "", StatusNew, StatusSeen, StatusInProgress, StatusAnswered, StatusClosed:
+	default:
+		return Errorf(EINVALID, "وضعیت پیشنهاد معتبر نیست.")
+	}
+	for _, id := range sg.PhotoFileIDs {
+		if id == "" || strings.ContainsAny(id, "\r\n") {
+			return Errorf(EINVALID, "شناسه عکس معتبر نیست.")
+		}
+	}
+	return nil
+}
+
+// SuggestionByCode returns the suggestion with the tracking code, compared
+// case-insensitively; the "S-" prefix may be left out. Returns ENOTFOUND when
+// there is none.
+func (s *Store) SuggestionByCode(ctx context.Context, code string) (Suggestion, error) {
+	c := strings.ToUpper(strings.TrimSpace(code))
+	if !strings.HasPrefix(c, "S-") {
+		c = "S-" + c
+	}
+	var sg Suggestion
+	err := s.db.WithContext(ctx).Where("code = ?", c).Take(&sg).Error
+	if notFound(err) {
+		return Suggestion{}, fmt.Errorf("models: suggestion by code: %w", Errorf(ENOTFOUND, "suggestion %q not found", code))
+	} else if err != nil {
+		return Suggestion{}, fmt.Errorf("models: suggestion by code: %w", err)
+	}
+	return sg, nil
+}
+
+// CountSuggestions returns the number of suggestions stored.
+func (s *Store) CountSuggestions(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Suggestion{}).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("models: count suggestions: %w", err)
+	}
+	return n, nil
+}
+
+// AuditEntries returns the audit entries about one entity, oldest first.
+func (s *Store) AuditEntries(ctx context.Context, entity string, entityID uint) ([]AuditEntry, error) {
+	var es []AuditEntry
+	err := s.db.WithContext(ctx).Where("entity = ? AND entity_id = ?", entity, entityID).Order("at").Order("id").Find(&es).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: audit entries: %w", err)
+	}
+	return es, nil
+}
