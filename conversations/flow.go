@@ -1,0 +1,97 @@
+package conversations
+
+import "context"
+
+// InputKind is what a step asks the person for.
+type InputKind int
+
+// The input kinds a step can take.
+const (
+	InputText        InputKind = iota // text with length bounds
+	InputTextOrVoice                  // text with length bounds, or a voice message
+	InputNumber                       // a whole number in a range
+	InputChoice                       // one inline button among Options
+	InputMultiChoice                  // several buttons toggled, then «تمام»
+	InputDate                         // a Jalali date
+	InputPhone                        // the sender's own contact, or a typed Iranian mobile
+	InputLocation                     // a shared location
+	InputPhoto                        // one or several photos (albums welcome)
+	InputVoice                        // a voice message
+	InputDocument                     // a file
+)
+
+// Option is one button of a choice step.
+type Option struct {
+	Value string // carried in callback data; short (ids, codes)
+	Label string // what the button says
+}
+
+// Step is one question of a flow. A flow is data: the engine does the
+// asking, validating, going back, editing and storing.
+type Step struct {
+	Key    string // stable across flow versions: answers are carried over by key
+	Label  string // how the answer is named in the summary
+	Prompt string // the question, in Persian
+	Kind   InputKind
+
+	Optional bool // a «رد کردن» button skips it
+
+	MinLen, MaxLen int   // text bounds in characters (InputText, InputTextOrVoice)
+	Min, Max       int64 // number bounds (InputNumber)
+	MaxFiles       int   // photos: at most this many (1 = a single photo moves on at once)
+	PastDays       int   // dates: how many days back are allowed (0 = no limit)
+	AllowFuture    bool  // dates: days after today are allowed
+	Columns        int   // buttons per row for choices [2]
+
+	// Options lists the buttons of a choice step. It is called again when a
+	// button is pressed, so a forged or stale value is refused.
+	Options func(ctx context.Context, st *State) ([]Option, error)
+
+	// Search, when set, lets the person type instead of pressing a button:
+	// it returns what was found, and the flow continues at step Jump with
+	// the query kept in the answer of Jump's key + "_q".
+	Search func(ctx context.Context, st *State, query string) ([]Option, error)
+	Jump   string
+
+	// Skip, when set and true, passes this step by (e.g. the name of an
+	// anonymous sender).
+	Skip func(st *State) bool
+
+	// Show, when set, says how the answer reads in the summary; by default
+	// the text, the chosen labels, the date or a count of files.
+	Show func(a Answer) string
+}
+
+// Flow is a guided conversation: ordered steps, then a summary where any
+// answer can be edited, then Submit.
+type Flow struct {
+	Name    string // "suggest"
+	Version int    // bump when steps change; older drafts are carried over by step key
+	Title   string // shown in the menu and at the start, in Persian
+	Steps   []*Step
+
+	// NoSummary submits as soon as the last step is answered (a lookup, not a record).
+	NoSummary bool
+
+	// Submit stores the finished flow. It must be idempotent on sub.Run (the
+	// same run submitted twice creates one record) and returns the closing
+	// message the person reads.
+	Submit func(ctx context.Context, sub Submission) (string, error)
+}
+
+// Submission is a finished flow handed to Flow.Submit.
+type Submission struct {
+	Key     Key
+	Run     string // unique per run of a flow: the idempotency key
+	Answers map[string]Answer
+	Name    string // the person's name on the platform
+}
+
+func (f *Flow) step(key string) (*Step, int) {
+	for i, s := range f.Steps {
+		if s.Key == key {
+			return s, i
+		}
+	}
+	return nil, -1
+}

@@ -1,0 +1,65 @@
+package conversations
+
+// Input is one thing a person did in a private chat, as the engine sees it:
+// the handlers translate platform updates into it.
+type Input struct {
+	UpdateID   int
+	MessageID  int // the person's message, or the message a pressed button sits on
+	SenderID   int64
+	SenderName string
+
+	Text         string // text or caption, normalised
+	Command      string // "start", "cancel", ... without the slash
+	CallbackID   string // set when a button was pressed
+	CallbackData string
+	Contact      *Contact
+	Location     *Location
+	Photo        string // file ids
+	Voice        string
+	Document     string
+	MediaGroupID string
+	Other        string // a content kind no step takes: "sticker", "animation", "video", ...
+	Forwarded    bool
+	Edited       bool
+}
+
+// Contact is a shared phone contact; UserID is whose contact it is.
+type Contact struct {
+	Phone  string
+	UserID int64
+}
+
+// Location is a shared point.
+type Location struct {
+	Lat, Lon float64
+}
+
+// Out is one thing the engine wants done in the chat: a message sent or
+// edited, and/or a pressed button answered.
+type Out struct {
+	Text        string
+	Buttons     [][]Button      // inline keyboard
+	Reply       [][]ReplyButton // reply keyboard
+	RemoveReply bool
+	Edit        int  // edit this message (text and inline keyboard) instead of sending
+	StripOnly   bool // with Edit: only remove the inline keyboard
+	Prompt      bool // this message is the current prompt: its id is remembered
+
+	// AnswerCallback, when set, makes this Out an answer to that callback
+	// query (its id) with Note as the short toast; nothing is sent.
+	AnswerCallback string
+	Note           string
+}
+
+// Button is an inline button.
+type Button struct {
+	Text string
+	Data string
+}
+
+// ReplyButton is a reply keyboard button.
+type ReplyButton struct {
+	Text            string
+	RequestContact  bool
+	RequestLocation bool
+}

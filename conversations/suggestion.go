@@ -1,0 +1,241 @@
+package conversations
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mahalle/mahalle/models"
+	"github.com/mahalle/mahalle/persian"
+)
+
+// Geography is what the place-finding steps read.
+type Geography interface {
+	Provinces(ctx context.Context) ([]models.Province, error)
+	Counties(ctx context.Context, provinceID uint) ([]models.County, error)
+	Places(ctx context.Context, countyID uint) ([]models.Place, error)
+	SearchPlaces(ctx context.Context, query string, limit int) ([]models.PlaceMatch, error)
+}
+
+// Suggestions is what the suggestion flow stores into.
+type Suggestions interface {
+	Place(ctx context.Context, id uint) (models.PlaceMatch, error)
+	Committees(ctx context.Context, provinceID uint) ([]models.Committee, error)
+	CreateSuggestion(ctx context.Context, sg *models.Suggestion) error
+}
+
+// Trackers looks suggestions up by their tracking code.
+type Trackers interface {
+	SuggestionByCode(ctx context.Context, code string) (models.Suggestion, error)
+}
+
+// Flow names.
+const (
+	FlowSuggest = "suggest"
+	FlowTrack   = "track"
+)
+
+const searchLimit = 8
+
+// SuggestionFlow is a resident's suggestion, complaint or comment: the
+// neighborhood (browsed or searched), the topic, the text or a voice
+// message, an optional photo and location, and whether to send it with a name.
+func SuggestionFlow(geo Geography, store Suggestions, platform func(Key) string) *Flow {
+	searched := func(st *State) bool {
+		_, q := st.Answers["place_q"]
+		return q
+	}
+	search := func(ctx context.Context, st *State, query string) ([]Option, error) {
+		found, err := geo.SearchPlaces(ctx, persian.SearchKey(query), searchLimit)
+		if err != nil {
+			return nil, err
+		}
+		opts := make([]Option, len(found))
+		for i, m := range found {
+			opts[i] = Option{Value: id(m.Place.ID), Label: m.Place.Name + " (" + m.CountyName + "، " + m.ProvinceName + ")"}
+		}
+		return opts, nil
+	}
+	return &Flow{
+		Name:    FlowSuggest,
+		Version: 1,
+		Title:   "ارسال پیشنهاد",
+		Steps: []*Step{
+			{
+				Key: "prov", Label: "استان", Kind: InputChoice, Columns: 3,
+				Prompt: "محلهٔ شما در کدام استان است؟\nاستان را بزنید، یا نام محله یا روستا را بنویسید تا جستجو کنم.",
+				Options: func(ctx context.Context, st *State) ([]Option, error) {
+					ps, err := geo.Provinces(ctx)
+					opts := make([]Option, len(ps))
+					for i, p := range ps {
+						opts[i] = Option{Value: id(p.ID), Label: p.Name}
+					}
+					return opts, err
+				},
+				Search: search, Jump: "place",
+				Skip: func(st *State) bool {
+					_, answered := st.Answers["prov"]
+					return searched(st) && !answered
+				},
+			},
+			{
+				Key: "cnty", Label: "شهرستان", Kind: InputChoice, Columns: 3,
+				Prompt: "کدام شهرستان؟ (یا نام محله را بنویسید تا جستجو کنم.)",
+				Options: func(ctx context.Context, st *State) ([]Option, error) {
+					cs, err := geo.Counties(ctx, answerID(st, "prov"))
+					opts := make([]Option, len(cs))
+					for i, c := range cs {
+						opts[i] = Option{Value: id(c.ID), Label: c.Name}
+					}
+					return opts, err
+				},
+				Search: search, Jump: "place", Skip: searched,
+			},
+			{
+				Key: "place", Label: "محله یا روستا", Kind: InputChoice,
+				Prompt: "محله یا روستای خود را انتخاب کنید:",
+				Options: func(ctx context.Context, st *State) ([]Option, error) {
+					ps, err := geo.Places(ctx, answerID(st, "cnty"))
+					opts := make([]Option, len(ps))
+					for i, p := range ps {
+						opts[i] = Option{Value: id(p.ID), Label: p.Name}
+					}
+					return opts, err
+				},
+			},
+			{
+				Key: "topic", Label: "موضوع", Kind: InputChoice,
+				Prompt: "پیشنهاد شما به کدام کارگروه مربوط است؟",
+				Options: func(ctx context.Context, st *State) ([]Option, error) {
+					pm, err := store.Place(ctx, answerID(st, "place"))
+					if err != nil {
+						return nil, err
+					}
+					cs, err := store.Committees(ctx, pm.ProvinceID)
+					var opts []Option
+					for _, c := range cs {
+						if !c.Crisis {
+							opts = append(opts, Option{Value: id(c.ID), Label: c.Name})
+						}
+					}
+					return opts, err
+				},
+			},
+			{
+				Key: "body", Label: "متن", Kind: InputTextOrVoice, MinLen: 10, MaxLen: 2000,
+				Prompt: "پیشنهاد، شکایت یا نظر خود را بنویسید (۱۰ تا ۲۰۰۰ نویسه)، یا یک پیام صوتی بفرستید.",
+			},
+			{
+				Key: "photo", Label: "عکس", Kind: InputPhoto, Optional: true, MaxFiles: 3,
+				Prompt: "اگر عکسی دارید بفرستید (تا ۳ عکس)، سپس «تمام» را بزنید. اگر ندارید «رد کردن» را بزنید.",
+			},
+			{
+				Key: "loc", Label: "موقعیت", Kind: InputLocation, Optional: true,
+				Prompt: "اگر موضوع جای مشخصی دارد، موقعیت آن را بفرستید؛ وگرنه «رد کردن» را بزنید.",
+			},
+			{
+				Key: "anon", Label: "فرستنده", Kind: InputChoice,
+				Prompt: "پیشنهاد با نام شما فرستاده شود یا بی‌نام؟\n(در هر دو حال شمارهٔ تلفن شما به کسی نشان داده نمی‌شود.)",
+				Options: func(context.Context, *State) ([]Option, error) {
+					return []Option{{Value: "named", Label: "با نام من"}, {Value: "anon", Label: "بی‌نام"}}, nil
+				},
+			},
+			{
+				Key: "name", Label: "نام", Kind: InputText, MinLen: 2, MaxLen: 60,
+				Prompt: "نام خود را همان‌طور که می‌خواهید دیده شود بنویسید:",
+				Skip: func(st *State) bool {
+					return st.Answers["anon"].first() != "named"
+				},
+			},
+		},
+		Submit: func(ctx context.Context, sub Submission) (string, error) {
+			a := sub.Answers
+			sg := models.Suggestion{
+				Key:         "sg:" + sub.Run,
+				Platform:    platform(sub.Key),
+				UserID:      sub.Key.UserID,
+				PlaceID:     answerIDOf(a, "place"),
+				CommitteeID: answerIDOf(a, "topic"),
+				Anonymous:   a["anon"].first() != "named",
+			}
+			if b := a["body"]; b.Text != "" {
+				sg.Text = b.Text
+			} else {
+				sg.VoiceFileID = b.first()
+			}
+			if p := a["photo"]; !p.Skipped {
+				sg.PhotoFileIDs = p.Values
+			}
+			if l, ok := a["loc"]; ok && !l.Skipped {
+				sg.Lat, sg.Lon = &l.Lat, &l.Lon
+			}
+			if !sg.Anonymous {
+				sg.SenderName = a["name"].Text
+			}
+			if err := store.CreateSuggestion(ctx, &sg); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("🙏 پیشنهاد شما ثبت شد و به شورای محله می‌رسد.\n\nکد پیگیری: %s\n\nبا «پیگیری پیشنهاد» در منو و همین کد می‌توانید وضعیت آن را ببینید.", sg.Code), nil
+		},
+	}
+}
+
+// TrackFlow asks for a tracking code and shows where that suggestion stands.
+func TrackFlow(store Trackers) *Flow {
+	return &Flow{
+		Name:      FlowTrack,
+		Version:   1,
+		Title:     "پیگیری پیشنهاد",
+		NoSummary: true,
+		Steps: []*Step{{
+			Key: "code", Label: "کد پیگیری", Kind: InputText, MinLen: 3, MaxLen: 20,
+			Prompt: "کد پیگیری پیشنهاد را بنویسید (مثلاً S-4F7K2):",
+		}},
+		Submit: func(ctx context.Context, sub Submission) (string, error) {
+			code := strings.ToUpper(strings.ReplaceAll(persian.ASCIIDigits(sub.Answers["code"].Text), " ", ""))
+			sg, err := store.SuggestionByCode(ctx, code)
+			if models.ErrorCode(err) == models.ENOTFOUND {
+				return "", models.Errorf(models.EINVALID, "پیشنهادی با کد «%s» پیدا نشد. کد را دوباره بررسی کنید.", code)
+			} else if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("پیشنهاد %s\nوضعیت: %s\nثبت: %s", sg.Code, statusName(sg.Status), persian.FormatDateTime(sg.CreatedAt)), nil
+		},
+	}
+}
+
+func statusName(s string) string {
+	switch s {
+	case "new":
+		return "ثبت شده، در انتظار بررسی"
+	case "seen":
+		return "دیده شده توسط شورا"
+	case "in_progress":
+		return "در دست پیگیری"
+	case "answered":
+		return "پاسخ داده شده"
+	case "closed":
+		return "بسته شده"
+	}
+	return s
+}
+
+func (a Answer) first() string {
+	if len(a.Values) == 0 {
+		return ""
+	}
+	return a.Values[0]
+}
+
+func id(n uint) string { return strconv.FormatUint(uint64(n), 10) }
+
+func answerID(st *State, key string) uint { return answerIDOf(st.Answers, key) }
+
+func answerIDOf(a map[string]Answer, key string) uint {
+	n, err := strconv.ParseUint(a[key].first(), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return uint(n)
+}
