@@ -1,0 +1,258 @@
+// Package handlers routes each incoming update to the right place: a group
+// chat gets one pointer to the private chat, a private chat goes to the
+// conversation engine, and what comes back is sent through the platform's
+// sender. It is also the one place that turns an error into what the person reads.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/mahalle/mahalle/bot"
+	"github.com/mahalle/mahalle/conversations"
+	"github.com/mahalle/mahalle/models"
+	"github.com/mahalle/mahalle/persian"
+)
+
+// Sender sends to one platform.
+type Sender interface {
+	Send(ctx context.Context, m bot.Message) (int, error)
+	AnswerCallback(ctx context.Context, callbackID, text string) error
+}
+
+// Conversations runs the guided flows.
+type Conversations interface {
+	Handle(ctx context.Context, k conversations.Key, in conversations.Input) ([]conversations.Out, error)
+	Prompted(ctx context.Context, k conversations.Key, messageID int) error
+}
+
+// Reachability records who can no longer be written to (they blocked the
+// bot), and clears it when they come back.
+type Reachability interface {
+	SetBlocked(ctx context.Context, platform string, userID int64, blocked bool) error
+}
+
+// Router handles updates from every platform. It implements bot.Handler.
+type Router struct {
+	senders map[bot.Platform]Sender
+	names   map[bot.Platform]string // the bot's username per platform, for the private-chat link
+	conv    Conversations
+	reach   Reachability
+	log     *slog.Logger
+}
+
+var _ bot.Handler = (*Router)(nil)
+
+// Config wires a Router.
+type Config struct {
+	Senders       map[bot.Platform]Sender
+	BotUsernames  map[bot.Platform]string
+	Conversations Conversations
+	Reachability  Reachability // may be nil
+	Logger        *slog.Logger
+}
+
+// NewRouter returns a Router.
+func NewRouter(cfg Config) *Router {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Router{senders: cfg.Senders, names: cfg.BotUsernames, conv: cfg.Conversations, reach: cfg.Reachability, log: log}
+}
+
+// Handle handles one update. It returns an error only when the reply could
+// not be delivered for a reason worth trying again (the poller retries, and
+// the engine's dedup mark turns the retry into a re-send of the reply).
+func (r *Router) Handle(ctx context.Context, u bot.Update) error {
+	r.log.Debug("update", slog.String("platform", string(u.Platform)), slog.Int("update_id", u.ID),
+		slog.Int64("chat_id", u.ChatID), slog.String("kind", string(u.Kind)))
+	s, ok := r.senders[u.Platform]
+	if !ok {
+		r.log.Error("handlers: no sender for platform", slog.String("platform", string(u.Platform)))
+		return nil
+	}
+	switch {
+	case u.Kind == bot.KindMyChatMember:
+		return r.memberChange(ctx, u)
+	case u.ChatType == bot.ChatGroup || u.ChatType == bot.ChatSupergroup:
+		return r.group(ctx, s, u)
+	case u.ChatType != bot.ChatPrivate:
+		return nil // channels: Mahalle does not post there
+	}
+	k := conversations.Key{Platform: string(u.Platform), ChatID: u.ChatID, UserID: u.From.ID}
+	outs, err := r.conv.Handle(ctx, k, input(u))
+	if err != nil {
+		r.fail(ctx, s, u, err)
+		return nil
+	}
+	return r.deliver(ctx, s, k, u, outs)
+}
+
+// memberChange notes that a person blocked the bot (or came back).
+func (r *Router) memberChange(ctx context.Context, u bot.Update) error {
+	if r.reach == nil || u.ChatType != bot.ChatPrivate {
+		return nil
+	}
+	var err error
+	switch u.MemberStatus {
+	case "kicked":
+		err = r.reach.SetBlocked(ctx, string(u.Platform), u.From.ID, true)
+	case "member":
+		// Telegram sends this when a person who blocked the bot restarts it:
+		// the only way they can write to it again.
+		err = r.reach.SetBlocked(ctx, string(u.Platform), u.From.ID, false)
+	}
+	if err != nil {
+		r.log.Error("handlers: reachability", slog.String("platform", string(u.Platform)), slog.Int64("user_id", u.From.ID), slog.Any("err", err))
+	}
+	return nil
+}
+
+// group answers a command once with a pointer to the private chat, and
+// otherwise stays quiet: people's suggestions do not belong in a group.
+func (r *Router) group(ctx context.Context, s Sender, u bot.Update) error {
+	if u.Callback != nil {
+		return r.quiet(s.AnswerCallback(ctx, u.Callback.ID, ""))
+	}
+	if u.Command == "" {
+		return nil
+	}
+	m := bot.Message{ChatID: u.ChatID, Text: msgOpenPrivate}
+	if name := r.names[u.Platform]; name != "" {
+		m.Inline = [][]bot.Button{{{Text: "گفتگوی خصوصی با ربات", URL: privateLink(u.Platform, name)}}}
+	}
+	_, err := s.Send(ctx, m)
+	return r.quiet(err)
+}
+
+func privateLink(p bot.Platform, username string) string {
+	if p == bot.Bale {
+		return "https://ble.ir/" + username
+	}
+	return "https://t.me/" + username
+}
+
+// deliver sends what the engine decided, in order.
+func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u bot.Update, outs []conversations.Out) error {
+	for _, o := range outs {
+		if o.AnswerCallback != "" {
+			if err := s.AnswerCallback(ctx, o.AnswerCallback, o.Note); err != nil && !errors.Is(err, bot.ErrBadRequest) {
+				// A callback answer that cannot be delivered only leaves a
+				// spinner on the button; the messages matter more.
+				r.log.Warn("handlers: answer callback", slog.Int("update_id", u.ID), slog.Any("err", err))
+			}
+			continue
+		}
+		id, err := s.Send(ctx, message(u.ChatID, o))
+		switch {
+		case errors.Is(err, bot.ErrBlocked):
+			return nil // marked unreachable by the sender; nobody to talk to
+		case errors.Is(err, bot.ErrBadRequest) && o.Edit != 0:
+			// The message to edit is gone or unchanged: the next one still matters.
+			continue
+		case err != nil:
+			return err
+		}
+		if o.Prompt {
+			if err := r.conv.Prompted(ctx, k, id); err != nil {
+				r.log.Warn("handlers: remember prompt", slog.Int("update_id", u.ID), slog.Any("err", err))
+			}
+		}
+	}
+	return nil
+}
+
+// fail is the one place an error becomes what the person reads.
+func (r *Router) fail(ctx context.Context, s Sender, u bot.Update, err error) {
+	text := msgInternal
+	switch models.ErrorCode(err) {
+	case models.EINTERNAL:
+		r.log.Error("handlers: update failed", slog.String("platform", string(u.Platform)), slog.Int("update_id", u.ID),
+			slog.Int64("chat_id", u.ChatID), slog.Any("err", err))
+	case models.ECONFLICT:
+		text = msgBusy
+	case models.EFORBIDDEN:
+		text = msgForbidden
+	case models.ENOTFOUND:
+		text = msgNotFound
+	case models.EINVALID:
+		text = models.ErrorMessage(err)
+	}
+	if u.Callback != nil {
+		_ = r.quiet(s.AnswerCallback(ctx, u.Callback.ID, ""))
+	}
+	if _, err := s.Send(ctx, bot.Message{ChatID: u.ChatID, Text: text}); err != nil {
+		r.log.Warn("handlers: send error message", slog.Int("update_id", u.ID), slog.Any("err", err))
+	}
+}
+
+// quiet drops the errors that need no retry: the person blocked the bot, or
+// the platform refused a request that would be refused again.
+func (r *Router) quiet(err error) error {
+	if errors.Is(err, bot.ErrBlocked) || errors.Is(err, bot.ErrBadRequest) {
+		return nil
+	}
+	return err
+}
+
+func message(chatID int64, o conversations.Out) bot.Message {
+	m := bot.Message{ChatID: chatID, Text: o.Text, EditMessageID: o.Edit, RemoveReply: o.RemoveReply}
+	if o.StripOnly {
+		m.Text = ""
+	}
+	for _, row := range o.Buttons {
+		br := make([]bot.Button, len(row))
+		for i, b := range row {
+			br[i] = bot.Button{Text: b.Text, Data: b.Data}
+		}
+		m.Inline = append(m.Inline, br)
+	}
+	for _, row := range o.Reply {
+		br := make([]bot.ReplyButton, len(row))
+		for i, b := range row {
+			br[i] = bot.ReplyButton{Text: b.Text, RequestContact: b.RequestContact, RequestLocation: b.RequestLocation}
+		}
+		m.Reply = append(m.Reply, br)
+	}
+	return m
+}
+
+// input translates a private-chat update for the engine, normalising text.
+func input(u bot.Update) conversations.Input {
+	in := conversations.Input{
+		UpdateID:     u.ID,
+		MessageID:    u.MessageID,
+		SenderID:     u.From.ID,
+		SenderName:   persian.Normalize(u.From.FirstName + " " + u.From.LastName),
+		Text:         persian.Normalize(u.Text),
+		Command:      u.Command,
+		MediaGroupID: u.MediaGroupID,
+		Other:        u.Other,
+		Forwarded:    u.Forwarded,
+		Edited:       u.Kind == bot.KindEditedMessage,
+	}
+	if in.Command != "" {
+		in.Text = ""
+	}
+	if u.Callback != nil {
+		in.CallbackID, in.CallbackData = u.Callback.ID, u.Callback.Data
+	}
+	if c := u.Contact; c != nil {
+		in.Contact = &conversations.Contact{Phone: c.PhoneNumber, UserID: c.UserID}
+	}
+	if l := u.Location; l != nil {
+		in.Location = &conversations.Location{Lat: l.Latitude, Lon: l.Longitude}
+	}
+	if u.Photo != nil {
+		in.Photo = u.Photo.FileID
+	}
+	if u.Voice != nil {
+		in.Voice = u.Voice.FileID
+	}
+	if u.Document != nil {
+		in.Document = u.Document.FileID
+	}
+	return in
+}
