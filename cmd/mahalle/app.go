@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+
+	"github.com/mahalle/mahalle/bot"
+	"github.com/mahalle/mahalle/conversations"
+	"github.com/mahalle/mahalle/handlers"
+	"github.com/mahalle/mahalle/models"
+)
+
+var errUnauthorized = bot.ErrUnauthorized
+
+// app holds the open backends.
+type app struct {
+	cfg   *config
+	log   *slog.Logger
+	store *models.Store
+	rdb   redis.UniversalClient
+	mini  *miniredis.Miniredis // the in-process Redis, when REDIS_URL is unset
+	now   func() time.Time
+}
+
+// open connects to the database (migrating it) and to Redis.
+func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Time) (*app, error) {
+	a := &app{cfg: cfg, log: log, now: now}
+	store, err := models.Open(ctx, cfg.DatabaseURL, cfg.DataDir, log)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	a.store = store
+	if err := store.Migrate(ctx); err != nil {
+		a.close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if cfg.Redis != nil {
+		a.rdb = redis.NewUniversalClient(cfg.Redis)
+	} else {
+		a.mini = miniredis.NewMiniRedis()
+		if err := a.mini.StartAddr("127.0.0.1:0"); err != nil {
+			a.close()
+			return nil, fmt.Errorf("start in-process redis: %w", err)
+		}
+		a.rdb = redis.NewClient(&redis.Options{Addr: a.mini.Addr()})
+	}
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		a.close()
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.rdb != nil {
+		_ = a.rdb.Close()
+	}
+	if a.mini != nil {
+		a.mini.Close()
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			a.log.Warn("close database", slog.Any("err", err))
+		}
+	}
+}
+
+// seed loads reference data from dir, or the embedded lists when dir is "".
+func (a *app) seed(ctx context.Context, dir string) error {
+	fsys := models.SeedFS()
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	return a.store.Seed(ctx, fsys)
+}
+
+// serve runs the bot until ctx is done.
+func (a *app) serve(ctx context.Context) error {
+	log, cfg := a.log, a.cfg
+	dbKind, redisKind := "PostgreSQL", "Redis at "+redactURL(cfg.RedisURL)
+	if cfg.DatabaseURL == "" {
+		dbKind = "embedded SQLite " + cfg.DataDir + "/mahalle.db"
+	}
+	if a.mini != nil {
+		redisKind = "in-process Redis (conversations are lost when the process stops)"
+	}
+	log.Info("backends", slog.String("database", dbKind), slog.String("redis", redisKind))
+	if cfg.DatabaseURL == "" || a.mini != nil {
+		log.Warn("embedded backends are for trying Mahalle out and for single small installs; set DATABASE_URL and REDIS_URL for production")
+	}
+	if empty, err := a.store.Empty(ctx); err != nil {
+		return err
+	} else if empty {
+		log.Info("empty database: loading the embedded reference data")
+		if err := a.store.Seed(ctx, models.SeedFS()); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := bot.NewMetrics(reg)
+
+	conv := conversations.NewStore(a.rdb, conversations.StoreConfig{Prefix: cfg.RedisPrefix, Now: a.now})
+	engine := conversations.NewEngine(conv, conversations.Config{
+		Flows: []*conversations.Flow{
+			conversations.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform }),
+			conversations.TrackFlow(a.store),
+		},
+		Menu: []conversations.MenuItem{
+			{Label: "ارسال پیشنهاد", Flow: conversations.FlowSuggest},
+			{Label: "پیگیری پیشنهاد", Flow: conversations.FlowTrack},
+		},
+		Welcome: msgWelcome,
+		Help:    msgHelp,
+		TTL:     cfg.ConversationTTL,
+		Now:     a.now,
+		Logger:  log,
+	})
+	reach := reachability{store: a.store, conv: conv}
+
+	type platform struct {
+		p        bot.Platform
+		token    string
+		endpoint string
+	}
+	var platforms []platform
+	if cfg.TelegramToken != "" {
+		platforms = append(platforms, platform{bot.Telegram, cfg.TelegramToken, cfg.TelegramEndpoint})
+	}
+	if cfg.BaleToken != "" {
+		platforms = append(platforms, platform{bot.Bale, cfg.BaleToken, cfg.BaleEndpoint})
+	}
+	senders := map[bot.Platform]handlers.Sender{}
+	names := map[bot.Platform]string{}
+	pollers := map[bot.Platform]*bot.Poller{}
+	for _, pl := range platforms {
+		plog := log.With(slog.String("platform", string(pl.p)))
+		client, err := bot.NewClient(bot.Config{
+			Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: plog, Metrics: metrics,
+			Limits:  bot.Limits{Global: rate.Limit(cfg.SendRate), GlobalBurst: int(cfg.SendRate)},
+			Blocked: reach,
+		})
+		if err != nil {
+			return err
+		}
+		me, err := client.GetMe(ctx)
+		if errors.Is(err, bot.ErrUnauthorized) {
+			return fmt.Errorf("%w: the %s bot token was refused (401); check %s", errUnauthorized, pl.p, tokenVar(pl.p))
+		} else if err != nil {
+			return fmt.Errorf("%s getMe: %w", pl.p, err)
+		}
+		plog.Info("connected", slog.String("bot", me.Username))
+		senders[pl.p], names[pl.p] = client, me.Username
+		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: plog, Metrics: metrics})
+		if err != nil {
+			return err
+		}
+		pollers[pl.p] = poller
+	}
+	router := handlers.NewRouter(handlers.Config{
+		Senders: senders, BotUsernames: names, Conversations: engine, Reachability: reach, Logger: log,
+	})
+
+	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: opsMux(reg, a), ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	log.Info("health and metrics", slog.String("addr", ln.Addr().String()))
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", slog.Any("err", err))
+		}
+	}()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(pollers))
+	var wg sync.WaitGroup
+	for p, poller := range pollers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := poller.Run(ctx, router); err != nil {
+				errs <- fmt.Errorf("%s: %w", p, err)
+				cancel() // one platform's token refused: stop, loudly
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return errors.Join(collect(errs)...)
+}
+
+func collect(ch <-chan error) []error {
+	var out []error
+	for err := range ch {
+		out = append(out, err)
+	}
+	return out
+}
+
+func tokenVar(p bot.Platform) string {
+	if p == bot.Bale {
+		return "BALE_TOKEN"
+	}
+	return "TELEGRAM_TOKEN"
+}
+
+// opsMux serves /healthz (the process is up), /readyz (Redis and the
+// database answer) and /metrics.
+func opsMux(reg *prometheus.Registry, a *app) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.rdb.Ping(ctx).Err(); err != nil {
+			http.Error(w, "redis: unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if err := a.store.Ping(ctx); err != nil {
+			http.Error(w, "database: unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// reachability records that a person blocked the bot (the sender got 403,
+// or Telegram said so) in the database and in Redis, and clears it.
+type reachability struct {
+	store *models.Store
+	conv  *conversations.Store
+}
+
+var (
+	_ bot.BlockRecorder     = reachability{}
+	_ handlers.Reachability = reachability{}
+)
+
+// MarkBlocked implements bot.BlockRecorder. In a private chat the chat id is the user id.
+func (r reachability) MarkBlocked(ctx context.Context, p bot.Platform, chatID int64) error {
+	if err := r.conv.MarkBlocked(ctx, string(p), chatID); err != nil {
+		return err
+	}
+	if chatID < 0 {
+		return nil // a group: no person to mark
+	}
+	return r.store.MarkBlocked(ctx, string(p), chatID)
+}
+
+// SetBlocked implements handlers.Reachability.
+func (r reachability) SetBlocked(ctx context.Context, platform string, userID int64, blocked bool) error {
+	if blocked {
+		return r.MarkBlocked(ctx, bot.Platform(platform), userID)
+	}
+	if err := r.conv.ClearBlocked(ctx, platform, userID); err != nil {
+		return err
+	}
+	return r.store.ClearBlocked(ctx, platform, userID)
+}
+
+func redactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable URL)"
+}
+
+// What the bot says on /start and /help.
+const (
+	msgWelcome = "سلام! به «محله» خوش آمدید. 🏡\nاینجا می‌توانید کارهای شورای پیشرفت محلهٔ خود را ببینید و پیشنهاد، شکایت یا نظرتان را برای شورا بفرستید."
+	msgHelp    = "راهنمای «محله»:\n\n• «ارسال پیشنهاد»: محله یا روستای خود را پیدا کنید، موضوع را انتخاب کنید و پیشنهادتان را بنویسید یا پیام صوتی بفرستید؛ یک کد پیگیری می‌گیرید.\n• «پیگیری پیشنهاد»: با کد پیگیری، وضعیت پیشنهادتان را ببینید.\n\nدر میانهٔ هر گفتگو:\n/back بازگشت به مرحلهٔ قبل\n/cancel لغو\n/menu منوی اصلی (پیش‌نویس نگه داشته می‌شود)"
+)

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mahalle/mahalle/persian"
+)
+
+// Default Bot API endpoints, in the format tgbotapi expects.
+const (
+	telegramEndpoint = "https://api.telegram.org/bot%s/%s"
+	baleEndpoint     = "https://tapi.bale.ai/bot%s/%s"
+)
+
+// config is everything read from the environment, parsed and checked once.
+type config struct {
+	TelegramToken    string
+	TelegramEndpoint string
+	BaleToken        string
+	BaleEndpoint     string
+	DatabaseURL      string // "" = SQLite under DataDir
+	DataDir          string
+	RedisURL         string // "" = an in-process Redis
+	Redis            *redis.UniversalOptions
+	RedisPrefix      string
+	HTTPAddr         string
+	LogLevel         slog.Level
+	LogJSON          bool
+	AdminPhones      []string // E.164
+	ConversationTTL  time.Duration
+	SendRate         float64 // global messages per second, per platform
+}
+
+// configError names the variable that is wrong; its text is one line.
+type configError struct {
+	Var string
+	Msg string
+}
+
+func (e *configError) Error() string { return e.Var + ": " + e.Msg }
+
+// tokenPattern is the shape of Telegram and Bale bot tokens: "<bot id>:<secret>".
+var tokenPattern = regexp.MustCompile(`^[0-9]{3,20}:[A-Za-z0-9_-]{10,100}$`)
+
+var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// loadConfig reads the configuration through getenv (os.Getenv in main,
+// a map in tests). Needing a token is checked only when requireToken is set:
+// `mahalle migrate` and `mahalle seed` need none.
+func loadConfig(getenv func(string) string, requireToken bool) (*config, error) {
+	c := &config{
+		DataDir:         ".",
+		HTTPAddr:        "127.0.0.1:8080",
+		LogLevel:        slog.LevelInfo,
+		ConversationTTL: 24 * time.Hour,
+		SendRate:        30,
+		RedisPrefix:     "mh",
+	}
+	var err error
+	if c.TelegramToken, err = secret(getenv, "TELEGRAM_TOKEN"); err != nil {
+		return nil, err
+	}
+	if c.BaleToken, err = secret(getenv, "BALE_TOKEN"); err != nil {
+		return nil, err
+	}
+	if requireToken && c.TelegramToken == "" && c.BaleToken == "" {
+		return nil, &configError{"TELEGRAM_TOKEN", "set TELEGRAM_TOKEN (or TELEGRAM_TOKEN_FILE) or BALE_TOKEN (or BALE_TOKEN_FILE): at least one bot token is required"}
+	}
+	if c.TelegramEndpoint, err = endpoint(getenv, "TELEGRAM_API_ENDPOINT", telegramEndpoint); err != nil {
+		return nil, err
+	}
+	if c.BaleEndpoint, err = endpoint(getenv, "BALE_API_ENDPOINT", baleEndpoint); err != nil {
+		return nil, err
+	}
+
+	if v := getenv("DATABASE_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return nil, &configError{"DATABASE_URL", "must be a PostgreSQL URL like postgres://user@host:5432/mahalle"}
+		}
+		c.DatabaseURL = v
+	}
+	if v := getenv("DATA_DIR"); v != "" {
+		c.DataDir = v
+	}
+	if c.DatabaseURL == "" {
+		if fi, err := os.Stat(c.DataDir); err != nil || !fi.IsDir() {
+			return nil, &configError{"DATA_DIR", fmt.Sprintf("%q is not an existing directory (the SQLite file mahalle.db goes there)", c.DataDir)}
+		}
+	}
+
+	if v := getenv("REDIS_URL"); v != "" {
+		opts, err := redisOptions(v)
+		if err != nil {
+			return nil, &configError{"REDIS_URL", "must be a Redis URL like redis://host:6379/0 (or redis://host1:6379?addr=host2:6379 for a cluster): " + err.Error()}
+		}
+		c.RedisURL, c.Redis = v, opts
+	}
+
+	if v := getenv("REDIS_KEY_PREFIX"); v != "" {
+		if !prefixPattern.MatchString(v) {
+			return nil, &configError{"REDIS_KEY_PREFIX", fmt.Sprintf("%q must be 1-32 letters, digits, - or _", v)}
+		}
+		c.RedisPrefix = v
+	}
+	if v := getenv("HTTP_ADDR"); v != "" {
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			return nil, &configError{"HTTP_ADDR", fmt.Sprintf("%q is not host:port, e.g. 127.0.0.1:8080", v)}
+		}
+		c.HTTPAddr = v
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return nil, &configError{"LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", v)}
+		}
+	}
+	switch v := getenv("LOG_FORMAT"); v {
+	case "", "text":
+	case "json":
+		c.LogJSON = true
+	default:
+		return nil, &configError{"LOG_FORMAT", fmt.Sprintf("%q is not text or json", v)}
+	}
+	if v := getenv("ADMIN_PHONES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			e164, err := persian.ParseMobile(strings.TrimSpace(p))
+			if err != nil {
+				return nil, &configError{"ADMIN_PHONES", fmt.Sprintf("%q is not an Iranian mobile number; give a comma-separated list like 09121234567,+989351234567", strings.TrimSpace(p))}
+			}
+			c.AdminPhones = append(c.AdminPhones, e164)
+		}
+	}
+	if v := getenv("CONVERSATION_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			return nil, &configError{"CONVERSATION_TTL", fmt.Sprintf("%q is not a duration of at least 1m, e.g. 24h", v)}
+		}
+		c.ConversationTTL = d
+	}
+	if v := getenv("SEND_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 {
+			return nil, &configError{"SEND_RATE", fmt.Sprintf("%q is not a positive number of messages per second", v)}
+		}
+		c.SendRate = r
+	}
+	return c, nil
+}
+
+// secret reads NAME, or the file named by NAME_FILE; never both. The value
+// itself never appears in an error.
+func secret(getenv func(string) string, name string) (string, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", &configError{name, fmt.Sprintf("set either %s or %s_FILE, not both", name, name)}
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", &configError{name + "_FILE", fmt.Sprintf("cannot read %q: %v", file, errors.Unwrap(err))}
+		}
+		v = strings.TrimSpace(string(b))
+		if v == "" {
+			return "", &configError{name + "_FILE", fmt.Sprintf("%q is empty", file)}
+		}
+		name += "_FILE"
+	}
+	if v != "" && !tokenPattern.MatchString(v) {
+		return "", &configError{name, "does not look like a bot token (<digits>:<letters, digits, - or _>)"}
+	}
+	return v, nil
+}
+
+func endpoint(getenv func(string) string, name, def string) (string, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	u, err := url.Parse(strings.ReplaceAll(v, "%s", "x"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Count(v, "%s") != 2 || strings.Count(v, "%") != 2 {
+		return "", &configError{name, fmt.Sprintf("%q must be an http(s) URL format with two %%s (token, method), e.g. %s", v, def)}
+	}
+	return v, nil
+}
+
+// redisOptions accepts what go-redis accepts: a single-node URL, or a
+// cluster URL carrying more nodes as addr= parameters.
+func redisOptions(v string) (*redis.UniversalOptions, error) {
+	if strings.Contains(v, "addr=") {
+		o, err := redis.ParseClusterURL(v)
+		if err != nil {
+			return nil, err
+		}
+		return &redis.UniversalOptions{Addrs: o.Addrs, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig}, nil
+	}
+	o, err := redis.ParseURL(v)
+	if err != nil {
+		return nil, err
+	}
+	return &redis.UniversalOptions{Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig}, nil
+}
