@@ -190,7 +190,7 @@ func (e *Engine) ttlFor(st *State, now time.Time) time.Duration {
 // replay answers a re-delivered update: the person still gets the reply
 // that belongs to the current state, and nothing changes.
 func (e *Engine) replay(ctx context.Context, st *State, in Input) []Out {
-	t := &turn{e: e, ctx: ctx, in: in, st: cloneState(*st), now: e.cfg.Now()}
+	t := &turn{e: e, ctx: ctx, in: in, st: cloneState(*st), now: e.cfg.Now(), replaying: true}
 	if in.CallbackID != "" {
 		t.answer("")
 	}
@@ -216,7 +216,9 @@ type turn struct {
 	outs      []Out
 	changed   bool // st must be committed
 	submitErr error
-	mark      bool // no state change, but the update had an effect worth a dedup mark
+	// replaying: nothing is committed, so a prompt must keep the stored
+	// nonce or its buttons would be refused as stale.
+	replaying bool
 }
 
 func (t *turn) decide() error {

@@ -13,8 +13,10 @@ import (
 // prompt sends the current step's question (or the summary), with hint
 // above it when the last input was not what was expected.
 func (t *turn) prompt(f *Flow, hint string) {
-	t.st.Nonce = NewNonce()
-	t.changed = true
+	if !t.replaying {
+		t.st.Nonce = NewNonce()
+		t.changed = true
+	}
 	if t.st.Step == stepSummary {
 		t.promptSummary(f, hint)
 		return
@@ -343,8 +345,10 @@ func (t *turn) read(f *Flow, step *Step, pressed string) (*Answer, string, error
 }
 
 func (t *turn) search(f *Flow, step *Step, query string) (*Answer, string, error) {
-	if utf8.RuneCountInString(query) < 2 {
+	if n := utf8.RuneCountInString(query); n < 2 {
 		return nil, msgSearchShort, nil
+	} else if n > 60 {
+		return nil, msgSearchLong, nil
 	}
 	found, err := step.Search(t.ctx, &t.st, query)
 	if err != nil {

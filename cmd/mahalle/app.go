@@ -115,6 +115,7 @@ func (a *app) serve(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(reg)
+	a.rdb.AddHook(newRedisMetrics(reg))
 
 	conv := conversations.NewStore(a.rdb, conversations.StoreConfig{Prefix: cfg.RedisPrefix, Now: a.now})
 	engine := conversations.NewEngine(conv, conversations.Config{
@@ -150,10 +151,10 @@ func (a *app) serve(ctx context.Context) error {
 	names := map[bot.Platform]string{}
 	pollers := map[bot.Platform]*bot.Poller{}
 	for _, pl := range platforms {
-		plog := log.With(slog.String("platform", string(pl.p)))
+
 		client, err := bot.NewClient(bot.Config{
-			Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: plog, Metrics: metrics,
-			Limits:  bot.Limits{Global: rate.Limit(cfg.SendRate), GlobalBurst: int(cfg.SendRate)},
+			Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics,
+			Limits:  bot.Limits{Global: rate.Limit(cfg.SendRate), GlobalBurst: int(cfg.SendRate), PerChat: rate.Limit(cfg.SendRatePerChat)},
 			Blocked: reach,
 		})
 		if err != nil {
@@ -165,9 +166,9 @@ func (a *app) serve(ctx context.Context) error {
 		} else if err != nil {
 			return fmt.Errorf("%s getMe: %w", pl.p, err)
 		}
-		plog.Info("connected", slog.String("bot", me.Username))
+		log.Info("connected", slog.String("platform", string(pl.p)), slog.String("bot", me.Username))
 		senders[pl.p], names[pl.p] = client, me.Username
-		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: plog, Metrics: metrics})
+		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics})
 		if err != nil {
 			return err
 		}

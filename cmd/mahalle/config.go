@@ -40,6 +40,7 @@ type config struct {
 	AdminPhones      []string // E.164
 	ConversationTTL  time.Duration
 	SendRate         float64 // global messages per second, per platform
+	SendRatePerChat  float64 // messages per second to one chat
 }
 
 // configError names the variable that is wrong; its text is one line.
@@ -65,6 +66,7 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 		LogLevel:        slog.LevelInfo,
 		ConversationTTL: 24 * time.Hour,
 		SendRate:        30,
+		SendRatePerChat: 1,
 		RedisPrefix:     "mh",
 	}
 	var err error
@@ -154,6 +156,13 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 			return nil, &configError{"SEND_RATE", fmt.Sprintf("%q is not a positive number of messages per second", v)}
 		}
 		c.SendRate = r
+	}
+	if v := getenv("SEND_RATE_PER_CHAT"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 {
+			return nil, &configError{"SEND_RATE_PER_CHAT", fmt.Sprintf("%q is not a positive number of messages per second", v)}
+		}
+		c.SendRatePerChat = r
 	}
 	return c, nil
 }

@@ -47,6 +47,7 @@ func TestConfigErrors(t *testing.T) {
 		{"admin phone bad", map[string]string{"ADMIN_PHONES": "09121234567,12345"}, "ADMIN_PHONES"},
 		{"conversation ttl bad", map[string]string{"CONVERSATION_TTL": "soon"}, "CONVERSATION_TTL"},
 		{"send rate bad", map[string]string{"SEND_RATE": "-1"}, "SEND_RATE"},
+		{"send rate per chat bad", map[string]string{"SEND_RATE_PER_CHAT": "fast"}, "SEND_RATE_PER_CHAT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

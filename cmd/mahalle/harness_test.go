@@ -86,6 +86,7 @@ func newHarness(t *testing.T, opts ...bottest.Option) *harness {
 	env["HTTP_ADDR"] = "127.0.0.1:0"
 	env["LOG_LEVEL"] = "debug"
 	env["SEND_RATE"] = "10000"
+	env["SEND_RATE_PER_CHAT"] = "1000" // the sender's limits have their own tests; here they would only slow the walk
 	return &harness{t: t, srv: srv, env: env, clock: &clock{}}
 }
 
