@@ -1,0 +1,242 @@
+package conversations_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mahalle/mahalle/conversations"
+	"github.com/mahalle/mahalle/conversations/redistest"
+	"github.com/mahalle/mahalle/models"
+	"github.com/mahalle/mahalle/models/modelstest"
+)
+
+// textFlow is a small flow of text steps; its Submit stores a suggestion
+// so replays can be counted in the database.
+func textFlow(version int, keys []string, store *models.Store, placeID, committeeID uint) *conversations.Flow {
+	f := &conversations.Flow{Name: "t", Version: version, Title: "آزمون"}
+	for _, k := range keys {
+		f.Steps = append(f.Steps, &conversations.Step{Key: k, Label: k, Prompt: "پرسش " + k, Kind: conversations.InputText, MinLen: 1, MaxLen: 100})
+	}
+	f.Submit = func(ctx context.Context, sub conversations.Submission) (string, error) {
+		sg := models.Suggestion{Key: "t:" + sub.Run, Platform: sub.Key.Platform, UserID: sub.Key.UserID,
+			PlaceID: placeID, CommitteeID: committeeID, Text: sub.Answers[keys[0]].Text}
+		if err := store.CreateSuggestion(ctx, &sg); err != nil {
+			return "", err
+		}
+		return "ثبت شد: " + sg.Code, nil
+	}
+	return f
+}
+
+type fixture struct {
+	store  *models.Store
+	convs  *conversations.Store
+	place  uint
+	commit uint
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	store := modelstest.Open(t)
+	ctx := context.Background()
+	places, err := store.SearchPlaces(ctx, "نمونه", 1)
+	if err != nil || len(places) == 0 {
+		t.Fatalf("no seeded place: %v", err)
+	}
+	cs, err := store.Committees(ctx, places[0].ProvinceID)
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("no committees: %v", err)
+	}
+	rdb := redistest.Client(t)
+	return &fixture{store: store, convs: conversations.NewStore(rdb, conversations.StoreConfig{Prefix: redistest.Prefix(t)}),
+		place: places[0].Place.ID, commit: cs[0].ID}
+}
+
+func (fx *fixture) engine(flows ...*conversations.Flow) *conversations.Engine {
+	return conversations.NewEngine(fx.convs, conversations.Config{
+		Flows: flows,
+		Menu:  []conversations.MenuItem{{Label: "آزمون", Flow: "t"}},
+	})
+}
+
+func texts(outs []conversations.Out) string {
+	var b strings.Builder
+	for _, o := range outs {
+		b.WriteString(o.Text + o.Note + "\n")
+	}
+	return b.String()
+}
+
+// menuData is the callback data of the menu button that starts flow t.
+func menuData(t *testing.T, outs []conversations.Out) string {
+	t.Helper()
+	for _, o := range outs {
+		for _, row := range o.Buttons {
+			for _, b := range row {
+				if b.Text == "آزمون" {
+					return b.Data
+				}
+			}
+		}
+	}
+	t.Fatalf("no menu button in %q", texts(outs))
+	return ""
+}
+
+func buttonData(t *testing.T, outs []conversations.Out, label string) string {
+	t.Helper()
+	for _, o := range outs {
+		for _, row := range o.Buttons {
+			for _, b := range row {
+				if strings.Contains(b.Text, label) {
+					return b.Data
+				}
+			}
+		}
+	}
+	t.Fatalf("no button %q in %q", label, texts(outs))
+	return ""
+}
+
+// A confirm delivered twice (a crash before the offset was confirmed)
+// writes one row and answers the second time with the same closing notice.
+func TestReplayedConfirmWritesOneRow(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	flow := textFlow(1, []string{"a"}, fx.store, fx.place, fx.commit)
+	e := fx.engine(flow)
+	k := conversations.Key{Platform: "tg", ChatID: 9, UserID: 9}
+	outs, err := e.Handle(ctx, k, conversations.Input{UpdateID: 1, SenderID: 9, Command: "start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 2, SenderID: 9, CallbackID: "q2", CallbackData: menuData(t, outs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 9, Text: "پاسخ"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirm := conversations.Input{UpdateID: 4, SenderID: 9, CallbackID: "q4", CallbackData: buttonData(t, outs, "تأیید")}
+	first, err := e.Handle(ctx, k, confirm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same update again, in this process and in a fresh one.
+	for _, eng := range []*conversations.Engine{e, fx.engine(flow)} {
+		again, err := eng.Handle(ctx, k, confirm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(texts(first), "ثبت شد") || !strings.Contains(texts(again), "ثبت شد") {
+			t.Errorf("closing notice first %q, replay %q", texts(first), texts(again))
+		}
+	}
+	if n, err := fx.store.CountSuggestions(ctx); err != nil || n != 1 {
+		t.Errorf("rows = %d, %v; want 1", n, err)
+	}
+}
+
+// A deploy that changes a flow: a draft of the old version keeps the
+// answers whose steps still exist; an incompatible one starts again.
+func TestFlowVersionCarryOver(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	k := conversations.Key{Platform: "tg", ChatID: 10, UserID: 10}
+	v1 := fx.engine(textFlow(1, []string{"a", "b", "c"}, fx.store, fx.place, fx.commit))
+	outs, _ := v1.Handle(ctx, k, conversations.Input{UpdateID: 1, SenderID: 10, Command: "start"})
+	if _, err := v1.Handle(ctx, k, conversations.Input{UpdateID: 2, SenderID: 10, CallbackID: "x", CallbackData: menuData(t, outs)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v1.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 10, Text: "پاسخ الف"}); err != nil {
+		t.Fatal(err)
+	}
+	// v2 dropped step b (the current one) and added d.
+	v2 := fx.engine(textFlow(2, []string{"a", "c", "d"}, fx.store, fx.place, fx.commit))
+	outs, err := v2.Handle(ctx, k, conversations.Input{UpdateID: 4, SenderID: 10, Text: "هر چه"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(outs); !strings.Contains(got, "پاسخ‌های قبلی شما نگه داشته شد") || !strings.Contains(got, "پرسش c") {
+		t.Errorf("upgrade said %q, want the kept answers and step c", got)
+	}
+	st, err := fx.convs.Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FlowVersion != 2 || st.Answers["a"].Text != "پاسخ الف" || st.Step != "c" {
+		t.Errorf("state after upgrade = %+v", st)
+	}
+	// v3 shares no step: the person is told and starts again.
+	v3 := fx.engine(textFlow(3, []string{"x", "y"}, fx.store, fx.place, fx.commit))
+	outs, err = v3.Handle(ctx, k, conversations.Input{UpdateID: 5, SenderID: 10, Text: "هر چه"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(outs); !strings.Contains(got, "از ابتدا پاسخ دهید") || !strings.Contains(got, "پرسش x") {
+		t.Errorf("incompatible upgrade said %q", got)
+	}
+}
+
+// Two processes share one Redis: a stale in-process copy loses the
+// compare-and-set, is re-read, and the answer lands on the right step.
+func TestTwoProcessesStayConsistent(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	k := conversations.Key{Platform: "bale", ChatID: 11, UserID: 11}
+	flow := textFlow(1, []string{"a", "b", "c"}, fx.store, fx.place, fx.commit)
+	p1, p2 := fx.engine(flow), fx.engine(flow)
+	outs, _ := p1.Handle(ctx, k, conversations.Input{UpdateID: 1, SenderID: 11, Command: "start"})
+	if _, err := p1.Handle(ctx, k, conversations.Input{UpdateID: 2, SenderID: 11, CallbackID: "x", CallbackData: menuData(t, outs)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p2.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 11, Text: "الف"}); err != nil {
+		t.Fatal(err)
+	}
+	// p1 still believes the flow is at step a.
+	outs, err := p1.Handle(ctx, k, conversations.Input{UpdateID: 4, SenderID: 11, Text: "ب"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(texts(outs), "پرسش c") {
+		t.Errorf("after a lost race the reply is %q, want step c", texts(outs))
+	}
+	st, err := fx.convs.Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Answers["a"].Text != "الف" || st.Answers["b"].Text != "ب" || st.Step != "c" {
+		t.Errorf("state = %+v", st)
+	}
+}
+
+// Expiry is judged by the injected clock.
+func TestExpiryUsesInjectedClock(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	e := conversations.NewEngine(fx.convs, conversations.Config{
+		Flows: []*conversations.Flow{textFlow(1, []string{"a"}, fx.store, fx.place, fx.commit)},
+		Menu:  []conversations.MenuItem{{Label: "آزمون", Flow: "t"}},
+		Now:   func() time.Time { return now },
+		TTL:   time.Hour,
+	})
+	k := conversations.Key{Platform: "tg", ChatID: 12, UserID: 12}
+	outs, _ := e.Handle(ctx, k, conversations.Input{UpdateID: 1, SenderID: 12, Command: "start"})
+	if _, err := e.Handle(ctx, k, conversations.Input{UpdateID: 2, SenderID: 12, CallbackID: "x", CallbackData: menuData(t, outs)}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(59 * time.Minute)
+	outs, _ = e.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 12, Text: ""})
+	if strings.Contains(texts(outs), "منقضی") {
+		t.Errorf("expired after 59 minutes of a 1 hour TTL: %q", texts(outs))
+	}
+	now = now.Add(2 * time.Hour)
+	outs, _ = e.Handle(ctx, k, conversations.Input{UpdateID: 4, SenderID: 12, Text: "پاسخ"})
+	if !strings.Contains(texts(outs), "منقضی") {
+		t.Errorf("not expired after the TTL: %q", texts(outs))
+	}
+}
