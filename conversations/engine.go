@@ -15,12 +15,19 @@ import (
 // Special step keys and callback values.
 const (
 	stepSummary = "_summary"
+	stepReview  = "_review"
+	keyArg      = "_arg"    // the argument a flow was started with
+	keyReview   = "_review" // the choice made at the review step
 
 	valSkip    = "_skip"
 	valDone    = "_done"
 	valConfirm = "_ok"
 	valCancel  = "_no"
 	valToday   = "_today"
+	valNext    = "_next"
+	valPrev    = "_prev"
+	valPage    = "_page"
+	valBack    = "_back"
 	valYday    = "_yday"
 	editPrefix = "e:"
 
@@ -40,8 +47,11 @@ type MenuItem struct {
 
 // Config configures an Engine. Zero values take the defaults in brackets.
 type Config struct {
-	Flows    []*Flow
-	Menu     []MenuItem
+	Flows []*Flow
+	Menu  []MenuItem
+	// MenuFor, when set, gives each person their own menu (a council
+	// member sees member features); Menu is then unused.
+	MenuFor  func(ctx context.Context, k Key) ([]MenuItem, error)
 	Welcome  string           // shown with the menu on /start
 	Help     string           // shown on /help
 	Now      func() time.Time // [time.Now]
@@ -351,11 +361,16 @@ func (t *turn) menuPress(value string) error {
 		t.prompt(f, msgResumed)
 		return nil
 	}
-	for _, it := range t.e.cfg.Menu {
-		if it.Flow != "" && it.Flow == strings.TrimPrefix(value, menuRestart) {
-			t.answer("")
-			return t.start(t.e.flows[it.Flow])
-		}
+	name, arg, _ := strings.Cut(strings.TrimPrefix(value, menuRestart), ":")
+	if f := t.e.flows[name]; f != nil {
+		t.answer("")
+		return t.start(f, arg)
+	}
+	items, err := t.e.menuFor(t.ctx, t.key)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
 		if it.Flow == "" && it.Label == value {
 			t.answer("")
 			t.send(it.Text, nil)
@@ -366,11 +381,23 @@ func (t *turn) menuPress(value string) error {
 	return nil
 }
 
-// start begins a run of f, replacing any draft.
-func (t *turn) start(f *Flow) error {
+// start begins a run of f with arg (e.g. the id of the record it is
+// about), replacing any draft. Whether the person may run it is checked
+// here, on the server, whatever button brought them.
+func (t *turn) start(f *Flow, arg string) error {
 	if f == nil {
 		t.menu(msgUseMenu)
 		return nil
+	}
+	if f.Allowed != nil {
+		why, err := f.Allowed(t.ctx, t.key, arg)
+		if err != nil {
+			return fmt.Errorf("conversations: may %s start: %w", f.Name, err)
+		}
+		if why != "" {
+			t.menu(why)
+			return nil
+		}
 	}
 	t.stripPrompt()
 	t.st = State{
@@ -379,12 +406,46 @@ func (t *turn) start(f *Flow) error {
 		Run:         NewNonce() + NewNonce() + NewNonce(),
 		Answers:     map[string]Answer{},
 	}
+	if arg != "" {
+		t.st.Answers[keyArg] = Answer{Text: arg}
+	}
 	t.st.Expires = t.now.Add(t.e.cfg.TTL).Unix()
 	t.changed = true
+	if f.Prefill != nil {
+		pre, err := f.Prefill(t.ctx, t.key, arg)
+		if err != nil {
+			if models.ErrorCode(err) == models.EINVALID || models.ErrorCode(err) == models.EFORBIDDEN || models.ErrorCode(err) == models.ENOTFOUND {
+				t.st = State{}
+				t.menu(models.ErrorMessage(err))
+				return nil
+			}
+			return fmt.Errorf("conversations: prefill %s: %w", f.Name, err)
+		}
+		for k, a := range pre {
+			t.st.Answers[k] = a
+		}
+		if len(pre) > 0 {
+			t.st.Step = stepSummary
+			t.prompt(f, "")
+			return nil
+		}
+	}
 	first := t.nextStep(f, -1)
 	t.st.Step = first
 	t.prompt(f, "")
 	return nil
+}
+
+// menuFor is the main menu for the person in k.
+func (e *Engine) menuFor(ctx context.Context, k Key) ([]MenuItem, error) {
+	if e.cfg.MenuFor == nil {
+		return e.cfg.Menu, nil
+	}
+	items, err := e.cfg.MenuFor(ctx, k)
+	if err != nil {
+		return nil, fmt.Errorf("conversations: menu: %w", err)
+	}
+	return items, nil
 }
 
 func (t *turn) expired() bool {
@@ -423,7 +484,7 @@ func (t *turn) upgrade(f *Flow) bool {
 	}
 	t.st.Answers, t.st.Trail, t.st.FlowVersion = kept, trail, f.Version
 	t.changed = true
-	if s, _ := f.step(t.st.Step); s == nil && t.st.Step != stepSummary {
+	if s, _ := f.step(t.st.Step); s == nil && t.st.Step != stepSummary && t.st.Step != stepReview {
 		if len(kept) == 0 {
 			t.st.Step = t.nextStep(f, -1)
 			t.prompt(f, msgFlowRestarted)
@@ -455,6 +516,13 @@ func (t *turn) nextStep(f *Flow, i int) string {
 }
 
 func (t *turn) back(f *Flow) error {
+	if t.st.Step == stepReview {
+		t.st.Step = stepSummary
+		t.changed = true
+		t.stripPrompt()
+		t.prompt(f, "")
+		return nil
+	}
 	if t.st.Step == stepSummary && t.st.Editing {
 		t.st.Editing = false
 	}
@@ -522,6 +590,9 @@ func (t *turn) input(f *Flow, pressed string) error {
 	if t.st.Step == stepSummary {
 		return t.summaryInput(f, pressed)
 	}
+	if t.st.Step == stepReview {
+		return t.reviewInput(f, pressed)
+	}
 	step, _ := f.step(t.st.Step)
 	if step == nil {
 		t.st.Step = t.firstUnanswered(f)
@@ -587,6 +658,21 @@ func (t *turn) stripPrompt() {
 func (t *turn) summaryInput(f *Flow, pressed string) error {
 	switch {
 	case pressed == valConfirm:
+		if f.Review != nil {
+			rev, err := f.Review(t.ctx, t.submission())
+			if err != nil {
+				return fmt.Errorf("conversations: review %s: %w", f.Name, err)
+			}
+			if rev != nil && len(rev.Options) > 0 {
+				t.answer("")
+				t.outs = append(t.outs, Out{Edit: t.in.MessageID, StripOnly: true})
+				t.st.PromptID = 0
+				t.st.Step = stepReview
+				t.changed = true
+				t.prompt(f, "")
+				return nil
+			}
+		}
 		return t.submit(f)
 	case pressed == valCancel:
 		t.answer("")
@@ -619,7 +705,20 @@ func (t *turn) submit(f *Flow) error {
 	if f.Submit == nil {
 		return fmt.Errorf("conversations: flow %s has no Submit", f.Name)
 	}
-	msg, err := f.Submit(t.ctx, Submission{Key: t.key, Run: t.st.Run, Answers: t.st.Answers, Name: t.in.SenderName})
+	if f.Allowed != nil {
+		why, err := f.Allowed(t.ctx, t.key, t.st.Answers[keyArg].Text)
+		if err != nil {
+			return fmt.Errorf("conversations: may %s submit: %w", f.Name, err)
+		}
+		if why != "" {
+			t.answer(why)
+			t.st = State{}
+			t.changed = true
+			t.menu(why)
+			return nil
+		}
+	}
+	msg, err := f.Submit(t.ctx, t.submission())
 	if err != nil {
 		if models.ErrorCode(err) == models.EINVALID {
 			if f.NoSummary && len(t.st.Trail) > 0 {
@@ -637,11 +736,21 @@ func (t *turn) submit(f *Flow) error {
 	if !f.NoSummary {
 		t.outs = append(t.outs, Out{Edit: t.in.MessageID, Text: summaryText(t, f) + "\n\n" + msgSubmitted})
 	}
+	var links [][]Button
+	if f.Links != nil {
+		for _, it := range f.Links(t.submission()) {
+			links = append(links, []Button{t.menuButton(it.Label, it.Flow)})
+		}
+	}
 	t.st = State{Notice: msg}
 	t.changed = true
-	t.send(msg, nil)
+	t.send(msg, links)
 	t.menu("")
 	return nil
+}
+
+func (t *turn) submission() Submission {
+	return Submission{Key: t.key, Run: t.st.Run, Arg: t.st.Answers[keyArg].Text, Answers: t.st.Answers, Name: t.in.SenderName}
 }
 
 // reask repeats the current question with a hint of what is expected; the
@@ -687,7 +796,12 @@ func (t *turn) menu(lead string) {
 	if f := t.e.flows[t.st.Flow]; f != nil && (t.st.Paused || t.expired()) {
 		rows = append(rows, []Button{t.menuButton("ادامهٔ «"+f.Title+"»", menuResume)})
 	}
-	for _, it := range t.e.cfg.Menu {
+	items, err := t.e.menuFor(t.ctx, t.key)
+	if err != nil {
+		t.e.cfg.Logger.Error("conversations: menu", "err", err)
+		items = t.e.cfg.Menu
+	}
+	for _, it := range items {
 		v := it.Flow
 		if v == "" {
 			v = it.Label

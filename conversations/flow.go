@@ -36,6 +36,7 @@ type Step struct {
 
 	Optional bool // a «رد کردن» button skips it
 
+	PageSize       int   // choices: this many buttons a page, with «بعدی»/«قبلی» (0 = all)
 	MinLen, MaxLen int   // text bounds in characters (InputText, InputTextOrVoice)
 	Min, Max       int64 // number bounds (InputNumber)
 	MaxFiles       int   // photos: at most this many (1 = a single photo moves on at once)
@@ -73,6 +74,25 @@ type Flow struct {
 	// NoSummary submits as soon as the last step is answered (a lookup, not a record).
 	NoSummary bool
 
+	// Allowed, when set, says why the person in k may not run this flow
+	// ("" when they may). It is checked at the start and again at Submit.
+	Allowed func(ctx context.Context, k Key, arg string) (string, error)
+
+	// Prefill, when set, gives the answers a run starts with (editing a
+	// record); with any answer given the run opens at the summary.
+	// EINVALID, EFORBIDDEN and ENOTFOUND errors are shown to the person.
+	Prefill func(ctx context.Context, k Key, arg string) (map[string]Answer, error)
+
+	// Review, when set, is asked after the person confirms the summary and
+	// may hold Submit back with a question (a likely duplicate); the option
+	// chosen reaches Submit as Answers["_review"].
+	Review func(ctx context.Context, sub Submission) (*Review, error)
+
+	// Links, when set, are buttons under the closing message (what to do
+	// next with the record just shown or made). Each MenuItem.Flow may
+	// carry an argument: "progress:42".
+	Links func(sub Submission) []MenuItem
+
 	// Submit stores the finished flow. It must be idempotent on sub.Run (the
 	// same run submitted twice creates one record) and returns the closing
 	// message the person reads.
@@ -83,6 +103,7 @@ type Flow struct {
 type Submission struct {
 	Key     Key
 	Run     string // unique per run of a flow: the idempotency key
+	Arg     string // what the flow was started with ("" for none)
 	Answers map[string]Answer
 	Name    string // the person's name on the platform
 }
@@ -95,3 +116,12 @@ func (f *Flow) step(key string) (*Step, int) {
 	}
 	return nil, -1
 }
+
+// Review is a question asked between the summary and Submit.
+type Review struct {
+	Text    string
+	Options []Option
+}
+
+// Choice returns the option the person chose at the review step, or "".
+func (s Submission) Choice() string { return s.Answers[keyReview].first() }

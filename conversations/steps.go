@@ -21,6 +21,10 @@ func (t *turn) prompt(f *Flow, hint string) {
 		t.promptSummary(f, hint)
 		return
 	}
+	if t.st.Step == stepReview {
+		t.promptReview(f, hint)
+		return
+	}
 	step, i := f.step(t.st.Step)
 	if step == nil {
 		t.send(msgFlowGone, nil)
@@ -54,12 +58,27 @@ func (t *turn) prompt(f *Flow, hint string) {
 				chosen[v] = true
 			}
 		}
+		page, pages := t.page(step, len(opts))
+		if step.PageSize > 0 && len(opts) > 0 {
+			opts = opts[page*step.PageSize : min((page+1)*step.PageSize, len(opts))]
+		}
 		for _, o := range opts {
 			label := o.Label
 			if step.Kind == InputMultiChoice && chosen[o.Value] {
 				label = "✅ " + label
 			}
 			add(label, o.Value)
+		}
+		if pages > 1 {
+			var nav []Button
+			if page > 0 {
+				nav = append(nav, Button{Text: "« قبلی", Data: t.data(valPrev)})
+			}
+			nav = append(nav, Button{Text: persian.Digits(fmt.Sprintf("%d/%d", page+1, pages)), Data: t.data(valPage)})
+			if page < pages-1 {
+				nav = append(nav, Button{Text: "بعدی »", Data: t.data(valNext)})
+			}
+			rows = append(rows, nav)
 		}
 		if len(opts) == 0 && step.Search != nil {
 			out.Text += "\n\n" + msgNothingFound
@@ -244,6 +263,22 @@ func (t *turn) read(f *Flow, step *Step, pressed string) (*Answer, string, error
 				return nil, msgPressButton, nil
 			}
 		}
+		if pressed == valNext || pressed == valPrev || pressed == valPage {
+			a := t.st.Answers[step.Key+"_p"]
+			switch pressed {
+			case valNext:
+				a.Number++
+			case valPrev:
+				a.Number--
+			default:
+				t.answer("")
+				return nil, "", nil
+			}
+			t.setAnswer(step.Key+"_p", a)
+			t.answer("")
+			t.redraw(f)
+			return nil, "", nil
+		}
 		if step.Kind == InputMultiChoice && pressed == valDone {
 			a := t.st.Answers[step.Key]
 			a.Skipped = false
@@ -383,7 +418,12 @@ func (t *turn) toggle(f *Flow, step *Step, o Option) {
 	t.st.Answers[step.Key] = a
 	t.changed = true
 	t.answer("")
-	// Redraw the same message with the new marks.
+	t.redraw(f)
+}
+
+// redraw shows the current prompt again in the message whose button was
+// pressed (new marks, another page) instead of sending a new one.
+func (t *turn) redraw(f *Flow) {
 	t.st.PromptID = t.in.MessageID
 	before := len(t.outs)
 	t.prompt(f, "")
@@ -393,6 +433,84 @@ func (t *turn) toggle(f *Flow, step *Step, o Option) {
 			t.outs[i].Prompt = false
 		}
 	}
+}
+
+func (t *turn) setAnswer(key string, a Answer) {
+	if t.st.Answers == nil {
+		t.st.Answers = map[string]Answer{}
+	}
+	t.st.Answers[key] = a
+	t.changed = true
+}
+
+// page returns the page of a paged choice step now shown, and how many there are.
+func (t *turn) page(step *Step, n int) (page, pages int) {
+	if step.PageSize <= 0 || n == 0 {
+		return 0, 1
+	}
+	pages = (n + step.PageSize - 1) / step.PageSize
+	page = int(t.st.Answers[step.Key+"_p"].Number)
+	return max(0, min(page, pages-1)), pages
+}
+
+func (t *turn) promptReview(f *Flow, hint string) {
+	rev, err := f.Review(t.ctx, t.submission())
+	text := ""
+	var rows [][]Button
+	if err != nil || rev == nil {
+		if err != nil {
+			t.e.cfg.Logger.Error("conversations: review", "flow", f.Name, "err", err)
+		}
+		text = msgTryLater
+	} else {
+		text = rev.Text
+		for _, o := range rev.Options {
+			rows = append(rows, []Button{{Text: o.Label, Data: t.data(o.Value)}})
+		}
+	}
+	if hint != "" {
+		text = "⚠️ " + hint + "\n\n" + text
+	}
+	rows = append(rows, []Button{{Text: "↩️ بازگشت به خلاصه", Data: t.data(valBack)}})
+	t.outs = append(t.outs, Out{Text: text, Buttons: rows, Prompt: true})
+}
+
+// reviewInput takes the choice made at the review step.
+func (t *turn) reviewInput(f *Flow, pressed string) error {
+	if pressed == valBack {
+		t.closeReview()
+		t.st.Step = stepSummary
+		t.prompt(f, "")
+		return nil
+	}
+	if pressed == "" {
+		t.reask(f, msgPressButton)
+		return nil
+	}
+	rev, err := f.Review(t.ctx, t.submission())
+	if err != nil {
+		return fmt.Errorf("conversations: review %s: %w", f.Name, err)
+	}
+	if rev != nil {
+		for _, o := range rev.Options {
+			if o.Value == pressed {
+				t.closeReview()
+				t.setAnswer(keyReview, Answer{Values: []string{o.Value}})
+				return t.submit(f)
+			}
+		}
+	}
+	t.answer(msgOldButton)
+	return nil
+}
+
+func (t *turn) closeReview() {
+	t.answer("")
+	t.outs = append(t.outs, Out{Edit: t.in.MessageID, StripOnly: true})
+	if t.in.MessageID == t.st.PromptID {
+		t.st.PromptID = 0
+	}
+	t.changed = true
 }
 
 // photo adds one photo to the step's answer. A single-photo step moves on;
