@@ -16,6 +16,7 @@ const (
 	MigrationReference   = "202611250001_reference"
 	MigrationPeople      = "202611250002_people"
 	MigrationSuggestions = "202611250003_suggestions"
+	MigrationMembers     = "202611250004_members"
 )
 
 // Migrate applies every migration not yet applied, in order, in one
@@ -71,6 +72,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: MigrationReference, Migrate: migrateReference},
 		{ID: MigrationPeople, Migrate: migratePeople},
 		{ID: MigrationSuggestions, Migrate: migrateSuggestions},
+		{ID: MigrationMembers, Migrate: migrateMembers},
 	}
 }
 
@@ -213,4 +215,108 @@ func (m0003AuditEntry) TableName() string { return "audit_entries" }
 
 func migrateSuggestions(tx *gorm.DB) error {
 	return tx.Migrator().CreateTable(&m0003Suggestion{}, &m0003AuditEntry{})
+}
+
+// ---- 202611250004_members: councils, memberships, actions, alerts. Frozen. ----
+
+type m0004Council struct {
+	ID        uint        `gorm:"primaryKey"`
+	PlaceID   uint        `gorm:"not null;uniqueIndex:idx_councils_place"`
+	Place     *m0001Place `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	CreatedAt time.Time   `gorm:"not null"`
+}
+
+func (m0004Council) TableName() string { return "councils" }
+
+type m0004Membership struct {
+	ID          uint            `gorm:"primaryKey"`
+	PersonID    uint            `gorm:"not null;index:idx_memberships_person"`
+	Person      *m0002Person    `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	CouncilID   uint            `gorm:"not null;index:idx_memberships_council"`
+	Council     *m0004Council   `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	Position    string          `gorm:"size:16;not null"`
+	CommitteeID uint            `gorm:"not null;index:idx_memberships_committee"`
+	Committee   *m0001Committee `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	Since       time.Time       `gorm:"not null"`
+	Until       *time.Time
+	Status      string    `gorm:"size:16;not null;index:idx_memberships_status"`
+	Source      string    `gorm:"size:16;not null"`
+	CreatedAt   time.Time `gorm:"not null"`
+	UpdatedAt   time.Time `gorm:"not null"`
+}
+
+func (m0004Membership) TableName() string { return "memberships" }
+
+type m0004Alert struct {
+	ID          uint         `gorm:"primaryKey"`
+	Kind        string       `gorm:"size:32;not null"`
+	CountyID    uint         `gorm:"not null;index:idx_alerts_county"`
+	County      *m0001County `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	PlaceID     uint         `gorm:"not null"`
+	Place       *m0001Place  `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	EntityID    uint         `gorm:"not null"`
+	CreatedAt   time.Time    `gorm:"not null"`
+	DeliveredAt *time.Time   `gorm:"index:idx_alerts_delivered"`
+}
+
+func (m0004Alert) TableName() string { return "alerts" }
+
+type m0004Action struct {
+	ID               uint            `gorm:"primaryKey"`
+	Code             string          `gorm:"size:16;not null;uniqueIndex:idx_actions_code"`
+	Key              string          `gorm:"column:idempotency_key;size:255;not null;uniqueIndex:idx_actions_key"`
+	CouncilID        uint            `gorm:"not null;index:idx_actions_council"`
+	Council          *m0004Council   `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	PlaceID          uint            `gorm:"not null;index:idx_actions_place_date,priority:1"`
+	Place            *m0001Place     `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	CommitteeID      uint            `gorm:"not null;index:idx_actions_committee"`
+	Committee        *m0001Committee `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	Programmes       string          `gorm:"type:text;not null"` // newline-joined programme codes
+	Title            string          `gorm:"size:255;not null"`
+	Description      string          `gorm:"type:text;not null"`
+	Date             time.Time       `gorm:"not null;index:idx_actions_place_date,priority:2;index:idx_actions_date"`
+	Lat              *float64        `gorm:"type:double precision"`
+	Lon              *float64        `gorm:"type:double precision"`
+	Photos           string          `gorm:"type:text;not null"` // newline-joined file ids
+	Beneficiaries    *int64
+	Cost             *int64
+	CostUnit         string       `gorm:"size:8;not null"`
+	Partners         string       `gorm:"type:text;not null"`
+	Status           string       `gorm:"size:24;not null;index:idx_actions_status"`
+	Progress         int          `gorm:"not null;default:0"`
+	ReviewNote       string       `gorm:"type:text;not null"`
+	ReporterPersonID uint         `gorm:"not null;index:idx_actions_reporter"`
+	Reporter         *m0002Person `gorm:"foreignKey:ReporterPersonID;constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	DuplicateWarned  bool         `gorm:"not null;default:false"`
+	DuplicateChoice  string       `gorm:"size:8;not null"`
+	DuplicateOf      *uint
+	Duplicate        *m0004Action `gorm:"foreignKey:DuplicateOf;constraint:OnUpdate:CASCADE,OnDelete:SET NULL"`
+	CreatedAt        time.Time    `gorm:"not null"`
+	UpdatedAt        time.Time    `gorm:"not null"`
+}
+
+func (m0004Action) TableName() string { return "actions" }
+
+type m0004ActionUpdate struct {
+	ID       uint         `gorm:"primaryKey"`
+	Key      string       `gorm:"column:idempotency_key;size:255;not null;uniqueIndex:idx_action_updates_key"`
+	ActionID uint         `gorm:"not null;index:idx_action_updates_action"`
+	Action   *m0004Action `gorm:"constraint:OnUpdate:CASCADE,OnDelete:CASCADE"`
+	Progress int          `gorm:"not null"`
+	Note     string       `gorm:"type:text;not null"`
+	Photos   string       `gorm:"type:text;not null"` // newline-joined file ids
+	At       time.Time    `gorm:"not null"`
+	PersonID uint         `gorm:"not null"`
+	Person   *m0002Person `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+}
+
+func (m0004ActionUpdate) TableName() string { return "action_updates" }
+
+func migrateMembers(tx *gorm.DB) error {
+	if err := tx.Migrator().CreateTable(&m0004Council{}, &m0004Membership{}, &m0004Alert{}, &m0004Action{}, &m0004ActionUpdate{}); err != nil {
+		return err
+	}
+	// A person holds at most one open (pending or active) membership of a
+	// council; history rows are ended, so they never collide.
+	return tx.Exec("CREATE UNIQUE INDEX idx_memberships_open ON memberships (person_id, council_id) WHERE status <> 'ended'").Error
 }

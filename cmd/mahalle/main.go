@@ -3,6 +3,8 @@
 //	mahalle            run the bot (configuration from the environment; see README.md)
 //	mahalle migrate    apply database migrations and exit
 //	mahalle seed [DIR] load reference data (embedded, or the CSV files in DIR) and exit
+//	mahalle roster import FILE.csv [--skip-invalid]
+//	                   import a council roster and exit
 package main
 
 import (
@@ -48,7 +50,7 @@ func run(ctx context.Context, args []string, sys system) int {
 		cmd = args[0]
 	}
 	switch cmd {
-	case "", "run", "migrate", "seed":
+	case "", "run", "migrate", "seed", "roster":
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
@@ -84,6 +86,8 @@ func run(ctx context.Context, args []string, sys system) int {
 		}
 		log.Info("reference data loaded")
 		return exitOK
+	case "roster":
+		return app.roster(ctx, args[1:], stdout, stderr)
 	}
 	if err := app.serve(ctx); err != nil {
 		if errors.Is(err, errUnauthorized) {
@@ -102,6 +106,8 @@ commands:
   (none), run   run the bot
   migrate       apply database migrations and exit
   seed [DIR]    load reference data (the embedded lists, or the CSV files in DIR) and exit
+  roster import FILE.csv [--skip-invalid]
+                import a council roster and exit
 
 Configuration comes from the environment; see README.md.`
 
