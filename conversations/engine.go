@@ -421,10 +421,12 @@ func (t *turn) start(f *Flow, arg string) error {
 			}
 			return fmt.Errorf("conversations: prefill %s: %w", f.Name, err)
 		}
+		visible := false
 		for k, a := range pre {
 			t.st.Answers[k] = a
+			visible = visible || !strings.HasPrefix(k, "_")
 		}
-		if len(pre) > 0 {
+		if visible {
 			t.st.Step = stepSummary
 			t.prompt(f, "")
 			return nil
@@ -627,6 +629,25 @@ func (t *turn) input(f *Flow, pressed string) error {
 	if a == nil { // handled in place (a toggle, an album photo, a search)
 		return nil
 	}
+	if step.After != nil {
+		st := cloneState(t.st)
+		st.Answers[step.Key] = *a
+		msg, err := step.After(t.ctx, t.key, &st, *a)
+		switch {
+		case models.ErrorCode(err) == models.EINVALID:
+			t.reask(f, models.ErrorMessage(err))
+			return nil
+		case err != nil:
+			return fmt.Errorf("conversations: after %s: %w", step.Key, err)
+		case msg != "":
+			t.closePressed(step, show(step, *a))
+			t.st = State{Notice: msg}
+			t.changed = true
+			t.outs = append(t.outs, Out{Text: msg, RemoveReply: true})
+			t.menu("")
+			return nil
+		}
+	}
 	t.closePressed(step, show(step, *a))
 	t.advance(f, *a)
 	return t.submitErr
@@ -720,6 +741,14 @@ func (t *turn) submit(f *Flow) error {
 	}
 	msg, err := f.Submit(t.ctx, t.submission())
 	if err != nil {
+		if models.ErrorCode(err) == models.EFORBIDDEN || models.ErrorCode(err) == models.ENOTFOUND {
+			t.answer("")
+			t.stripPrompt()
+			t.st = State{}
+			t.changed = true
+			t.menu(models.ErrorMessage(err))
+			return nil
+		}
 		if models.ErrorCode(err) == models.EINVALID {
 			if f.NoSummary && len(t.st.Trail) > 0 {
 				t.st.Step = t.st.Trail[len(t.st.Trail)-1]

@@ -58,6 +58,16 @@ type Step struct {
 	// anonymous sender).
 	Skip func(st *State) bool
 
+	// After, when set, runs once the step is answered. A non-empty result
+	// ends the flow there with that closing message (a phone found on the
+	// roster needs no more questions). EINVALID errors are shown and the
+	// step asked again.
+	After func(ctx context.Context, k Key, st *State, a Answer) (string, error)
+
+	// ContactOnly makes a phone step accept only the sender's own shared
+	// contact, not a typed number (registration proves the phone).
+	ContactOnly bool
+
 	// Show, when set, says how the answer reads in the summary; by default
 	// the text, the chosen labels, the date or a count of files.
 	Show func(a Answer) string
@@ -78,8 +88,9 @@ type Flow struct {
 	// ("" when they may). It is checked at the start and again at Submit.
 	Allowed func(ctx context.Context, k Key, arg string) (string, error)
 
-	// Prefill, when set, gives the answers a run starts with (editing a
-	// record); with any answer given the run opens at the summary.
+	// Prefill, when set, gives the answers a run starts with: context the
+	// steps need under keys starting with "_" (never shown), and, to edit a
+	// record, its answers — with any of those the run opens at the summary.
 	// EINVALID, EFORBIDDEN and ENOTFOUND errors are shown to the person.
 	Prefill func(ctx context.Context, k Key, arg string) (map[string]Answer, error)
 

@@ -339,7 +339,10 @@ func (t *turn) read(f *Flow, step *Step, pressed string) (*Answer, string, error
 			}
 			return &Answer{Text: p}, "", nil
 		}
-		if text == "" {
+		if text == "" || step.ContactOnly {
+			if step.ContactOnly && text != "" {
+				return nil, msgContactOnly, nil
+			}
 			return nil, expectHint(step), nil
 		}
 		p, err := persian.ParseMobile(text)

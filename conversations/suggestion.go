@@ -42,68 +42,11 @@ const searchLimit = 8
 // neighborhood (browsed or searched), the topic, the text or a voice
 // message, an optional photo and location, and whether to send it with a name.
 func SuggestionFlow(geo Geography, store Suggestions, platform func(Key) string) *Flow {
-	searched := func(st *State) bool {
-		_, q := st.Answers["place_q"]
-		return q
-	}
-	search := func(ctx context.Context, st *State, query string) ([]Option, error) {
-		found, err := geo.SearchPlaces(ctx, persian.SearchKey(query), searchLimit)
-		if err != nil {
-			return nil, err
-		}
-		opts := make([]Option, len(found))
-		for i, m := range found {
-			opts[i] = Option{Value: id(m.Place.ID), Label: m.Place.Name + " (" + m.CountyName + "، " + m.ProvinceName + ")"}
-		}
-		return opts, nil
-	}
 	return &Flow{
 		Name:    FlowSuggest,
 		Version: 1,
 		Title:   "ارسال پیشنهاد",
-		Steps: []*Step{
-			{
-				Key: "prov", Label: "استان", Kind: InputChoice, Columns: 3,
-				Prompt: "محلهٔ شما در کدام استان است؟\nاستان را بزنید، یا نام محله یا روستا را بنویسید تا جستجو کنم.",
-				Options: func(ctx context.Context, st *State) ([]Option, error) {
-					ps, err := geo.Provinces(ctx)
-					opts := make([]Option, len(ps))
-					for i, p := range ps {
-						opts[i] = Option{Value: id(p.ID), Label: p.Name}
-					}
-					return opts, err
-				},
-				Search: search, Jump: "place",
-				Skip: func(st *State) bool {
-					_, answered := st.Answers["prov"]
-					return searched(st) && !answered
-				},
-			},
-			{
-				Key: "cnty", Label: "شهرستان", Kind: InputChoice, Columns: 3,
-				Prompt: "کدام شهرستان؟ (یا نام محله را بنویسید تا جستجو کنم.)",
-				Options: func(ctx context.Context, st *State) ([]Option, error) {
-					cs, err := geo.Counties(ctx, answerID(st, "prov"))
-					opts := make([]Option, len(cs))
-					for i, c := range cs {
-						opts[i] = Option{Value: id(c.ID), Label: c.Name}
-					}
-					return opts, err
-				},
-				Search: search, Jump: "place", Skip: searched,
-			},
-			{
-				Key: "place", Label: "محله یا روستا", Kind: InputChoice,
-				Prompt: "محله یا روستای خود را انتخاب کنید:",
-				Options: func(ctx context.Context, st *State) ([]Option, error) {
-					ps, err := geo.Places(ctx, answerID(st, "cnty"))
-					opts := make([]Option, len(ps))
-					for i, p := range ps {
-						opts[i] = Option{Value: id(p.ID), Label: p.Name}
-					}
-					return opts, err
-				},
-			},
+		Steps: append(placeSteps(geo), []*Step{
 			{
 				Key: "topic", Label: "موضوع", Kind: InputChoice,
 				Prompt: "پیشنهاد شما به کدام کارگروه مربوط است؟",
@@ -148,7 +91,7 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(Key) string)
 					return st.Answers["anon"].first() != "named"
 				},
 			},
-		},
+		}...),
 		Submit: func(ctx context.Context, sub Submission) (string, error) {
 			a := sub.Answers
 			sg := models.Suggestion{
@@ -177,6 +120,70 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(Key) string)
 				return "", err
 			}
 			return fmt.Sprintf("🙏 پیشنهاد شما ثبت شد و به شورای محله می‌رسد.\n\nکد پیگیری: %s\n\nبا «پیگیری پیشنهاد» در منو و همین کد می‌توانید وضعیت آن را ببینید.", sg.Code), nil
+		},
+	}
+}
+
+// placeSteps find a neighborhood or village: province, county, place, or
+// a typed name searched at the first two steps.
+func placeSteps(geo Geography) []*Step {
+	searched := func(st *State) bool {
+		_, q := st.Answers["place_q"]
+		return q
+	}
+	search := func(ctx context.Context, st *State, query string) ([]Option, error) {
+		found, err := geo.SearchPlaces(ctx, persian.SearchKey(query), searchLimit)
+		if err != nil {
+			return nil, err
+		}
+		opts := make([]Option, len(found))
+		for i, m := range found {
+			opts[i] = Option{Value: id(m.Place.ID), Label: m.Place.Name + " (" + m.CountyName + "، " + m.ProvinceName + ")"}
+		}
+		return opts, nil
+	}
+	return []*Step{
+		{
+			Key: "prov", Label: "استان", Kind: InputChoice, Columns: 3,
+			Prompt: "محلهٔ شما در کدام استان است؟\nاستان را بزنید، یا نام محله یا روستا را بنویسید تا جستجو کنم.",
+			Options: func(ctx context.Context, st *State) ([]Option, error) {
+				ps, err := geo.Provinces(ctx)
+				opts := make([]Option, len(ps))
+				for i, p := range ps {
+					opts[i] = Option{Value: id(p.ID), Label: p.Name}
+				}
+				return opts, err
+			},
+			Search: search, Jump: "place",
+			Skip: func(st *State) bool {
+				_, answered := st.Answers["prov"]
+				return searched(st) && !answered
+			},
+		},
+		{
+			Key: "cnty", Label: "شهرستان", Kind: InputChoice, Columns: 3,
+			Prompt: "کدام شهرستان؟ (یا نام محله را بنویسید تا جستجو کنم.)",
+			Options: func(ctx context.Context, st *State) ([]Option, error) {
+				cs, err := geo.Counties(ctx, answerID(st, "prov"))
+				opts := make([]Option, len(cs))
+				for i, c := range cs {
+					opts[i] = Option{Value: id(c.ID), Label: c.Name}
+				}
+				return opts, err
+			},
+			Search: search, Jump: "place", Skip: searched,
+		},
+		{
+			Key: "place", Label: "محله یا روستا", Kind: InputChoice,
+			Prompt: "محله یا روستای خود را انتخاب کنید:",
+			Options: func(ctx context.Context, st *State) ([]Option, error) {
+				ps, err := geo.Places(ctx, answerID(st, "cnty"))
+				opts := make([]Option, len(ps))
+				for i, p := range ps {
+					opts[i] = Option{Value: id(p.ID), Label: p.Name}
+				}
+				return opts, err
+			},
 		},
 	}
 }

@@ -118,15 +118,15 @@ func (a *app) serve(ctx context.Context) error {
 	a.rdb.AddHook(newRedisMetrics(reg))
 
 	conv := conversations.NewStore(a.rdb, conversations.StoreConfig{Prefix: cfg.RedisPrefix, Now: a.now})
+	members := &conversations.MemberFlows{
+		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store, Places: a.store,
+	}
 	engine := conversations.NewEngine(conv, conversations.Config{
-		Flows: []*conversations.Flow{
+		Flows: append([]*conversations.Flow{
 			conversations.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform }),
 			conversations.TrackFlow(a.store),
-		},
-		Menu: []conversations.MenuItem{
-			{Label: "ارسال پیشنهاد", Flow: conversations.FlowSuggest},
-			{Label: "پیگیری پیشنهاد", Flow: conversations.FlowTrack},
-		},
+		}, members.Flows()...),
+		MenuFor: members.Menu,
 		Welcome: msgWelcome,
 		Help:    msgHelp,
 		TTL:     cfg.ConversationTTL,

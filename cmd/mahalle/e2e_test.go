@@ -23,7 +23,7 @@ func TestStartHelpUnknown(t *testing.T) {
 			labels = append(labels, b.Text)
 		}
 	}
-	if want := "ارسال پیشنهاد|پیگیری پیشنهاد|راهنما"; strings.Join(labels, "|") != want {
+	if want := "ارسال پیشنهاد|پیگیری پیشنهاد|عضو شورا هستم|راهنما"; strings.Join(labels, "|") != want {
 		t.Errorf("main menu = %q, want %q", strings.Join(labels, "|"), want)
 	}
 

@@ -1,0 +1,621 @@
+package conversations
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mahalle/mahalle/models"
+	"github.com/mahalle/mahalle/persian"
+)
+
+// Members finds and registers council members.
+type Members interface {
+	LinkPhone(ctx context.Context, platform string, userID, chatID int64, phone string) (models.Person, []models.MembershipView, error)
+	RequestMembership(ctx context.Context, req models.MembershipRequest) (models.Membership, error)
+	// MemberOf returns the active membership of the person behind a
+	// platform account; ENOTFOUND when there is none. pending tells whether
+	// they have a request waiting.
+	MemberOf(ctx context.Context, platform string, userID int64) (m models.MembershipView, pending bool, err error)
+}
+
+// Actions records and reads councils' actions.
+type Actions interface {
+	CreateAction(ctx context.Context, actor models.Actor, a *models.Action) error
+	AddActionUpdate(ctx context.Context, actor models.Actor, u *models.ActionUpdate) error
+	EditAction(ctx context.Context, actor models.Actor, a *models.Action) error
+	Action(ctx context.Context, id uint) (models.Action, []models.ActionUpdate, error)
+}
+
+// ActionFinder lists a council's actions and finds likely duplicates.
+type ActionFinder interface {
+	ActionsByCouncil(ctx context.Context, councilID uint, offset, limit int) ([]models.Action, error)
+	SimilarActions(ctx context.Context, placeID, committeeID uint, programmes []string, title, description string, date time.Time, limit int) ([]models.SimilarAction, error)
+}
+
+// Catalog is the reference data the member flows offer.
+type Catalog interface {
+	Committees(ctx context.Context, provinceID uint) ([]models.Committee, error)
+	Programmes(ctx context.Context) ([]models.Programme, error)
+}
+
+// Member flow names.
+const (
+	FlowJoin     = "join"
+	FlowReport   = "report"
+	FlowMine     = "mine"
+	FlowProgress = "progress"
+	FlowEdit     = "editaction"
+)
+
+// MemberFlows are the council members' flows: joining (by a shared
+// contact matched to the roster, or a request a coordinator approves),
+// reporting an action with a duplicate-work check, listing their council's
+// actions, adding progress and editing an action still under review.
+type MemberFlows struct {
+	Members Members
+	Actions Actions
+	Finder  ActionFinder
+	Catalog Catalog
+	Geo     Geography
+	Places  Suggestions // for Place()
+}
+
+// Menu is the main menu for the person in k: members see member features,
+// everyone else the way to join.
+func (m *MemberFlows) Menu(ctx context.Context, k Key) ([]MenuItem, error) {
+	items := []MenuItem{
+		{Label: "ارسال پیشنهاد", Flow: FlowSuggest},
+		{Label: "پیگیری پیشنهاد", Flow: FlowTrack},
+	}
+	_, _, err := m.Members.MemberOf(ctx, k.Platform, k.UserID)
+	switch models.ErrorCode(err) {
+	case "":
+		return append(items, MenuItem{Label: "گزارش اقدام", Flow: FlowReport}, MenuItem{Label: "اقدام‌های شورا", Flow: FlowMine}), nil
+	case models.ENOTFOUND:
+		return append(items, MenuItem{Label: "عضو شورا هستم", Flow: FlowJoin}), nil
+	}
+	return nil, err
+}
+
+// member is the person's active membership, or a Persian reason they
+// have none.
+func (m *MemberFlows) member(ctx context.Context, k Key) (models.MembershipView, string, error) {
+	v, pending, err := m.Members.MemberOf(ctx, k.Platform, k.UserID)
+	switch {
+	case err == nil:
+		return v, "", nil
+	case models.ErrorCode(err) != models.ENOTFOUND:
+		return v, "", err
+	case pending:
+		return v, msgMembershipPending, nil
+	}
+	return v, msgMembersOnly, nil
+}
+
+// allowMember lets active members through.
+func (m *MemberFlows) allowMember(ctx context.Context, k Key, _ string) (string, error) {
+	_, why, err := m.member(ctx, k)
+	return why, err
+}
+
+// allowOwnAction lets an active member through for an action of their own
+// council; with editable, only while the action may still be edited.
+func (m *MemberFlows) allowOwnAction(editable bool) func(ctx context.Context, k Key, arg string) (string, error) {
+	return func(ctx context.Context, k Key, arg string) (string, error) {
+		v, why, err := m.member(ctx, k)
+		if why != "" || err != nil {
+			return why, err
+		}
+		id, err := strconv.ParseUint(arg, 10, 64)
+		if err != nil {
+			return msgNoSuchAction, nil
+		}
+		a, _, err := m.Actions.Action(ctx, uint(id))
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			return msgNoSuchAction, nil
+		} else if err != nil {
+			return "", err
+		}
+		if a.CouncilID != v.CouncilID {
+			return msgOtherCouncil, nil
+		}
+		if editable && a.Status != models.ActionSubmitted && a.Status != models.ActionChangesRequested {
+			return msgNotEditable, nil
+		}
+		return "", nil
+	}
+}
+
+func actor(k Key) models.Actor { return models.Actor{Platform: k.Platform, UserID: k.UserID} }
+
+// Flows returns every member flow.
+func (m *MemberFlows) Flows() []*Flow {
+	return []*Flow{m.join(), m.report(), m.edit(), m.mine(), m.progress()}
+}
+
+func (m *MemberFlows) join() *Flow {
+	return &Flow{
+		Name: FlowJoin, Version: 1, Title: "عضویت در شورا",
+		Steps: append([]*Step{
+			{
+				Key: "phone", Label: "شماره", Kind: InputPhone, ContactOnly: true,
+				Prompt: "اگر عضو شورای پیشرفت محله هستید، شمارهٔ همراه خود را با دکمهٔ «ارسال شمارهٔ من» بفرستید تا با فهرست اعضا تطبیق داده شود.\n(شمارهٔ شما به ساکنان نشان داده نمی‌شود.)",
+				After:  m.linkPhone,
+			},
+			{Key: "name", Label: "نام و نام خانوادگی", Kind: InputText, MinLen: 2, MaxLen: 60,
+				Prompt: "شماره‌تان در فهرست اعضای شوراها نیست؛ درخواست عضویت ثبت می‌کنیم تا هماهنگ‌کنندهٔ شهرستان بررسی کند.\nنام و نام خانوادگی خود را بنویسید:"},
+		}, append(placeSteps(m.Geo), []*Step{
+			{
+				Key: "position", Label: "سمت", Kind: InputChoice, Columns: 3,
+				Prompt: "سمت شما در شورا چیست؟",
+				Options: func(context.Context, *State) ([]Option, error) {
+					return []Option{
+						{Value: models.PositionChair, Label: models.PositionName(models.PositionChair)},
+						{Value: models.PositionSecretary, Label: models.PositionName(models.PositionSecretary)},
+						{Value: models.PositionMember, Label: models.PositionName(models.PositionMember)},
+					}, nil
+				},
+			},
+			{
+				Key: "committee", Label: "کارگروه", Kind: InputChoice,
+				Prompt: "مسئول کدام کارگروه هستید؟",
+				Options: func(ctx context.Context, st *State) ([]Option, error) {
+					pm, err := m.Places.Place(ctx, answerID(st, "place"))
+					if err != nil {
+						return nil, err
+					}
+					return m.committeeOptions(ctx, pm.ProvinceID, 0)
+				},
+			},
+		}...)...),
+		Submit: func(ctx context.Context, sub Submission) (string, error) {
+			a := sub.Answers
+			_, err := m.Members.RequestMembership(ctx, models.MembershipRequest{
+				Platform: sub.Key.Platform, UserID: sub.Key.UserID, ChatID: sub.Key.ChatID,
+				Name: a["name"].Text, Phone: a["phone"].Text,
+				PlaceID: answerIDOf(a, "place"), CommitteeID: answerIDOf(a, "committee"), Position: a["position"].first(),
+			})
+			if models.ErrorCode(err) == models.ECONFLICT {
+				return "شما هم‌اکنون عضو فعال همین شورا هستید.", nil
+			} else if err != nil {
+				return "", err
+			}
+			return "✅ درخواست عضویت شما ثبت شد و برای هماهنگ‌کنندهٔ شهرستان فرستاده شد. پس از تأیید، از همین‌جا خبردار می‌شوید.", nil
+		},
+	}
+}
+
+// linkPhone matches a shared contact to the roster: a member is linked and
+// greeted and the flow ends; a pending request is said so; anyone else goes
+// on to request membership.
+func (m *MemberFlows) linkPhone(ctx context.Context, k Key, _ *State, a Answer) (string, error) {
+	p, vs, err := m.Members.LinkPhone(ctx, k.Platform, k.UserID, k.ChatID, a.Text)
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	if len(vs) == 0 {
+		if _, pending, err := m.Members.MemberOf(ctx, k.Platform, k.UserID); pending {
+			return msgMembershipPending, nil
+		} else if err != nil && models.ErrorCode(err) != models.ENOTFOUND {
+			return "", err
+		}
+		return "", nil // an ended membership: they may ask again
+	}
+	v := vs[0]
+	return fmt.Sprintf("✅ سلام %s! شما %s شورای پیشرفت %s (%s) هستید و مسئول کارگروه «%s».\nاز منو «گزارش اقدام» را بزنید تا کارهای شورا را ثبت کنید.",
+		p.Name, models.PositionName(v.Position), v.PlaceName, v.CountyName, v.CommitteeName), nil
+}
+
+// committeeOptions lists a province's committees (not the crisis one),
+// the member's own first.
+func (m *MemberFlows) committeeOptions(ctx context.Context, provinceID, own uint) ([]Option, error) {
+	cs, err := m.Catalog.Committees(ctx, provinceID)
+	if err != nil {
+		return nil, err
+	}
+	var opts []Option
+	for _, c := range cs {
+		if c.Crisis {
+			continue
+		}
+		o := Option{Value: id(c.ID), Label: c.Name}
+		if c.ID == own {
+			o.Label += " (کارگروه شما)"
+			opts = append([]Option{o}, opts...)
+			continue
+		}
+		opts = append(opts, o)
+	}
+	return opts, nil
+}
+
+// context is what the member flows keep about the member, under hidden keys.
+func (m *MemberFlows) context(ctx context.Context, k Key, _ string) (map[string]Answer, error) {
+	v, why, err := m.member(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	if why != "" {
+		return nil, models.Errorf(models.EFORBIDDEN, "%s", why)
+	}
+	return map[string]Answer{
+		"_council": {Number: int64(v.CouncilID)},
+		"_place":   {Number: int64(v.PlaceID)},
+		"_prov":    {Number: int64(v.ProvinceID)},
+		"_own":     {Number: int64(v.CommitteeID)},
+		"_person":  {Number: int64(v.PersonID)},
+	}, nil
+}
+
+func hidden(st *State, key string) uint { return uint(st.Answers[key].Number) }
+
+func (m *MemberFlows) report() *Flow {
+	return &Flow{
+		Name: FlowReport, Version: 1, Title: "گزارش اقدام",
+		Allowed: m.allowMember,
+		Prefill: m.context,
+		Steps:   m.actionSteps(),
+		Review:  m.review,
+		Submit:  m.submitAction,
+	}
+}
+
+func (m *MemberFlows) edit() *Flow {
+	return &Flow{
+		Name: FlowEdit, Version: 1, Title: "ویرایش اقدام",
+		Allowed: m.allowOwnAction(true),
+		Steps:   m.actionSteps(),
+		Prefill: m.prefillAction,
+		Submit:  m.submitEdit,
+	}
+}
+
+// actionSteps are the questions of an action report.
+func (m *MemberFlows) actionSteps() []*Step {
+	return []*Step{
+		{
+			Key: "committee", Label: "کارگروه", Kind: InputChoice,
+			Prompt: "این اقدام در کدام کارگروه انجام شد؟",
+			Options: func(ctx context.Context, st *State) ([]Option, error) {
+				return m.committeeOptions(ctx, hidden(st, "_prov"), hidden(st, "_own"))
+			},
+		},
+		{
+			Key: "programmes", Label: "برنامه‌ها", Kind: InputMultiChoice, Columns: 1,
+			Prompt: "این اقدام در قالب کدام برنامه‌های ملی بوده است؟ هر کدام را بزنید و در پایان «تمام». (اگر هیچ‌کدام، فقط «تمام»)",
+			Options: func(ctx context.Context, st *State) ([]Option, error) {
+				ps, err := m.Catalog.Programmes(ctx)
+				opts := make([]Option, len(ps))
+				for i, p := range ps {
+					opts[i] = Option{Value: p.Code, Label: p.Name}
+				}
+				return opts, err
+			},
+			Show: func(a Answer) string {
+				if len(a.Values) == 0 {
+					return "هیچ‌کدام"
+				}
+				return persian.Digits(fmt.Sprint(len(a.Values))) + " برنامه"
+			},
+		},
+		{Key: "title", Label: "عنوان", Kind: InputText, MinLen: 3, MaxLen: 120,
+			Prompt: "عنوان کوتاه اقدام را بنویسید (۳ تا ۱۲۰ نویسه)، مثلاً «لایروبی جوی خیابان شهید بهشتی»:"},
+		{Key: "desc", Label: "شرح", Kind: InputText, MinLen: 3, MaxLen: 2000,
+			Prompt: "شرح اقدام را بنویسید: چه کاری، چگونه و با چه نتیجه‌ای (تا ۲۰۰۰ نویسه):"},
+		{Key: "date", Label: "تاریخ", Kind: InputDate,
+			Prompt: "تاریخ انجام اقدام را بنویسید (مثلاً ۱۴۰۵/۹/۱) یا «امروز» را بزنید:"},
+		{Key: "loc", Label: "موقعیت", Kind: InputLocation, Optional: true,
+			Prompt: "اگر اقدام جای مشخصی داشت، موقعیت آن را بفرستید؛ وگرنه «رد کردن»."},
+		{Key: "photos", Label: "عکس‌ها", Kind: InputPhoto, Optional: true, MaxFiles: 10,
+			Prompt: "عکس‌های اقدام را بفرستید (تا ۱۰ عکس، آلبوم هم می‌شود)، سپس «تمام» را بزنید؛ اگر عکسی ندارید «رد کردن»."},
+		{Key: "benef", Label: "بهره‌مندان", Kind: InputNumber, Optional: true, Min: 0, Max: 10_000_000,
+			Prompt: "چند نفر از این اقدام بهره‌مند شدند؟ (عدد؛ اگر نمی‌دانید «رد کردن»)"},
+		{Key: "cost", Label: "هزینه", Kind: InputNumber, Optional: true, Min: 0, Max: 10_000_000_000_000,
+			Prompt: "هزینهٔ اقدام چقدر بود؟ فقط عدد را بنویسید (واحد را در مرحلهٔ بعد می‌پرسم)؛ اگر هزینه‌ای نداشت «رد کردن»."},
+		{
+			Key: "unit", Label: "واحد هزینه", Kind: InputChoice,
+			Prompt: "این مبلغ به تومان است یا ریال؟",
+			Options: func(context.Context, *State) ([]Option, error) {
+				return []Option{{Value: models.CostToman, Label: "تومان"}, {Value: models.CostRial, Label: "ریال"}}, nil
+			},
+			Skip: func(st *State) bool {
+				c, ok := st.Answers["cost"]
+				return !ok || c.Skipped
+			},
+		},
+		{Key: "partners", Label: "همکاران", Kind: InputText, Optional: true, MinLen: 2, MaxLen: 300,
+			Prompt: "چه کسانی یا چه نهادهایی همکاری کردند؟ (اگر کسی نبود «رد کردن»)"},
+	}
+}
+
+// action builds the record from a finished report.
+func actionOf(sub Submission) models.Action {
+	a := sub.Answers
+	act := models.Action{
+		PlaceID:          uint(a["_place"].Number),
+		CommitteeID:      answerIDOf(a, "committee"),
+		Programmes:       a["programmes"].Values,
+		Title:            a["title"].Text,
+		Description:      a["desc"].Text,
+		Date:             time.Unix(a["date"].Time, 0),
+		Partners:         a["partners"].Text,
+		ReporterPersonID: uint(a["_person"].Number),
+	}
+	if l, ok := a["loc"]; ok && !l.Skipped {
+		act.Lat, act.Lon = &l.Lat, &l.Lon
+	}
+	if p := a["photos"]; !p.Skipped {
+		act.Photos = p.Values
+	}
+	if b, ok := a["benef"]; ok && !b.Skipped {
+		act.Beneficiaries = &b.Number
+	}
+	if c, ok := a["cost"]; ok && !c.Skipped {
+		act.Cost = &c.Number
+		act.CostUnit = a["unit"].first()
+	}
+	return act
+}
+
+// review looks for likely duplicate work before an action is submitted.
+func (m *MemberFlows) review(ctx context.Context, sub Submission) (*Review, error) {
+	act := actionOf(sub)
+	similar, err := m.Finder.SimilarActions(ctx, act.PlaceID, act.CommitteeID, act.Programmes, act.Title, act.Description, act.Date, 3)
+	if err != nil || len(similar) == 0 {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString("⚠️ این اقدام شبیه کارهایی است که در ۹۰ روز گذشته در همین محله یا محله‌های همین شهرستان ثبت شده است:\n")
+	opts := []Option{{Value: "new", Label: "کار دیگری است؛ ثبت به‌عنوان اقدام تازه"}}
+	for _, s := range similar {
+		fmt.Fprintf(&b, "\n• %s «%s»، %s، %s", s.Code, s.Title, s.PlaceName, persian.FormatDate(s.Date))
+		opts = append(opts, Option{Value: "same:" + id(s.ID), Label: "همان کار " + s.Code + " است"})
+	}
+	b.WriteString("\n\nآیا همان کار است؟ اگر همان است، گزارش شما به آن اقدام افزوده می‌شود تا کار دو بار ثبت نشود.")
+	opts = append(opts, Option{Value: "cancel", Label: "لغو گزارش"})
+	return &Review{Text: b.String(), Options: opts}, nil
+}
+
+func (m *MemberFlows) submitAction(ctx context.Context, sub Submission) (string, error) {
+	v, why, err := m.member(ctx, sub.Key)
+	if err != nil {
+		return "", err
+	}
+	if why != "" {
+		return "", models.Errorf(models.EFORBIDDEN, "%s", why)
+	}
+	act := actionOf(sub)
+	act.Key = "act:" + sub.Run
+	act.PlaceID, act.ReporterPersonID = v.PlaceID, v.PersonID
+	choice := sub.Choice()
+	switch {
+	case choice == "cancel":
+		return "گزارش لغو شد و چیزی ثبت نشد.", nil
+	case strings.HasPrefix(choice, "same:"):
+		dupID, _ := strconv.ParseUint(strings.TrimPrefix(choice, "same:"), 10, 64)
+		dup, _, err := m.Actions.Action(ctx, uint(dupID))
+		if err != nil {
+			return "", err
+		}
+		if dup.CouncilID == v.CouncilID {
+			u := models.ActionUpdate{Key: "upd:" + sub.Run, ActionID: dup.ID, Progress: dup.Progress, PersonID: v.PersonID,
+				Note: act.Title + "\n" + act.Description, Photos: act.Photos}
+			if err := m.Actions.AddActionUpdate(ctx, actor(sub.Key), &u); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("✅ گزارش شما به‌عنوان به‌روزرسانی اقدام %s ثبت شد، نه اقدامی تازه.", dup.Code), nil
+		}
+		d := dup.ID
+		act.DuplicateWarned, act.DuplicateChoice, act.DuplicateOf = true, models.DuplicateSame, &d
+	case choice == "new":
+		act.DuplicateWarned, act.DuplicateChoice = true, models.DuplicateNew
+	}
+	if err := m.Actions.CreateAction(ctx, actor(sub.Key), &act); err != nil {
+		return "", err
+	}
+	msg := fmt.Sprintf("✅ اقدام ثبت شد.\nکد پیگیری: %s\nوضعیت: در انتظار بررسی هماهنگ‌کنندهٔ شهرستان.", act.Code)
+	if act.DuplicateChoice == models.DuplicateSame {
+		msg += "\nهماهنگ‌کننده می‌بیند که به گفتهٔ شما همان کار شورای دیگری است."
+	}
+	return msg, nil
+}
+
+// prefillAction opens an action for editing: the member's context and the
+// action's answers.
+func (m *MemberFlows) prefillAction(ctx context.Context, k Key, arg string) (map[string]Answer, error) {
+	pre, err := m.context(ctx, k, arg)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := strconv.ParseUint(arg, 10, 64)
+	a, _, err := m.Actions.Action(ctx, uint(n))
+	if err != nil {
+		return nil, err
+	}
+	pre["_place"] = Answer{Number: int64(a.PlaceID)}
+	pre["committee"] = Answer{Values: []string{id(a.CommitteeID)}}
+	if cs, err := m.committeeOptions(ctx, hiddenOf(pre, "_prov"), 0); err == nil {
+		for _, o := range cs {
+			if o.Value == id(a.CommitteeID) {
+				pre["committee"] = Answer{Values: []string{o.Value}, Text: o.Label}
+			}
+		}
+	}
+	pre["programmes"] = Answer{Values: a.Programmes}
+	pre["title"] = Answer{Text: a.Title}
+	pre["desc"] = Answer{Text: a.Description}
+	pre["date"] = Answer{Time: a.Date.Unix()}
+	pre["loc"] = Answer{Skipped: true}
+	if a.Lat != nil && a.Lon != nil {
+		pre["loc"] = Answer{Lat: *a.Lat, Lon: *a.Lon}
+	}
+	pre["photos"] = Answer{Values: a.Photos, Skipped: len(a.Photos) == 0}
+	pre["benef"] = Answer{Skipped: true}
+	if a.Beneficiaries != nil {
+		pre["benef"] = Answer{Number: *a.Beneficiaries}
+	}
+	pre["cost"] = Answer{Skipped: true}
+	if a.Cost != nil {
+		pre["cost"] = Answer{Number: *a.Cost}
+		label := "تومان"
+		if a.CostUnit == models.CostRial {
+			label = "ریال"
+		}
+		pre["unit"] = Answer{Values: []string{a.CostUnit}, Text: label}
+	}
+	pre["partners"] = Answer{Text: a.Partners, Skipped: a.Partners == ""}
+	return pre, nil
+}
+
+func hiddenOf(a map[string]Answer, key string) uint { return uint(a[key].Number) }
+
+func (m *MemberFlows) submitEdit(ctx context.Context, sub Submission) (string, error) {
+	n, _ := strconv.ParseUint(sub.Arg, 10, 64)
+	old, _, err := m.Actions.Action(ctx, uint(n))
+	if err != nil {
+		return "", err
+	}
+	act := actionOf(sub)
+	act.ID, act.Key, act.CouncilID, act.PlaceID, act.ReporterPersonID = old.ID, old.Key, old.CouncilID, old.PlaceID, old.ReporterPersonID
+	if err := m.Actions.EditAction(ctx, actor(sub.Key), &act); models.ErrorCode(err) == models.ECONFLICT {
+		return "", models.Errorf(models.EINVALID, "%s", msgNotEditable)
+	} else if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("✅ اقدام %s ویرایش شد.", old.Code), nil
+}
+
+func (m *MemberFlows) mine() *Flow {
+	return &Flow{
+		Name: FlowMine, Version: 1, Title: "اقدام‌های شورا", NoSummary: true,
+		Allowed: m.allowMember,
+		Prefill: m.context,
+		Steps: []*Step{{
+			Key: "act", Label: "اقدام", Kind: InputChoice, Columns: 1, PageSize: 5,
+			Prompt: "اقدام‌های شورای شما، تازه‌ترین اول. یکی را بزنید تا کامل ببینید:",
+			Options: func(ctx context.Context, st *State) ([]Option, error) {
+				acts, err := m.Finder.ActionsByCouncil(ctx, hidden(st, "_council"), 0, 200)
+				opts := make([]Option, len(acts))
+				for i, a := range acts {
+					opts[i] = Option{Value: id(a.ID), Label: a.Code + " · " + clip(a.Title, 32) + " · " + actionStatus(a.Status)}
+				}
+				return opts, err
+			},
+		}},
+		Submit: m.showAction,
+		Links: func(sub Submission) []MenuItem {
+			a := sub.Answers["act"].first()
+			return []MenuItem{
+				{Label: "➕ افزودن پیشرفت", Flow: FlowProgress + ":" + a},
+				{Label: "✏️ ویرایش", Flow: FlowEdit + ":" + a},
+				{Label: "📋 فهرست اقدام‌ها", Flow: FlowMine},
+			}
+		},
+	}
+}
+
+// showAction is one action in full, with its timeline.
+func (m *MemberFlows) showAction(ctx context.Context, sub Submission) (string, error) {
+	n := answerIDOf(sub.Answers, "act")
+	a, updates, err := m.Actions.Action(ctx, n)
+	if err != nil {
+		return "", err
+	}
+	if uint(sub.Answers["_council"].Number) != a.CouncilID {
+		return "", models.Errorf(models.EINVALID, "%s", msgOtherCouncil)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "📌 %s — %s\nوضعیت: %s · پیشرفت: %s٪\nتاریخ: %s\n\n%s", a.Code, a.Title, actionStatus(a.Status),
+		persian.Digits(fmt.Sprint(a.Progress)), persian.FormatDate(a.Date), a.Description)
+	if a.Beneficiaries != nil {
+		b.WriteString("\nبهره‌مندان: " + persian.FormatNumber(*a.Beneficiaries) + " نفر")
+	}
+	if a.Cost != nil {
+		unit := "تومان"
+		if a.CostUnit == models.CostRial {
+			unit = "ریال"
+		}
+		b.WriteString("\nهزینه: " + persian.FormatNumber(*a.Cost) + " " + unit)
+	}
+	if a.Partners != "" {
+		b.WriteString("\nهمکاران: " + a.Partners)
+	}
+	if len(a.Photos) > 0 {
+		b.WriteString("\nعکس‌ها: " + persian.Digits(fmt.Sprint(len(a.Photos))))
+	}
+	if a.ReviewNote != "" {
+		b.WriteString("\nیادداشت هماهنگ‌کننده: " + a.ReviewNote)
+	}
+	if len(updates) > 0 {
+		b.WriteString("\n\n🕒 روند کار:")
+		for _, u := range updates {
+			fmt.Fprintf(&b, "\n• %s — %s٪", persian.FormatDate(u.At), persian.Digits(fmt.Sprint(u.Progress)))
+			if u.Note != "" {
+				b.WriteString(": " + clip(u.Note, 200))
+			}
+		}
+	}
+	return b.String(), nil
+}
+
+func (m *MemberFlows) progress() *Flow {
+	return &Flow{
+		Name: FlowProgress, Version: 1, Title: "افزودن پیشرفت",
+		Allowed: m.allowOwnAction(false),
+		Prefill: m.context,
+		Steps: []*Step{
+			{Key: "pct", Label: "درصد پیشرفت", Kind: InputNumber, Min: 0, Max: 100,
+				Prompt: "کار اکنون چند درصد پیش رفته است؟ (عددی از ۰ تا ۱۰۰)"},
+			{Key: "note", Label: "یادداشت", Kind: InputText, Optional: true, MinLen: 2, MaxLen: 1000,
+				Prompt: "یادداشتی دربارهٔ این پیشرفت بنویسید (یا «رد کردن»):"},
+			{Key: "photos", Label: "عکس‌ها", Kind: InputPhoto, Optional: true, MaxFiles: 10,
+				Prompt: "عکس‌های تازه را بفرستید و «تمام» را بزنید، یا «رد کردن»."},
+		},
+		Submit: func(ctx context.Context, sub Submission) (string, error) {
+			v, why, err := m.member(ctx, sub.Key)
+			if err != nil {
+				return "", err
+			}
+			if why != "" {
+				return "", models.Errorf(models.EFORBIDDEN, "%s", why)
+			}
+			n, _ := strconv.ParseUint(sub.Arg, 10, 64)
+			a := sub.Answers
+			u := models.ActionUpdate{Key: "upd:" + sub.Run, ActionID: uint(n), Progress: int(a["pct"].Number), Note: a["note"].Text, PersonID: v.PersonID}
+			if p := a["photos"]; !p.Skipped {
+				u.Photos = p.Values
+			}
+			if err := m.Actions.AddActionUpdate(ctx, actor(sub.Key), &u); err != nil {
+				return "", err
+			}
+			return "✅ پیشرفت ثبت شد: " + persian.Digits(fmt.Sprint(u.Progress)) + "٪", nil
+		},
+	}
+}
+
+func actionStatus(s string) string {
+	switch s {
+	case models.ActionSubmitted:
+		return "در انتظار بررسی"
+	case models.ActionVerified:
+		return "تأیید شده"
+	case models.ActionRejected:
+		return "رد شده"
+	case models.ActionChangesRequested:
+		return "نیازمند اصلاح"
+	}
+	return s
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
