@@ -135,7 +135,7 @@ func NewClient(cfg Config) (*Client, error) {
 		c.maxAttempts = defaultMaxAttempts
 	}
 	if c.wait == nil {
-		c.wait = senderSleep
+		c.wait = sleep
 	}
 	if c.now == nil {
 		c.now = time.Now

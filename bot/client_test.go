@@ -852,7 +852,7 @@ func TestSendContextCancelledDuringWait(t *testing.T) {
 		// The real timer, with the caller giving up while it runs.
 		c.Wait = func(ctx context.Context, d time.Duration) error {
 			cancel()
-			return senderSleep(ctx, d)
+			return sleep(ctx, d)
 		}
 	})
 	if _, err := f.client.Send(ctx, Message{ChatID: 8, Text: "یک"}); err != nil {
@@ -873,7 +873,7 @@ func TestSendContextCancelledDuringRetryWait(t *testing.T) {
 	f := newFixture(t, func(c *Config) {
 		c.Wait = func(ctx context.Context, d time.Duration) error {
 			cancel()
-			return senderSleep(ctx, d)
+			return sleep(ctx, d)
 		}
 	})
 	f.srv.FailNext("sendMessage", 1, bottest.Fault{Code: 429, RetryAfter: 3600})

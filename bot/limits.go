@@ -170,9 +170,9 @@ func (l *sendLimiter) wait(ctx context.Context, scope limitScope, chatID int64, 
 	return limiterAcquire(ctx, l.global, now, wait)
 }
 
-// senderSleep waits d or until ctx ends, whichever comes first; it returns
+// sleep waits d or until ctx ends, whichever comes first; it returns
 // ctx.Err() in the second case.
-func senderSleep(ctx context.Context, d time.Duration) error {
+func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -207,18 +207,18 @@ func TestSendLimiterCancelGivesTokenBack(t *testing.T) {
 func TestSenderSleepHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- senderSleep(ctx, time.Hour) }()
+	go func() { done <- sleep(ctx, time.Hour) }()
 	cancel()
 	select {
 	case err := <-done:
 		if !errors.Is(err, context.Canceled) {
-			t.Errorf("senderSleep = %v, want context.Canceled", err)
+			t.Errorf("sleep = %v, want context.Canceled", err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("senderSleep did not return after its context was cancelled")
+		t.Fatal("sleep did not return after its context was cancelled")
 	}
 
-	if err := senderSleep(context.Background(), time.Millisecond); err != nil {
-		t.Errorf("senderSleep(1ms) = %v, want nil", err)
+	if err := sleep(context.Background(), time.Millisecond); err != nil {
+		t.Errorf("sleep(1ms) = %v, want nil", err)
 	}
 }

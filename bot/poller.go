@@ -132,7 +132,7 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 	}
 	cfg.Backoff.Max = max(cfg.Backoff.Max, cfg.Backoff.Min)
 	if cfg.Wait == nil {
-		cfg.Wait = pollerWait
+		cfg.Wait = sleep
 	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = 20 * time.Second
@@ -158,21 +158,6 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 			metrics:     cfg.Metrics,
 		},
 	}, nil
-}
-
-// pollerWait is the default PollerConfig.Wait.
-func pollerWait(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Run polls until ctx is done and hands every update to h (see Handler).
@@ -316,7 +301,7 @@ func (p *Poller) confirm(parent context.Context) {
 			return
 		}
 		var pe *pollError
-		if (errors.As(err, &pe) && pe.httpCode() == http.StatusUnauthorized) || pollerWait(ctx, delay) != nil {
+		if (errors.As(err, &pe) && pe.httpCode() == http.StatusUnauthorized) || sleep(ctx, delay) != nil {
 			p.log.Warn("bot: could not confirm the offset; those updates will be delivered again",
 				slog.Int("offset", p.offset), p.errAttr(err))
 			return

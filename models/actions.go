@@ -234,7 +234,7 @@ func (s *Store) CreateAction(ctx context.Context, actor Actor, a *Action) error 
 	row.Date = row.Date.UTC().Truncate(time.Second)
 
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if found, ok, err := actionByKey(tx, row.Key); err != nil || ok {
+		if found, ok, err := byKey[Action](tx, row.Key); err != nil || ok {
 			if ok {
 				*a = found
 			}
@@ -285,7 +285,7 @@ func (s *Store) CreateAction(ctx context.Context, actor Actor, a *Action) error 
 			}
 			// Nothing inserted: either a concurrent call with the same Key
 			// committed first, or the code is taken.
-			found, ok, err := actionByKey(tx, row.Key)
+			found, ok, err := byKey[Action](tx, row.Key)
 			if err != nil {
 				return err
 			}
@@ -302,18 +302,6 @@ func (s *Store) CreateAction(ctx context.Context, actor Actor, a *Action) error 
 	return nil
 }
 
-// actionByKey returns the action with the idempotency key and whether there
-// is one.
-func actionByKey(tx *gorm.DB, key string) (Action, bool, error) {
-	var a Action
-	err := tx.Where("idempotency_key = ?", key).Take(&a).Error
-	if notFound(err) {
-		return Action{}, false, nil
-	} else if err != nil {
-		return Action{}, false, err
-	}
-	return a, true, nil
-}
 
 // actionByID returns the action, or ENOTFOUND.
 func actionByID(tx *gorm.DB, id uint) (Action, error) {
@@ -349,11 +337,10 @@ func (s *Store) AddActionUpdate(ctx context.Context, actor Actor, u *ActionUpdat
 	row.ID, row.Note = 0, persian.Normalize(u.Note)
 
 	err := s.transact(ctx, func(tx *gorm.DB) error {
-		var found ActionUpdate
-		if err := tx.Where("idempotency_key = ?", row.Key).Take(&found).Error; err == nil {
-			*u = found
-			return nil
-		} else if !notFound(err) {
+		if found, ok, err := byKey[ActionUpdate](tx, row.Key); err != nil || ok {
+			if ok {
+				*u = found
+			}
 			return err
 		}
 		a, err := actionByID(tx, row.ActionID)

@@ -157,7 +157,7 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 	}
 
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if found, ok, err := suggestionByKey(tx, row.Key); err != nil || ok {
+		if found, ok, err := byKey[Suggestion](tx, row.Key); err != nil || ok {
 			if ok {
 				*sg = found
 			}
@@ -198,7 +198,7 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 			}
 			// Nothing inserted: either a concurrent call with the same Key
 			// committed first, or the code is taken.
-			found, ok, err := suggestionByKey(tx, row.Key)
+			found, ok, err := byKey[Suggestion](tx, row.Key)
 			if err != nil {
 				return err
 			}
@@ -215,17 +215,20 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 	return nil
 }
 
-// suggestionByKey returns the suggestion with the idempotency key and
-// whether there is one.
-func suggestionByKey(tx *gorm.DB, key string) (Suggestion, bool, error) {
-	var sg Suggestion
-	err := tx.Where("idempotency_key = ?", key).Take(&sg).Error
+// byKey returns the row of type T with the idempotency key and whether
+// there is one: suggestions, actions and action updates are all inserted
+// under such a key, so a replay finds what the first call stored.
+func byKey[T any](tx *gorm.DB, key string) (T, bool, error) {
+	var row T
+	err := tx.Where("idempotency_key = ?", key).Take(&row).Error
 	if notFound(err) {
-		return Suggestion{}, false, nil
+		var zero T
+		return zero, false, nil
 	} else if err != nil {
-		return Suggestion{}, false, err
+		var zero T
+		return zero, false, err
 	}
-	return sg, true, nil
+	return row, true, nil
 }
 
 // invalidRef turns an ENOTFOUND from exists into EINVALID with msg: a

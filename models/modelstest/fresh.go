@@ -18,6 +18,14 @@ func Fresh(t testing.TB) (databaseURL, dataDir string) {
 	if dsn == "" {
 		return "", t.TempDir()
 	}
+	return freshSchema(t, dsn), t.TempDir()
+}
+
+// freshSchema creates an empty schema "t_<random>" on the server of dsn,
+// drops it when the test ends, and returns dsn with search_path set to it,
+// so parallel tests and processes never share tables.
+func freshSchema(t testing.TB, dsn string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	schema := "t_" + randomHex(t, 8)
@@ -46,5 +54,5 @@ func Fresh(t testing.TB) (databaseURL, dataDir string) {
 	if err != nil {
 		t.Fatalf("modelstest: %s: %v", EnvDatabaseURL, err)
 	}
-	return u, t.TempDir()
+	return u
 }

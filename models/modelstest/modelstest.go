@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/mahalle/mahalle/models"
 )
 
@@ -70,34 +68,7 @@ func OpenEmpty(t testing.TB) *models.Store {
 		return s
 	}
 
-	schema := "t_" + randomHex(t, 8)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("modelstest: connect to %s: %v", EnvDatabaseURL, err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("modelstest: create schema: %v", err)
-	}
-	// Registered first, so it runs after the store is closed.
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("modelstest: drop schema: %v", err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("modelstest: drop schema: %v", err)
-		}
-	})
-
-	schemaDSN, err := withSearchPath(dsn, schema)
-	if err != nil {
-		t.Fatalf("modelstest: %s: %v", EnvDatabaseURL, err)
-	}
+	schemaDSN := freshSchema(t, dsn)
 	s, err := models.Open(ctx, schemaDSN, "", logger)
 	if err != nil {
 		t.Fatalf("modelstest: %v", err)
