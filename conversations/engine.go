@@ -116,6 +116,8 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 			}
 			st = snap.State
 			if snap.Seen {
+				// Cached, so the re-sent prompt's message id can be remembered.
+				e.cache.put(k, st, in.UpdateID)
 				return e.replay(ctx, &st, in), nil
 			}
 		}
