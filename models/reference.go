@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -91,46 +92,52 @@ func (Programme) TableName() string { return "programmes" }
 
 // Provinces returns every province, in Persian alphabetical order.
 func (s *Store) Provinces(ctx context.Context) ([]Province, error) {
-	var ps []Province
-	if err := s.db.WithContext(ctx).Order("id").Find(&ps).Error; err != nil {
-		return nil, fmt.Errorf("models: provinces: %w", err)
-	}
-	slices.SortStableFunc(ps, func(a, b Province) int { return comparePersian(a.Name, b.Name) })
-	return ps, nil
+	return cached(s, "provinces", func() ([]Province, error) {
+		var ps []Province
+		if err := s.db.WithContext(ctx).Order("id").Find(&ps).Error; err != nil {
+			return nil, fmt.Errorf("models: provinces: %w", err)
+		}
+		slices.SortStableFunc(ps, func(a, b Province) int { return comparePersian(a.Name, b.Name) })
+		return ps, nil
+	})
 }
 
 // Counties returns the counties of a province, in Persian alphabetical order.
 // Returns ENOTFOUND when the province does not exist.
 func (s *Store) Counties(ctx context.Context, provinceID uint) ([]County, error) {
-	db := s.db.WithContext(ctx)
-	var cs []County
-	if err := db.Where("province_id = ?", provinceID).Order("id").Find(&cs).Error; err != nil {
-		return nil, fmt.Errorf("models: counties: %w", err)
-	}
-	if len(cs) == 0 {
-		if err := exists(db, &Province{}, provinceID, "province"); err != nil {
+	return cached(s, "counties:"+strconv.FormatUint(uint64(provinceID), 10), func() ([]County, error) {
+		db := s.db.WithContext(ctx)
+		var cs []County
+		if err := db.Where("province_id = ?", provinceID).Order("id").Find(&cs).Error; err != nil {
 			return nil, fmt.Errorf("models: counties: %w", err)
 		}
-	}
-	slices.SortStableFunc(cs, func(a, b County) int { return comparePersian(a.Name, b.Name) })
-	return cs, nil
+		if len(cs) == 0 {
+			if err := exists(db, &Province{}, provinceID, "province"); err != nil {
+				return nil, fmt.Errorf("models: counties: %w", err)
+			}
+		}
+		slices.SortStableFunc(cs, func(a, b County) int { return comparePersian(a.Name, b.Name) })
+		return cs, nil
+	})
 }
 
 // Places returns the places of a county, in Persian alphabetical order.
 // Returns ENOTFOUND when the county does not exist.
 func (s *Store) Places(ctx context.Context, countyID uint) ([]Place, error) {
-	db := s.db.WithContext(ctx)
-	var ps []Place
-	if err := db.Where("county_id = ?", countyID).Order("id").Find(&ps).Error; err != nil {
-		return nil, fmt.Errorf("models: places: %w", err)
-	}
-	if len(ps) == 0 {
-		if err := exists(db, &County{}, countyID, "county"); err != nil {
+	return cached(s, "places:"+strconv.FormatUint(uint64(countyID), 10), func() ([]Place, error) {
+		db := s.db.WithContext(ctx)
+		var ps []Place
+		if err := db.Where("county_id = ?", countyID).Order("id").Find(&ps).Error; err != nil {
 			return nil, fmt.Errorf("models: places: %w", err)
 		}
-	}
-	slices.SortStableFunc(ps, func(a, b Place) int { return comparePersian(a.Name, b.Name) })
-	return ps, nil
+		if len(ps) == 0 {
+			if err := exists(db, &County{}, countyID, "county"); err != nil {
+				return nil, fmt.Errorf("models: places: %w", err)
+			}
+		}
+		slices.SortStableFunc(ps, func(a, b Place) int { return comparePersian(a.Name, b.Name) })
+		return ps, nil
+	})
 }
 
 // Search limits.
@@ -173,14 +180,16 @@ func (s *Store) SearchPlaces(ctx context.Context, query string, limit int) ([]Pl
 // Place returns the place with the given id and the names of its county and
 // province. Returns ENOTFOUND when there is no such place.
 func (s *Store) Place(ctx context.Context, id uint) (PlaceMatch, error) {
-	var ms []PlaceMatch
-	if err := s.placeMatches(ctx).Where("places.id = ?", id).Limit(1).Scan(&ms).Error; err != nil {
-		return PlaceMatch{}, fmt.Errorf("models: place %d: %w", id, err)
-	}
-	if len(ms) == 0 {
-		return PlaceMatch{}, fmt.Errorf("models: place %d: %w", id, Errorf(ENOTFOUND, "place %d not found", id))
-	}
-	return ms[0], nil
+	return cached(s, "place:"+strconv.FormatUint(uint64(id), 10), func() (PlaceMatch, error) {
+		var ms []PlaceMatch
+		if err := s.placeMatches(ctx).Where("places.id = ?", id).Limit(1).Scan(&ms).Error; err != nil {
+			return PlaceMatch{}, fmt.Errorf("models: place %d: %w", id, err)
+		}
+		if len(ms) == 0 {
+			return PlaceMatch{}, fmt.Errorf("models: place %d: %w", id, Errorf(ENOTFOUND, "place %d not found", id))
+		}
+		return ms[0], nil
+	})
 }
 
 // placeMatches starts a query over places joined to their county and province.
@@ -203,23 +212,25 @@ func escapeLike(s string) string {
 // the caller shows it only while a crisis is declared. Returns ENOTFOUND when
 // the province does not exist.
 func (s *Store) Committees(ctx context.Context, provinceID uint) ([]Committee, error) {
-	db := s.db.WithContext(ctx)
-	var cs []Committee
-	if provinceID != 0 {
-		if err := db.Where("province_id = ?", provinceID).Order("position").Order("id").Find(&cs).Error; err != nil {
+	return cached(s, "committees:"+strconv.FormatUint(uint64(provinceID), 10), func() ([]Committee, error) {
+		db := s.db.WithContext(ctx)
+		var cs []Committee
+		if provinceID != 0 {
+			if err := db.Where("province_id = ?", provinceID).Order("position").Order("id").Find(&cs).Error; err != nil {
+				return nil, fmt.Errorf("models: committees: %w", err)
+			}
+			if len(cs) > 0 {
+				return cs, nil
+			}
+			if err := exists(db, &Province{}, provinceID, "province"); err != nil {
+				return nil, fmt.Errorf("models: committees: %w", err)
+			}
+		}
+		if err := db.Where("province_id IS NULL").Order("position").Order("id").Find(&cs).Error; err != nil {
 			return nil, fmt.Errorf("models: committees: %w", err)
 		}
-		if len(cs) > 0 {
-			return cs, nil
-		}
-		if err := exists(db, &Province{}, provinceID, "province"); err != nil {
-			return nil, fmt.Errorf("models: committees: %w", err)
-		}
-	}
-	if err := db.Where("province_id IS NULL").Order("position").Order("id").Find(&cs).Error; err != nil {
-		return nil, fmt.Errorf("models: committees: %w", err)
-	}
-	return cs, nil
+		return cs, nil
+	})
 }
 
 // Committee returns the committee with the given id. Returns ENOTFOUND when
@@ -236,11 +247,13 @@ func (s *Store) Committee(ctx context.Context, id uint) (Committee, error) {
 
 // Programmes returns the national programmes in the order they were loaded.
 func (s *Store) Programmes(ctx context.Context) ([]Programme, error) {
-	var ps []Programme
-	if err := s.db.WithContext(ctx).Order("id").Find(&ps).Error; err != nil {
-		return nil, fmt.Errorf("models: programmes: %w", err)
-	}
-	return ps, nil
+	return cached(s, "programmes", func() ([]Programme, error) {
+		var ps []Programme
+		if err := s.db.WithContext(ctx).Order("id").Find(&ps).Error; err != nil {
+			return nil, fmt.Errorf("models: programmes: %w", err)
+		}
+		return ps, nil
+	})
 }
 
 // exists returns an ENOTFOUND *Error when model has no row with id.

@@ -64,6 +64,7 @@ func (s *Store) Seed(ctx context.Context, fsys fs.FS) error {
 	if err != nil {
 		return fmt.Errorf("models: seed: %w", err)
 	}
+	s.refs.forget()
 	return nil
 }
 

@@ -38,6 +38,8 @@ type Store struct {
 	db      *gorm.DB
 	backend string
 
+	refs refCache // reference data read recently
+
 	// newCode generates a suggestion tracking code; tests replace it to
 	// force collisions.
 	newCode func() (string, error)
