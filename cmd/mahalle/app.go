@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"sync"
@@ -230,7 +231,7 @@ func tokenVar(p bot.Platform) string {
 }
 
 // opsMux serves /healthz (the process is up), /readyz (Redis and the
-// database answer) and /metrics.
+// database answer), /metrics and /debug/pprof.
 func opsMux(reg *prometheus.Registry, a *app) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -250,6 +251,10 @@ func opsMux(reg *prometheus.Registry, a *app) *http.ServeMux {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// Profiles for operators; HTTP_ADDR is loopback unless set otherwise.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 
