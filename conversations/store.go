@@ -39,8 +39,11 @@ type StoreConfig struct {
 }
 
 // Store keeps conversation state in Redis, one string key per conversation
-// holding "<version>|<json>", beside per-update dedup marks and a per-chat
-// blocked mark. All keys of one chat share the hash tag "{<platform>:<chatID>}"
+// holding "<version>|<json>", beside the chat's dedup marks (one sorted set
+// per chat: member the update id, score when it was applied, members older
+// than the dedup TTL trimmed on every write) and a per-chat blocked mark.
+// One set per chat rather than one key per update keeps an open
+// conversation within its Redis memory budget. All keys of one chat share the hash tag "{<platform>:<chatID>}"
 // so the commit script works on Redis Cluster.
 //
 // A Store is safe for concurrent use.
@@ -51,13 +54,14 @@ type Store struct {
 	prefix   string
 	commit   script
 	save     script
+	mark     script
 }
 
 // NewStore returns a Store over rdb (a client, a failover client or a
 // cluster client).
 func NewStore(rdb redis.UniversalClient, cfg StoreConfig) *Store {
 	s := &Store{rdb: rdb, now: cfg.Now, dedupTTL: cfg.DedupTTL, prefix: cfg.Prefix,
-		commit: script{Script: commitScript}, save: script{Script: saveScript}}
+		commit: script{Script: commitScript}, save: script{Script: saveScript}, mark: script{Script: markScript}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -78,8 +82,8 @@ type Snapshot struct {
 }
 
 // Load reads the conversation's state, whether updateID was already applied
-// and whether the chat is marked blocked, in one round trip (MGET of three
-// keys in one hash slot). A missing state is not an error: the zero State with
+// and whether the chat is marked blocked, in one round trip (a pipeline over
+// three keys in one hash slot). A missing state is not an error: the zero State with
 // Version 0 is returned. Returns EINVALID for a malformed key and EINTERNAL
 // when Redis fails or the stored value cannot be decoded.
 func (s *Store) Load(ctx context.Context, k Key, updateID int) (Snapshot, error) {
@@ -87,33 +91,39 @@ func (s *Store) Load(ctx context.Context, k Key, updateID int) (Snapshot, error)
 		return Snapshot{}, fmt.Errorf("conversations: load: %w", err)
 	}
 	tag := s.tag(k.Platform, k.ChatID)
-	vals, err := s.rdb.MGet(ctx, stateKey(tag, k.UserID), dedupKey(tag, updateID), blockedKey(tag)).Result()
-	if err != nil {
+	pipe := s.rdb.Pipeline()
+	state := pipe.Get(ctx, stateKey(tag, k.UserID))
+	seen := pipe.ZScore(ctx, dedupKey(tag), strconv.Itoa(updateID))
+	blocked := pipe.Exists(ctx, blockedKey(tag))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return Snapshot{}, fmt.Errorf("conversations: load: %w", err)
 	}
-	if len(vals) != 3 {
-		return Snapshot{}, fmt.Errorf("conversations: load: MGET returned %d values, want 3", len(vals))
-	}
 	var snap Snapshot
-	if v, ok := vals[0].(string); ok {
+	if v, err := state.Result(); err == nil {
 		if snap.State, err = decodeState(v); err != nil {
 			return Snapshot{}, fmt.Errorf("conversations: load: %w", err)
 		}
+	} else if !errors.Is(err, redis.Nil) {
+		return Snapshot{}, fmt.Errorf("conversations: load: %w", err)
 	}
-	snap.Seen = vals[1] != nil
-	snap.Blocked = vals[2] != nil
+	if _, err := seen.Result(); err == nil {
+		snap.Seen = true
+	} else if !errors.Is(err, redis.Nil) {
+		return Snapshot{}, fmt.Errorf("conversations: load: %w", err)
+	}
+	snap.Blocked = blocked.Val() > 0
 	return snap, nil
 }
 
 // commitScript applies a state change and records the update in one atomic
 // step. Versions are compared as strings so Lua never turns them into floats.
 //
-//	KEYS: state, dedup mark, blocked mark
+//	KEYS: state, dedup set, blocked mark
 //	ARGV: expected version ("0" = the key must not exist), new value ("" = delete),
-//	      state TTL in ms, dedup TTL in ms
+//	      state TTL in ms, dedup TTL in ms, update id, now in unix ms
 //	returns 1 on success, 0 when the update was seen, -1 on a version conflict
 var commitScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if redis.call('ZSCORE', KEYS[2], ARGV[5]) then return 0 end
 local cur = redis.call('GET', KEYS[1])
 local ver = '0'
 if cur then
@@ -127,7 +137,9 @@ if ARGV[2] == '' then
 else
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 end
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[6], ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[4])))
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('DEL', KEYS[3])
 return 1
 `)
@@ -151,8 +163,9 @@ func (s *Store) Commit(ctx context.Context, k Key, updateID int, expect int64, n
 		return 0, fmt.Errorf("conversations: commit: %w", err)
 	}
 	tag := s.tag(k.Platform, k.ChatID)
-	keys := []string{stateKey(tag, k.UserID), dedupKey(tag, updateID), blockedKey(tag)}
-	args := []any{strconv.FormatInt(expect, 10), value, ttl.Milliseconds(), s.dedupTTL.Milliseconds()}
+	keys := []string{stateKey(tag, k.UserID), dedupKey(tag), blockedKey(tag)}
+	args := []any{strconv.FormatInt(expect, 10), value, ttl.Milliseconds(), s.dedupTTL.Milliseconds(),
+		strconv.Itoa(updateID), s.now().UnixMilli()}
 
 	res, err := s.commit.run(ctx, s.rdb, keys, args...)
 	if err != nil {
@@ -250,16 +263,28 @@ func (sc *script) run(ctx context.Context, rdb redis.UniversalClient, keys []str
 	return res, nil
 }
 
+// markScript adds an update to the chat's dedup set, keeping the time it was
+// first applied.
+//
+//	KEYS: dedup set
+//	ARGV: dedup TTL in ms, update id, now in unix ms
+var markScript = redis.NewScript(`
+redis.call('ZADD', KEYS[1], 'NX', ARGV[3], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (tonumber(ARGV[3]) - tonumber(ARGV[1])))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`)
+
 // MarkSeen records updateID as applied without touching the state, for
-// updates that change nothing (SET NX with the dedup TTL; one round trip). It
-// is not an error when the mark already exists. Returns EINVALID for a
-// malformed key and EINTERNAL when Redis fails.
+// updates that change nothing (one round trip). It is not an error when the
+// mark already exists. Returns EINVALID for a malformed key and EINTERNAL
+// when Redis fails.
 func (s *Store) MarkSeen(ctx context.Context, k Key, updateID int) error {
 	if err := validKey(k); err != nil {
 		return fmt.Errorf("conversations: mark seen: %w", err)
 	}
-	key := dedupKey(s.tag(k.Platform, k.ChatID), updateID)
-	if err := s.rdb.SetNX(ctx, key, "1", s.dedupTTL).Err(); err != nil {
+	keys := []string{dedupKey(s.tag(k.Platform, k.ChatID))}
+	if _, err := s.mark.run(ctx, s.rdb, keys, s.dedupTTL.Milliseconds(), strconv.Itoa(updateID), s.now().UnixMilli()); err != nil {
 		return fmt.Errorf("conversations: mark seen: %w", err)
 	}
 	return nil
@@ -319,7 +344,7 @@ func (s *Store) tag(platform string, chatID int64) string {
 }
 
 func stateKey(tag string, userID int64) string { return tag + ":s:" + strconv.FormatInt(userID, 10) }
-func dedupKey(tag string, updateID int) string { return tag + ":u:" + strconv.Itoa(updateID) }
+func dedupKey(tag string) string               { return tag + ":u" }
 func blockedKey(tag string) string             { return tag + ":b" }
 
 // encodeState returns the version and the "<version>|<json>" value that
