@@ -99,8 +99,11 @@ func Open(ctx context.Context, dsn, dataDir string, logger *slog.Logger) (*Store
 		// connection turns lock contention (SQLITE_BUSY) into queueing.
 		sqlDB.SetMaxOpenConns(1)
 	} else {
-		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(5)
+		// As many idle as open: with fewer, the bot's concurrent handlers
+		// closed and reopened connections all the time, and PostgreSQL spent
+		// more CPU on new backends than on the queries (BENCHMARKS.md).
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
