@@ -231,6 +231,19 @@ func convertCommand(text string, entities []tgbotapi.MessageEntity) (command, ar
 	return strings.ToLower(name), strings.TrimSpace(text[len(head):])
 }
 
+// CommandTarget returns the bot a command names ("mahalle_bot" for
+// "/start@mahalle_bot"), or "" when it names none. In a group, a command
+// for another bot is not ours to answer.
+func CommandTarget(text string) string {
+	head, _, _ := strings.Cut(text, " ")
+	head, _, _ = strings.Cut(head, "\n")
+	if !strings.HasPrefix(head, "/") {
+		return ""
+	}
+	_, target, _ := strings.Cut(head, "@")
+	return target
+}
+
 // validCommand reports whether s ("start" or "start@mahalle_bot") looks like a
 // Bot API command: 1-32 letters, digits or underscores, then an optional @bot.
 func validCommand(s string) bool {

@@ -145,6 +145,7 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 			if err != nil {
 				return nil, fmt.Errorf("conversations: load after replay: %w", err)
 			}
+			e.cache.put(k, snap.State, in.UpdateID)
 			return e.replay(ctx, &snap.State, in), nil
 		case err != nil:
 			e.cache.drop(k)
@@ -359,13 +360,21 @@ func (t *turn) menuPress(value string) error {
 		t.st.Paused, t.st.Announced = false, false
 		t.st.Expires = t.now.Add(t.e.cfg.TTL).Unix()
 		t.changed = true
-		t.upgrade(f)
-		t.prompt(f, msgResumed)
+		if !t.upgrade(f) {
+			t.prompt(f, msgResumed)
+		}
 		return nil
 	}
+	restart := strings.HasPrefix(value, menuRestart)
 	name, arg, _ := strings.Cut(strings.TrimPrefix(value, menuRestart), ":")
 	if f := t.e.flows[name]; f != nil {
 		t.answer("")
+		if !restart && t.st.Flow == name && t.st.Answers[keyArg].Text == arg && !t.st.Paused && !t.expired() {
+			// A second tap on the button that started this run (or an
+			// old menu): the run goes on where it is.
+			t.prompt(f, "")
+			return nil
+		}
 		return t.start(f, arg)
 	}
 	items, err := t.e.menuFor(t.ctx, t.key)
@@ -418,7 +427,7 @@ func (t *turn) start(f *Flow, arg string) error {
 		if err != nil {
 			if models.ErrorCode(err) == models.EINVALID || models.ErrorCode(err) == models.EFORBIDDEN || models.ErrorCode(err) == models.ENOTFOUND {
 				t.st = State{}
-				t.menu(models.ErrorMessage(err))
+				t.menu(userMessage(err, msgRecordGone))
 				return nil
 			}
 			return fmt.Errorf("conversations: prefill %s: %w", f.Name, err)
@@ -463,7 +472,7 @@ func (t *turn) announceExpiry(f *Flow) {
 	}
 	t.send(fmt.Sprintf(msgExpired, f.Title), [][]Button{
 		{t.menuButton("ادامهٔ پیش‌نویس", menuResume)},
-		{t.menuButton("شروع دوباره", menuRestart+f.Name)},
+		{t.menuButton("شروع دوباره", menuRestart+flowValue(f.Name, t.st.Answers[keyArg].Text))},
 	})
 }
 
@@ -476,8 +485,8 @@ func (t *turn) upgrade(f *Flow) bool {
 	}
 	kept := map[string]Answer{}
 	for k, a := range t.st.Answers {
-		if s, _ := f.step(strings.TrimSuffix(k, "_q")); s != nil {
-			kept[k] = a
+		if s, _ := f.step(strings.TrimSuffix(strings.TrimSuffix(k, "_q"), "_p")); s != nil || strings.HasPrefix(k, "_") {
+			kept[k] = a // hidden context ("_arg", "_council", ...) belongs to the run, not to a step
 		}
 	}
 	var trail []string
@@ -489,7 +498,7 @@ func (t *turn) upgrade(f *Flow) bool {
 	t.st.Answers, t.st.Trail, t.st.FlowVersion = kept, trail, f.Version
 	t.changed = true
 	if s, _ := f.step(t.st.Step); s == nil && t.st.Step != stepSummary && t.st.Step != stepReview {
-		if len(kept) == 0 {
+		if !hasVisible(kept) {
 			t.st.Step = t.nextStep(f, -1)
 			t.prompt(f, msgFlowRestarted)
 			return true
@@ -599,6 +608,7 @@ func (t *turn) input(f *Flow, pressed string) error {
 	}
 	step, _ := f.step(t.st.Step)
 	if step == nil {
+		t.answer("")
 		t.st.Step = t.firstUnanswered(f)
 		t.changed = true
 		t.prompt(f, "")
@@ -637,7 +647,7 @@ func (t *turn) input(f *Flow, pressed string) error {
 		msg, err := step.After(t.ctx, t.key, &st, *a)
 		switch {
 		case models.ErrorCode(err) == models.EINVALID:
-			t.reask(f, models.ErrorMessage(err))
+			t.reask(f, userMessage(err, msgBadAnswer))
 			return nil
 		case err != nil:
 			return fmt.Errorf("conversations: after %s: %w", step.Key, err)
@@ -743,22 +753,25 @@ func (t *turn) submit(f *Flow) error {
 	}
 	msg, err := f.Submit(t.ctx, t.submission())
 	if err != nil {
-		if models.ErrorCode(err) == models.EFORBIDDEN || models.ErrorCode(err) == models.ENOTFOUND {
+		switch models.ErrorCode(err) {
+		case models.EFORBIDDEN, models.ENOTFOUND, models.ECONFLICT:
+			// The record is gone, refused or no longer in a state that
+			// takes this: say why and end the run.
 			t.answer("")
 			t.stripPrompt()
 			t.st = State{}
 			t.changed = true
-			t.menu(models.ErrorMessage(err))
+			t.menu(userMessage(err, msgRecordGone))
 			return nil
-		}
-		if models.ErrorCode(err) == models.EINVALID {
+		case models.EINVALID:
 			if f.NoSummary && len(t.st.Trail) > 0 {
 				t.st.Step = t.st.Trail[len(t.st.Trail)-1]
 				t.st.Trail = t.st.Trail[:len(t.st.Trail)-1]
-				t.prompt(f, models.ErrorMessage(err))
+				t.answer("")
+				t.prompt(f, userMessage(err, msgBadAnswer))
 				return nil
 			}
-			t.reask(f, models.ErrorMessage(err))
+			t.reask(f, userMessage(err, msgBadAnswer))
 			return nil
 		}
 		return fmt.Errorf("conversations: submit %s: %w", f.Name, err)
@@ -905,4 +918,36 @@ func show(s *Step, a Answer) string {
 		return persian.Digits(a.Text)
 	}
 	return a.Text
+}
+
+// hasVisible reports whether answers hold any step's answer, not only
+// hidden context.
+func hasVisible(answers map[string]Answer) bool {
+	for k := range answers {
+		if !strings.HasPrefix(k, "_") {
+			return true
+		}
+	}
+	return false
+}
+
+// flowValue is the menu value that starts flow with arg.
+func flowValue(flow, arg string) string {
+	if arg == "" {
+		return flow
+	}
+	return flow + ":" + arg
+}
+
+// userMessage is what a person reads for a domain error: its message when
+// the store wrote one in Persian for them (EINVALID and the flows' own
+// refusals do), else fallback — never an English log text.
+func userMessage(err error, fallback string) string {
+	msg := models.ErrorMessage(err)
+	for _, r := range msg {
+		if r >= 0x0600 && r <= 0x06FF {
+			return msg
+		}
+	}
+	return fallback
 }

@@ -230,12 +230,18 @@ func TestExpiryUsesInjectedClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(59 * time.Minute)
-	outs, _ = e.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 12, Text: ""})
-	if strings.Contains(texts(outs), "منقضی") {
-		t.Errorf("expired after 59 minutes of a 1 hour TTL: %q", texts(outs))
+	outs, err := e.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 12, Text: ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(outs); strings.Contains(got, "منقضی") || !strings.Contains(got, "پرسش a") {
+		t.Errorf("after 59 minutes of a 1 hour TTL the reply is %q, want question a again", got)
 	}
 	now = now.Add(2 * time.Hour)
-	outs, _ = e.Handle(ctx, k, conversations.Input{UpdateID: 4, SenderID: 12, Text: "پاسخ"})
+	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 4, SenderID: 12, Text: "پاسخ"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(texts(outs), "منقضی") {
 		t.Errorf("not expired after the TTL: %q", texts(outs))
 	}

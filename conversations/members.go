@@ -122,6 +122,9 @@ func (m *MemberFlows) allowOwnAction(editable bool) func(ctx context.Context, k 
 		if a.CouncilID != v.CouncilID {
 			return msgOtherCouncil, nil
 		}
+		if a.Status == models.ActionRejected {
+			return msgRejected, nil
+		}
 		if editable && a.Status != models.ActionSubmitted && a.Status != models.ActionChangesRequested {
 			return msgNotEditable, nil
 		}
@@ -609,7 +612,7 @@ func actionStatus(s string) string {
 	case models.ActionChangesRequested:
 		return "نیازمند اصلاح"
 	}
-	return s
+	return "نامشخص"
 }
 
 func clip(s string, n int) string {

@@ -244,20 +244,20 @@ func (t *turn) read(f *Flow, step *Step, pressed string) (*Answer, string, error
 
 	case InputChoice, InputMultiChoice:
 		if pressed == "" {
-			if step.Search != nil && text != "" && in.Other == "" {
-				return t.search(f, step, text)
-			}
 			if text != "" {
 				// A typed label counts as pressing its button.
 				opts, err := t.options(step)
 				if err != nil {
-					return nil, "", err
+					return nil, "", fmt.Errorf("conversations: options of %s: %w", step.Key, err)
 				}
 				for _, o := range opts {
 					if persian.Normalize(o.Label) == text {
 						pressed = o.Value
 					}
 				}
+			}
+			if pressed == "" && step.Search != nil && text != "" && in.Other == "" {
+				return t.search(f, step, text)
 			}
 			if pressed == "" {
 				return nil, msgPressButton, nil

@@ -33,7 +33,7 @@ const BlockedTTL = 30 * 24 * time.Hour
 
 // StoreConfig configures a Store. Zero fields take the defaults in brackets.
 type StoreConfig struct {
-	Now      func() time.Time // [time.Now] stamps the blocked mark
+	Now      func() time.Time // [time.Now] stamps dedup marks (trimmed after DedupTTL) and the blocked mark
 	DedupTTL time.Duration    // [25h] how long an update id is remembered; values under 24h take the default
 	Prefix   string           // ["mh"] first segment of every key, without braces; tests isolate by it
 }

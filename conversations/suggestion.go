@@ -174,7 +174,7 @@ func placeSteps(geo Geography) []*Step {
 			Search: search, Jump: "place", Skip: searched,
 		},
 		{
-			Key: "place", Label: "محله یا روستا", Kind: InputChoice,
+			Key: "place", Label: "محله یا روستا", Kind: InputChoice, PageSize: 10,
 			Prompt: "محله یا روستای خود را انتخاب کنید:",
 			Options: func(ctx context.Context, st *State) ([]Option, error) {
 				ps, err := geo.Places(ctx, answerID(st, "cnty"))
@@ -225,7 +225,7 @@ func statusName(s string) string {
 	case "closed":
 		return "بسته شده"
 	}
-	return s
+	return "نامشخص"
 }
 
 func (a Answer) first() string {

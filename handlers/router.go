@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/mahalle/mahalle/bot"
 	"github.com/mahalle/mahalle/conversations"
@@ -84,6 +85,11 @@ func (r *Router) Handle(ctx context.Context, u bot.Update) error {
 	k := conversations.Key{Platform: string(u.Platform), ChatID: u.ChatID, UserID: u.From.ID}
 	outs, err := r.conv.Handle(ctx, k, input(u))
 	if err != nil {
+		if ctx.Err() != nil {
+			// Shutting down mid-update: not handled, so not confirmed; it
+			// comes again after the restart.
+			return ctx.Err()
+		}
 		r.fail(ctx, s, u, err)
 		return nil
 	}
@@ -119,6 +125,9 @@ func (r *Router) group(ctx context.Context, s Sender, u bot.Update) error {
 	if u.Command == "" {
 		return nil
 	}
+	if target := bot.CommandTarget(u.Text); target != "" && !strings.EqualFold(target, r.names[u.Platform]) {
+		return nil // "/start@otherbot": another bot's command
+	}
 	m := bot.Message{ChatID: u.ChatID, Text: msgOpenPrivate}
 	if name := r.names[u.Platform]; name != "" {
 		m.Inline = [][]bot.Button{{{Text: "گفتگوی خصوصی با ربات", URL: privateLink(u.Platform, name)}}}
@@ -151,6 +160,12 @@ func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u b
 			return nil // marked unreachable by the sender; nobody to talk to
 		case errors.Is(err, bot.ErrBadRequest) && o.Edit != 0:
 			// The message to edit is gone or unchanged: the next one still matters.
+			continue
+		case errors.Is(err, bot.ErrBadRequest):
+			// Refused as it is: sending it again would be refused again.
+			// It is a bug of ours, logged loudly; the person gets the rest.
+			r.log.Error("handlers: message refused", slog.String("platform", string(u.Platform)),
+				slog.Int("update_id", u.ID), slog.Int64("chat_id", u.ChatID), slog.Any("err", err))
 			continue
 		case err != nil:
 			return err

@@ -302,7 +302,6 @@ func (s *Store) CreateAction(ctx context.Context, actor Actor, a *Action) error 
 	return nil
 }
 
-
 // actionByID returns the action, or ENOTFOUND.
 func actionByID(tx *gorm.DB, id uint) (Action, error) {
 	var a Action
