@@ -1,0 +1,159 @@
+// Command mahalle-bench measures the Mahalle bot end to end: it runs the bot
+// as a subprocess against the fake Bot API server (bot/bottest) in its own
+// process, and drives simulated residents through the whole suggestion flow.
+//
+//	go run ./cmd/mahalle-bench [flags]
+//
+// It prints updates handled per second, reply latency (p50/p95/p99/max),
+// Redis round trips and commands per update, allocations per update in the
+// bot, rows written, Redis memory per open conversation (real Redis only), the
+// CPU each process used, and PASS/FAIL against the targets. With -record it
+// also appends the figures to BENCHMARKS.md.
+//
+// Backends: -database-url (default $BENCH_DATABASE_URL) is a PostgreSQL URL
+// through which a fresh database is created and dropped at the end;
+// -redis-url (default $BENCH_REDIS_URL) a Redis the run shares under its own
+// key prefix, deleted at the end. Unset, the bot uses its embedded SQLite
+// and in-process Redis.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are the command's flags.
+type options struct {
+	residents   int
+	rounds      int
+	duration    time.Duration
+	warmup      time.Duration
+	open        int
+	photoEvery  int
+	think       time.Duration
+	bin         string
+	databaseURL string
+	redisURL    string
+	record      bool
+	recordFile  string
+	cpuProfile  string
+	timeout     time.Duration
+	stepTimeout time.Duration
+	command     string // the command line, for the report
+}
+
+// parseFlags reads args; getenv supplies the BENCH_* defaults.
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("mahalle-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.residents, "residents", 2000, "simulated residents walking the suggestion flow at once")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measure a window this long while residents walk flow after flow")
+	fs.IntVar(&o.rounds, "rounds", 0, "instead of -duration: every resident completes this many whole flows, all measured")
+	fs.DurationVar(&o.warmup, "warmup", 5*time.Second, "warm-up before the measured phase, excluded from the figures (with -rounds, residents finish the flow they are in)")
+	fs.IntVar(&o.open, "open", 500, "residents left mid-flow to measure Redis memory per open conversation, real Redis only (0: skip)")
+	fs.IntVar(&o.photoEvery, "photo-every", 10, "every N-th resident sends one photo instead of skipping the photo step (0: none)")
+	fs.DurationVar(&o.think, "think", 0, "pause between a reply and the resident's next answer (0: answer at once)")
+	fs.StringVar(&o.bin, "bin", "", "the mahalle binary to run (default: go build ./cmd/mahalle into a temporary folder)")
+	fs.StringVar(&o.databaseURL, "database-url", getenv("BENCH_DATABASE_URL"), "PostgreSQL URL to create the run's database through (default $BENCH_DATABASE_URL; empty: embedded SQLite)")
+	fs.StringVar(&o.redisURL, "redis-url", getenv("BENCH_REDIS_URL"), "Redis URL (default $BENCH_REDIS_URL; empty: the bot's in-process Redis)")
+	fs.BoolVar(&o.record, "record", false, "append the figures to BENCHMARKS.md")
+	fs.StringVar(&o.recordFile, "record-file", "", "where -record appends (default: BENCHMARKS.md at the module root)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench process (fake Bot API + residents) over the measured phase")
+	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "stop the run after this long (the bot build is not counted)")
+	fs.DurationVar(&o.stepTimeout, "step-timeout", 30*time.Second, "a reply later than this stops the run")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case o.residents < 1:
+		return nil, errors.New("-residents must be at least 1")
+	case set["rounds"] && set["duration"]:
+		return nil, errors.New("give -rounds or -duration, not both")
+	case set["rounds"] && o.rounds < 1:
+		return nil, errors.New("-rounds must be at least 1")
+	case o.rounds == 0 && o.duration <= 0:
+		return nil, errors.New("-duration must be positive")
+	case o.photoEvery < 0, o.think < 0, o.warmup < 0, o.duration < 0, o.open < 0:
+		return nil, errors.New("-photo-every, -think, -warmup, -duration and -open cannot be negative")
+	case o.timeout <= 0 || o.stepTimeout <= 0:
+		return nil, errors.New("-timeout and -step-timeout must be positive")
+	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	o.command = strings.TrimSpace("go run ./cmd/mahalle-bench " + strings.Join(quoted, " "))
+	return o, nil
+}
+
+// run is main without the process; it returns the exit code: 0 when the
+// run completed and every completed flow wrote one row (targets missed are
+// reported, not an error), 1 when the run failed, 2 on bad usage.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, os.Getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		fmt.Fprintln(stderr, "mahalle-bench:", err)
+		return 2
+	}
+	res, err := runBench(ctx, o, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "mahalle-bench:", err)
+		return 1
+	}
+	res.writeText(stdout)
+	code := 0
+	if !res.rowsOK() {
+		fmt.Fprintf(stderr, "mahalle-bench: %d rows written for %d completed flows\n", res.rows, res.allFlows)
+		code = 1
+	}
+	if o.record {
+		path := o.recordFile
+		if path == "" {
+			root, err := moduleRoot(ctx)
+			if err != nil {
+				fmt.Fprintln(stderr, "mahalle-bench: -record:", err)
+				return 1
+			}
+			path = filepath.Join(root, "BENCHMARKS.md")
+		}
+		if err := res.appendRecord(path); err != nil {
+			fmt.Fprintln(stderr, "mahalle-bench: -record:", err)
+			return 1
+		}
+		fmt.Fprintln(stderr, "mahalle-bench: appended to", path)
+	}
+	return code
+}
+
+// shellQuote quotes a for a POSIX shell when it needs it, so the command
+// line in the report can be pasted back.
+func shellQuote(a string) string {
+	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@,+%") == "" {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}
