@@ -842,7 +842,7 @@ func (t *turn) menu(lead string) {
 	}
 	items, err := t.e.menuFor(t.ctx, t.key)
 	if err != nil {
-		t.e.cfg.Logger.Error("conversations: menu", "err", err)
+		t.e.cfg.Logger.Error("conversations: menu", slog.Any("err", err))
 		items = t.e.cfg.Menu
 	}
 	for _, it := range items {

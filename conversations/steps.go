@@ -3,6 +3,7 @@ package conversations
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -49,7 +50,7 @@ func (t *turn) prompt(f *Flow, hint string) {
 	case InputChoice, InputMultiChoice:
 		opts, err := t.options(step)
 		if err != nil {
-			t.e.cfg.Logger.Error("conversations: options", "flow", f.Name, "step", step.Key, "err", err)
+			t.e.cfg.Logger.Error("conversations: options", slog.String("flow", f.Name), slog.String("step", step.Key), slog.Any("err", err))
 			out.Text += "\n\n" + msgTryLater
 		}
 		chosen := map[string]bool{}
@@ -462,7 +463,7 @@ func (t *turn) promptReview(f *Flow, hint string) {
 	var rows [][]Button
 	if err != nil || rev == nil {
 		if err != nil {
-			t.e.cfg.Logger.Error("conversations: review", "flow", f.Name, "err", err)
+			t.e.cfg.Logger.Error("conversations: review", slog.String("flow", f.Name), slog.Any("err", err))
 		}
 		text = msgTryLater
 	} else {

@@ -128,6 +128,11 @@ func (a *app) serve(ctx context.Context) error {
 			conversations.TrackFlow(a.store),
 		}, members.Flows()...),
 		MenuFor: members.Menu,
+		// What everyone may use, when a member's menu cannot be read.
+		Menu: []conversations.MenuItem{
+			{Label: "ارسال پیشنهاد", Flow: conversations.FlowSuggest},
+			{Label: "پیگیری پیشنهاد", Flow: conversations.FlowTrack},
+		},
 		Welcome: msgWelcome,
 		Help:    msgHelp,
 		TTL:     cfg.ConversationTTL,
@@ -306,4 +311,18 @@ func redactURL(s string) string {
 const (
 	msgWelcome = "سلام! به «محله» خوش آمدید. 🏡\nاینجا می‌توانید کارهای شورای پیشرفت محلهٔ خود را ببینید و پیشنهاد، شکایت یا نظرتان را برای شورا بفرستید."
 	msgHelp    = "راهنمای «محله»:\n\n• «ارسال پیشنهاد»: محله یا روستای خود را پیدا کنید، موضوع را انتخاب کنید و پیشنهادتان را بنویسید یا پیام صوتی بفرستید؛ یک کد پیگیری می‌گیرید.\n• «پیگیری پیشنهاد»: با کد پیگیری، وضعیت پیشنهادتان را ببینید.\n\nدر میانهٔ هر گفتگو:\n/back بازگشت به مرحلهٔ قبل\n/cancel لغو\n/menu منوی اصلی (پیش‌نویس نگه داشته می‌شود)"
+)
+
+// Compile-time checks that the store and the engine are what the consumers
+// declare they need.
+var (
+	_ handlers.Sender            = (*bot.Client)(nil)
+	_ handlers.Conversations     = (*conversations.Engine)(nil)
+	_ conversations.Geography    = (*models.Store)(nil)
+	_ conversations.Suggestions  = (*models.Store)(nil)
+	_ conversations.Trackers     = (*models.Store)(nil)
+	_ conversations.Members      = (*models.Store)(nil)
+	_ conversations.Actions      = (*models.Store)(nil)
+	_ conversations.ActionFinder = (*models.Store)(nil)
+	_ conversations.Catalog      = (*models.Store)(nil)
 )
