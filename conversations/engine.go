@@ -280,6 +280,7 @@ func (t *turn) command() error {
 	switch t.in.Command {
 	case "start", "menu":
 		if f != nil && !t.st.Paused && !t.expired() {
+			t.stripPrompt() // «ادامه» will ask again
 			t.st.Paused = true
 			t.changed = true
 			t.menu(msgPaused)

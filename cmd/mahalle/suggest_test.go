@@ -206,8 +206,12 @@ func TestMenuPausesDraft(t *testing.T) {
 	p := h.person(4006)
 	p.say("/start")
 	p.toTopic()
+	prompt, _ := p.button("بهداشت")
 	got := p.say("/menu")
 	expect(t, got, "پیش‌نویس شما نگه داشته شد")
+	if m, _ := h.srv.Message(p.chat.ID, prompt); len(m.Inline) != 0 {
+		t.Errorf("the paused prompt still has buttons: %+v", m.Inline)
+	}
 	hasButton(t, got, "ادامهٔ «ارسال پیشنهاد»")
 	expect(t, p.say("چیزی"), "پیش‌نویس نیمه‌کاره")
 	expect(t, p.press("ادامهٔ"), "کدام کارگروه")
