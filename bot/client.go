@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -460,11 +459,7 @@ func isNotModified(err error) bool {
 // sendBackoff returns the wait before retry number attempt (1, 2, ...):
 // uniformly random in [0, min(cap, base·2^(attempt-1))), "full jitter".
 func sendBackoff(attempt int) time.Duration {
-	ceil := backoffCap
-	if attempt < 16 {
-		ceil = min(backoffCap, backoffBase<<(attempt-1))
-	}
-	return rand.N(ceil) + time.Millisecond
+	return Backoff{Min: backoffBase, Max: backoffCap}.delay(attempt-1) + time.Millisecond
 }
 
 // countSend, countTooMany and countRetry record metrics; Metrics may be nil.
@@ -524,11 +519,7 @@ type senderDoer struct {
 func (d senderDoer) Do(req *http.Request) (*http.Response, error) {
 	resp, err := d.client.Do(req.WithContext(d.ctx))
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			return nil, &url.Error{Op: ue.Op, URL: strings.ReplaceAll(ue.URL, d.token, "<token>"), Err: ue.Err}
-		}
-		return nil, err
+		return nil, redactToken(err, d.token)
 	}
 	return resp, nil
 }

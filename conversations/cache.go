@@ -49,9 +49,3 @@ func (c *stateCache) drop(k Key) {
 	defer c.mu.Unlock()
 	delete(c.m, k)
 }
-
-func (c *stateCache) clear() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.m)
-}

@@ -185,10 +185,6 @@ func (e *Engine) Prompted(ctx context.Context, k Key, messageID int) error {
 	return nil
 }
 
-// Forget drops the in-process copy of k's state, so the next update reads
-// Redis. Tests use it to stand for a restart.
-func (e *Engine) Forget() { e.cache.clear() }
-
 func (e *Engine) ttlFor(st *State, now time.Time) time.Duration {
 	if st.Flow == "" {
 		return idleTTL

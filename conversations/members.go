@@ -37,6 +37,7 @@ type ActionFinder interface {
 
 // Catalog is the reference data the member flows offer.
 type Catalog interface {
+	Place(ctx context.Context, id uint) (models.PlaceMatch, error)
 	Committees(ctx context.Context, provinceID uint) ([]models.Committee, error)
 	Programmes(ctx context.Context) ([]models.Programme, error)
 }
@@ -60,7 +61,6 @@ type MemberFlows struct {
 	Finder  ActionFinder
 	Catalog Catalog
 	Geo     Geography
-	Places  Suggestions // for Place()
 }
 
 // Menu is the main menu for the person in k: members see member features,
@@ -166,7 +166,7 @@ func (m *MemberFlows) join() *Flow {
 				Key: "committee", Label: "کارگروه", Kind: InputChoice,
 				Prompt: "مسئول کدام کارگروه هستید؟",
 				Options: func(ctx context.Context, st *State) ([]Option, error) {
-					pm, err := m.Places.Place(ctx, answerID(st, "place"))
+					pm, err := m.Catalog.Place(ctx, answerIDOf(st.Answers, "place"))
 					if err != nil {
 						return nil, err
 					}
@@ -255,8 +255,6 @@ func (m *MemberFlows) context(ctx context.Context, k Key, _ string) (map[string]
 	}, nil
 }
 
-func hidden(st *State, key string) uint { return uint(st.Answers[key].Number) }
-
 func (m *MemberFlows) report() *Flow {
 	return &Flow{
 		Name: FlowReport, Version: 1, Title: "گزارش اقدام",
@@ -285,7 +283,7 @@ func (m *MemberFlows) actionSteps() []*Step {
 			Key: "committee", Label: "کارگروه", Kind: InputChoice,
 			Prompt: "این اقدام در کدام کارگروه انجام شد؟",
 			Options: func(ctx context.Context, st *State) ([]Option, error) {
-				return m.committeeOptions(ctx, hidden(st, "_prov"), hidden(st, "_own"))
+				return m.committeeOptions(ctx, hiddenOf(st.Answers, "_prov"), hiddenOf(st.Answers, "_own"))
 			},
 		},
 		{
@@ -475,6 +473,7 @@ func (m *MemberFlows) prefillAction(ctx context.Context, k Key, arg string) (map
 	return pre, nil
 }
 
+// hiddenOf reads an id kept under a hidden key ("_council", ...).
 func hiddenOf(a map[string]Answer, key string) uint { return uint(a[key].Number) }
 
 func (m *MemberFlows) submitEdit(ctx context.Context, sub Submission) (string, error) {
@@ -502,7 +501,7 @@ func (m *MemberFlows) mine() *Flow {
 			Key: "act", Label: "اقدام", Kind: InputChoice, Columns: 1, PageSize: 5,
 			Prompt: "اقدام‌های شورای شما، تازه‌ترین اول. یکی را بزنید تا کامل ببینید:",
 			Options: func(ctx context.Context, st *State) ([]Option, error) {
-				acts, err := m.Finder.ActionsByCouncil(ctx, hidden(st, "_council"), 0, 200)
+				acts, err := m.Finder.ActionsByCouncil(ctx, hiddenOf(st.Answers, "_council"), 0, 200)
 				opts := make([]Option, len(acts))
 				for i, a := range acts {
 					opts[i] = Option{Value: id(a.ID), Label: a.Code + " · " + clip(a.Title, 32) + " · " + actionStatus(a.Status)}

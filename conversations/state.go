@@ -1,7 +1,5 @@
 package conversations
 
-import "time"
-
 // Key identifies one conversation: a person in a chat on a platform.
 type Key struct {
 	Platform string // "tg" or "bale"
@@ -42,12 +40,4 @@ type Answer struct {
 	Lat     float64  `json:"la,omitempty"` // location
 	Lon     float64  `json:"lo,omitempty"`
 	Skipped bool     `json:"k,omitempty"` // an optional step that was skipped
-}
-
-// ExpiresAt returns when the flow expires; zero when no flow runs.
-func (s *State) ExpiresAt() time.Time {
-	if s.Expires == 0 {
-		return time.Time{}
-	}
-	return time.Unix(s.Expires, 0)
 }

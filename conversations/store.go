@@ -124,19 +124,7 @@ func (s *Store) Load(ctx context.Context, k Key, updateID int) (Snapshot, error)
 //	returns 1 on success, 0 when the update was seen, -1 on a version conflict
 var commitScript = redis.NewScript(`
 if redis.call('ZSCORE', KEYS[2], ARGV[5]) then return 0 end
-local cur = redis.call('GET', KEYS[1])
-local ver = '0'
-if cur then
-  local i = string.find(cur, '|', 1, true)
-  if not i then return -1 end
-  ver = string.sub(cur, 1, i - 1)
-end
-if ver ~= ARGV[1] then return -1 end
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-end
+` + casState + `
 redis.call('ZADD', KEYS[2], ARGV[6], ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[4])))
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
@@ -189,7 +177,15 @@ func (s *Store) Commit(ctx context.Context, k Key, updateID int, expect int64, n
 //	KEYS: state
 //	ARGV: expected version ("0" = the key must not exist), new value ("" = delete), state TTL in ms
 //	returns 1 on success, -1 on a version conflict
-var saveScript = redis.NewScript(`
+var saveScript = redis.NewScript(casState + `
+return 1
+`)
+
+// casState is the compare-and-set both scripts start with: KEYS[1] holds
+// "<version>|<json>"; unless its version is ARGV[1] ("0" = absent) the
+// script returns -1; else it writes ARGV[2] with TTL ARGV[3] ms, or deletes
+// the key when ARGV[2] is "".
+const casState = `
 local cur = redis.call('GET', KEYS[1])
 local ver = '0'
 if cur then
@@ -203,8 +199,7 @@ if ARGV[2] == '' then
 else
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 end
-return 1
-`)
+`
 
 // Save writes next as the conversation's state if the stored version is still
 // expect (0: no state may exist), in one round trip, without recording an

@@ -51,7 +51,7 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(Key) string)
 				Key: "topic", Label: "موضوع", Kind: InputChoice,
 				Prompt: "پیشنهاد شما به کدام کارگروه مربوط است؟",
 				Options: func(ctx context.Context, st *State) ([]Option, error) {
-					pm, err := store.Place(ctx, answerID(st, "place"))
+					pm, err := store.Place(ctx, answerIDOf(st.Answers, "place"))
 					if err != nil {
 						return nil, err
 					}
@@ -164,7 +164,7 @@ func placeSteps(geo Geography) []*Step {
 			Key: "cnty", Label: "شهرستان", Kind: InputChoice, Columns: 3,
 			Prompt: "کدام شهرستان؟ (یا نام محله را بنویسید تا جستجو کنم.)",
 			Options: func(ctx context.Context, st *State) ([]Option, error) {
-				cs, err := geo.Counties(ctx, answerID(st, "prov"))
+				cs, err := geo.Counties(ctx, answerIDOf(st.Answers, "prov"))
 				opts := make([]Option, len(cs))
 				for i, c := range cs {
 					opts[i] = Option{Value: id(c.ID), Label: c.Name}
@@ -177,7 +177,7 @@ func placeSteps(geo Geography) []*Step {
 			Key: "place", Label: "محله یا روستا", Kind: InputChoice, PageSize: 10,
 			Prompt: "محله یا روستای خود را انتخاب کنید:",
 			Options: func(ctx context.Context, st *State) ([]Option, error) {
-				ps, err := geo.Places(ctx, answerID(st, "cnty"))
+				ps, err := geo.Places(ctx, answerIDOf(st.Answers, "cnty"))
 				opts := make([]Option, len(ps))
 				for i, p := range ps {
 					opts[i] = Option{Value: id(p.ID), Label: p.Name}
@@ -236,8 +236,6 @@ func (a Answer) first() string {
 }
 
 func id(n uint) string { return strconv.FormatUint(uint64(n), 10) }
-
-func answerID(st *State, key string) uint { return answerIDOf(st.Answers, key) }
 
 func answerIDOf(a map[string]Answer, key string) uint {
 	n, err := strconv.ParseUint(a[key].first(), 10, 64)

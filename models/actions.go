@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/mahalle/mahalle/persian"
 )
@@ -256,45 +255,32 @@ func (s *Store) CreateAction(ctx context.Context, actor Actor, a *Action) error 
 		if err := requireActiveMember(tx, row.ReporterPersonID, c.ID); err != nil {
 			return err
 		}
-		for range maxCodeAttempts {
-			code, err := s.newActionCode()
-			if err != nil {
-				return fmt.Errorf("code: %w", err)
-			}
+		try, inserted, err := insertCoded(tx, row.Key, s.newActionCode, func(code string) Action {
 			try := row
 			try.Code = code
 			try.CreatedAt, try.UpdatedAt = now, now
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&try)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 1 {
-				if err := writeAudit(tx, now, actor, AuditCreate, EntityAction, try.ID, try.Code); err != nil {
-					return err
-				}
-				if err := writeAlert(tx, now, AlertActionSubmitted, place.CountyID, place.ID, try.ID); err != nil {
-					return err
-				}
-				if try.DuplicateWarned {
-					if err := writeAlert(tx, now, AlertDuplicateWarning, place.CountyID, place.ID, try.ID); err != nil {
-						return err
-					}
-				}
-				*a = try
-				return nil
-			}
-			// Nothing inserted: either a concurrent call with the same Key
-			// committed first, or the code is taken.
-			found, ok, err := byKey[Action](tx, row.Key)
-			if err != nil {
+			return try
+		})
+		if err != nil {
+			return err
+		}
+		if !inserted { // a replay: what the first call stored
+			*a = try
+			return nil
+		}
+		if err := writeAudit(tx, now, actor, AuditCreate, EntityAction, try.ID, try.Code); err != nil {
+			return err
+		}
+		if err := writeAlert(tx, now, AlertActionSubmitted, place.CountyID, place.ID, try.ID); err != nil {
+			return err
+		}
+		if try.DuplicateWarned {
+			if err := writeAlert(tx, now, AlertDuplicateWarning, place.CountyID, place.ID, try.ID); err != nil {
 				return err
 			}
-			if ok {
-				*a = found
-				return nil
-			}
 		}
-		return Errorf(EINTERNAL, "no free tracking code after %d attempts", maxCodeAttempts)
+		*a = try
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("models: create action: %w", err)

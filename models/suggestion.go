@@ -169,50 +169,66 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 		if err := exists(tx, &Committee{}, row.CommitteeID, "committee"); err != nil {
 			return invalidRef(err, "کمیته انتخاب‌شده پیدا نشد.")
 		}
-		for range maxCodeAttempts {
-			code, err := s.newCode()
-			if err != nil {
-				return fmt.Errorf("code: %w", err)
-			}
+		try, inserted, err := insertCoded(tx, row.Key, s.newCode, func(code string) Suggestion {
 			try := row
 			try.Code = code
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&try)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 1 {
-				entry := AuditEntry{
-					At:            try.CreatedAt,
-					ActorPlatform: try.Platform,
-					ActorUserID:   try.UserID,
-					Action:        AuditCreate,
-					Entity:        EntitySuggestion,
-					EntityID:      try.ID,
-					Detail:        try.Code,
-				}
-				if err := tx.Create(&entry).Error; err != nil {
-					return fmt.Errorf("audit: %w", err)
-				}
-				*sg = try
-				return nil
-			}
-			// Nothing inserted: either a concurrent call with the same Key
-			// committed first, or the code is taken.
-			found, ok, err := byKey[Suggestion](tx, row.Key)
-			if err != nil {
-				return err
-			}
-			if ok {
-				*sg = found
-				return nil
-			}
+			return try
+		})
+		if err != nil {
+			return err
 		}
-		return Errorf(EINTERNAL, "no free tracking code after %d attempts", maxCodeAttempts)
+		if !inserted { // a replay: what the first call stored
+			*sg = try
+			return nil
+		}
+		entry := AuditEntry{
+			At:            try.CreatedAt,
+			ActorPlatform: try.Platform,
+			ActorUserID:   try.UserID,
+			Action:        AuditCreate,
+			Entity:        EntitySuggestion,
+			EntityID:      try.ID,
+			Detail:        try.Code,
+		}
+		if err := tx.Create(&entry).Error; err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		*sg = try
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("models: create suggestion: %w", err)
 	}
 	return nil
+}
+
+// insertCoded inserts the row that with(code) builds, under a fresh
+// tracking code from newCode, retrying while the code is taken. It returns
+// the stored row and whether this call inserted it: when a row with the
+// same idempotency key exists (a replay, or a concurrent call that won), it
+// returns that row and false. EINTERNAL when no free code is found.
+func insertCoded[T any](tx *gorm.DB, key string, newCode func() (string, error), with func(code string) T) (T, bool, error) {
+	var zero T
+	for range maxCodeAttempts {
+		code, err := newCode()
+		if err != nil {
+			return zero, false, fmt.Errorf("code: %w", err)
+		}
+		try := with(code)
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&try)
+		if res.Error != nil {
+			return zero, false, res.Error
+		}
+		if res.RowsAffected == 1 {
+			return try, true, nil
+		}
+		// Nothing inserted: either a concurrent call with the same key
+		// committed first, or the code is taken.
+		if found, ok, err := byKey[T](tx, key); err != nil || ok {
+			return found, false, err
+		}
+	}
+	return zero, false, Errorf(EINTERNAL, "no free tracking code after %d attempts", maxCodeAttempts)
 }
 
 // byKey returns the row of type T with the idempotency key and whether

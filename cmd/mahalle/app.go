@@ -120,7 +120,7 @@ func (a *app) serve(ctx context.Context) error {
 
 	conv := conversations.NewStore(a.rdb, conversations.StoreConfig{Prefix: cfg.RedisPrefix, Now: a.now})
 	members := &conversations.MemberFlows{
-		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store, Places: a.store,
+		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store,
 	}
 	engine := conversations.NewEngine(conv, conversations.Config{
 		Flows: append([]*conversations.Flow{
