@@ -141,19 +141,8 @@ func TestReportActionEndToEnd(t *testing.T) {
 		{"همان کار " + code, "به‌روزرسانی اقدام " + code},
 		{"کار دیگری است", "کد پیگیری"},
 	} {
-		m.press("گزارش اقدام")
-		m.press("کارگروه شما")
-		m.press("تمام")
-		m.say("پاکسازی جوی آب خیابان شهید بهشتی")
-		m.say("جوی‌های خیابان بهشتی دوباره تمیز شد.")
-		m.press("امروز")
-		m.say("رد کردن")
-		m.press("رد کردن")
-		m.say("رد کردن")
-		m.say("رد کردن")
-		got := m.say("رد کردن")
-		expect(t, got, "خلاصهٔ")
-		got = m.press("تأیید و ارسال")
+		expect(t, m.toActionSummary("پاکسازی جوی آب خیابان شهید بهشتی", "جوی‌های خیابان بهشتی دوباره تمیز شد."), "خلاصهٔ")
+		got := m.press("تأیید و ارسال")
 		expect(t, got, "شبیه کارهایی است", code)
 		expect(t, m.press(c.press), c.want)
 	}
@@ -285,17 +274,7 @@ func lastBotMessage(h *harness, p *person) int {
 func reportQuick(t *testing.T, h *harness, m *person, title string) string {
 	t.Helper()
 	m.say("/start")
-	m.press("گزارش اقدام")
-	m.press("کارگروه شما")
-	m.press("تمام")
-	m.say(title)
-	m.say("شرح کوتاه این اقدام برای آزمون")
-	m.press("امروز")
-	m.say("رد کردن")
-	m.press("رد کردن")
-	m.say("رد کردن")
-	m.say("رد کردن")
-	m.say("رد کردن")
+	m.toActionSummary(title, "شرح کوتاه این اقدام برای آزمون")
 	got := m.press("تأیید و ارسال")
 	code := actionCode.FindString(lastTextWith(got, "کد پیگیری"))
 	if code == "" {
@@ -306,4 +285,22 @@ func reportQuick(t *testing.T, h *harness, m *person, title string) string {
 		t.Fatal(err)
 	}
 	return strconv.FormatUint(uint64(a.ID), 10)
+}
+
+// toActionSummary starts a report in the member's own committee, answers
+// title and description, today, and skips every optional step; it returns
+// what the bot sent for the last answer (the summary).
+func (p *person) toActionSummary(title, description string) []bottest.Sent {
+	p.t.Helper()
+	p.press("گزارش اقدام")
+	p.press("کارگروه شما")
+	p.press("تمام")
+	p.say(title)
+	p.say(description)
+	p.press("امروز")
+	p.say("رد کردن")        // location
+	p.press("رد کردن")      // photos
+	p.say("رد کردن")        // beneficiaries
+	p.say("رد کردن")        // cost
+	return p.say("رد کردن") // partners
 }
