@@ -135,4 +135,4 @@ type Review struct {
 }
 
 // Choice returns the option the person chose at the review step, or "".
-func (s Submission) Choice() string { return s.Answers[keyReview].first() }
+func (s Submission) Choice() string { return s.Answers[keyReview].First() }

@@ -22,6 +22,8 @@ import (
 
 	"github.com/mahalle/mahalle/bot"
 	"github.com/mahalle/mahalle/conversations"
+	"github.com/mahalle/mahalle/conversations/member"
+	residentflows "github.com/mahalle/mahalle/conversations/resident"
 	"github.com/mahalle/mahalle/handlers"
 	"github.com/mahalle/mahalle/models"
 )
@@ -119,19 +121,19 @@ func (a *app) serve(ctx context.Context) error {
 	a.rdb.AddHook(newRedisMetrics(reg))
 
 	conv := conversations.NewStore(a.rdb, conversations.StoreConfig{Prefix: cfg.RedisPrefix, Now: a.now})
-	members := &conversations.MemberFlows{
+	members := &member.Flows{
 		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store,
 	}
 	engine := conversations.NewEngine(conv, conversations.Config{
 		Flows: append([]*conversations.Flow{
-			conversations.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform }),
-			conversations.TrackFlow(a.store),
+			residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform }),
+			residentflows.TrackFlow(a.store),
 		}, members.Flows()...),
 		MenuFor: members.Menu,
 		// What everyone may use, when a member's menu cannot be read.
 		Menu: []conversations.MenuItem{
-			{Label: "ارسال پیشنهاد", Flow: conversations.FlowSuggest},
-			{Label: "پیگیری پیشنهاد", Flow: conversations.FlowTrack},
+			{Label: "ارسال پیشنهاد", Flow: residentflows.FlowSuggest},
+			{Label: "پیگیری پیشنهاد", Flow: residentflows.FlowTrack},
 		},
 		Welcome: msgWelcome,
 		Help:    msgHelp,
@@ -316,13 +318,13 @@ const (
 // Compile-time checks that the store and the engine are what the consumers
 // declare they need.
 var (
-	_ handlers.Sender            = (*bot.Client)(nil)
-	_ handlers.Conversations     = (*conversations.Engine)(nil)
-	_ conversations.Geography    = (*models.Store)(nil)
-	_ conversations.Suggestions  = (*models.Store)(nil)
-	_ conversations.Trackers     = (*models.Store)(nil)
-	_ conversations.Members      = (*models.Store)(nil)
-	_ conversations.Actions      = (*models.Store)(nil)
-	_ conversations.ActionFinder = (*models.Store)(nil)
-	_ conversations.Catalog      = (*models.Store)(nil)
+	_ handlers.Sender           = (*bot.Client)(nil)
+	_ handlers.Conversations    = (*conversations.Engine)(nil)
+	_ residentflows.Geography   = (*models.Store)(nil)
+	_ residentflows.Suggestions = (*models.Store)(nil)
+	_ residentflows.Trackers    = (*models.Store)(nil)
+	_ member.Members            = (*models.Store)(nil)
+	_ member.Actions            = (*models.Store)(nil)
+	_ member.ActionFinder       = (*models.Store)(nil)
+	_ member.Catalog            = (*models.Store)(nil)
 )

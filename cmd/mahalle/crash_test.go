@@ -19,6 +19,7 @@ import (
 
 	"github.com/mahalle/mahalle/bot/bottest"
 	"github.com/mahalle/mahalle/conversations"
+	residentflows "github.com/mahalle/mahalle/conversations/resident"
 	"github.com/mahalle/mahalle/models"
 )
 
@@ -363,7 +364,7 @@ func TestCrashAfterInsertBeforeCommit(t *testing.T) {
 	if n, err := store.CountSuggestions(context.Background()); err != nil || n != 1 {
 		t.Fatalf("suggestions while the commit is held = %d, %v; want the row inserted", n, err)
 	}
-	if st := h.convState(p); st.Flow != conversations.FlowSuggest || st.Step != "_summary" {
+	if st := h.convState(p); st.Flow != residentflows.FlowSuggest || st.Step != "_summary" {
 		t.Fatalf("state while the commit is held = flow %q step %q; want still the summary", st.Flow, st.Step)
 	}
 	pr.mustKill9(t)

@@ -1,4 +1,4 @@
-package conversations
+package member
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mahalle/mahalle/conversations"
+	"github.com/mahalle/mahalle/conversations/resident"
 	"github.com/mahalle/mahalle/models"
 	"github.com/mahalle/mahalle/persian"
 )
@@ -51,38 +53,38 @@ const (
 	FlowEdit     = "editaction"
 )
 
-// MemberFlows are the council members' flows: joining (by a shared
+// Flows are the council members' flows: joining (by a shared
 // contact matched to the roster, or a request a coordinator approves),
 // reporting an action with a duplicate-work check, listing their council's
 // actions, adding progress and editing an action still under review.
-type MemberFlows struct {
+type Flows struct {
 	Members Members
 	Actions Actions
 	Finder  ActionFinder
 	Catalog Catalog
-	Geo     Geography
+	Geo     resident.Geography
 }
 
 // Menu is the main menu for the person in k: members see member features,
 // everyone else the way to join.
-func (m *MemberFlows) Menu(ctx context.Context, k Key) ([]MenuItem, error) {
-	items := []MenuItem{
-		{Label: "ارسال پیشنهاد", Flow: FlowSuggest},
-		{Label: "پیگیری پیشنهاد", Flow: FlowTrack},
+func (m *Flows) Menu(ctx context.Context, k conversations.Key) ([]conversations.MenuItem, error) {
+	items := []conversations.MenuItem{
+		{Label: "ارسال پیشنهاد", Flow: resident.FlowSuggest},
+		{Label: "پیگیری پیشنهاد", Flow: resident.FlowTrack},
 	}
 	_, _, err := m.Members.MemberOf(ctx, k.Platform, k.UserID)
 	switch models.ErrorCode(err) {
 	case "":
-		return append(items, MenuItem{Label: "گزارش اقدام", Flow: FlowReport}, MenuItem{Label: "اقدام‌های شورا", Flow: FlowMine}), nil
+		return append(items, conversations.MenuItem{Label: "گزارش اقدام", Flow: FlowReport}, conversations.MenuItem{Label: "اقدام‌های شورا", Flow: FlowMine}), nil
 	case models.ENOTFOUND:
-		return append(items, MenuItem{Label: "عضو شورا هستم", Flow: FlowJoin}), nil
+		return append(items, conversations.MenuItem{Label: "عضو شورا هستم", Flow: FlowJoin}), nil
 	}
 	return nil, err
 }
 
 // member is the person's active membership, or a Persian reason they
 // have none.
-func (m *MemberFlows) member(ctx context.Context, k Key) (models.MembershipView, string, error) {
+func (m *Flows) member(ctx context.Context, k conversations.Key) (models.MembershipView, string, error) {
 	v, pending, err := m.Members.MemberOf(ctx, k.Platform, k.UserID)
 	switch {
 	case err == nil:
@@ -96,15 +98,15 @@ func (m *MemberFlows) member(ctx context.Context, k Key) (models.MembershipView,
 }
 
 // allowMember lets active members through.
-func (m *MemberFlows) allowMember(ctx context.Context, k Key, _ string) (string, error) {
+func (m *Flows) allowMember(ctx context.Context, k conversations.Key, _ string) (string, error) {
 	_, why, err := m.member(ctx, k)
 	return why, err
 }
 
 // allowOwnAction lets an active member through for an action of their own
 // council; with editable, only while the action may still be edited.
-func (m *MemberFlows) allowOwnAction(editable bool) func(ctx context.Context, k Key, arg string) (string, error) {
-	return func(ctx context.Context, k Key, arg string) (string, error) {
+func (m *Flows) allowOwnAction(editable bool) func(ctx context.Context, k conversations.Key, arg string) (string, error) {
+	return func(ctx context.Context, k conversations.Key, arg string) (string, error) {
 		v, why, err := m.member(ctx, k)
 		if why != "" || err != nil {
 			return why, err
@@ -132,30 +134,32 @@ func (m *MemberFlows) allowOwnAction(editable bool) func(ctx context.Context, k 
 	}
 }
 
-func actor(k Key) models.Actor { return models.Actor{Platform: k.Platform, UserID: k.UserID} }
-
-// Flows returns every member flow.
-func (m *MemberFlows) Flows() []*Flow {
-	return []*Flow{m.join(), m.report(), m.edit(), m.mine(), m.progress()}
+func actor(k conversations.Key) models.Actor {
+	return models.Actor{Platform: k.Platform, UserID: k.UserID}
 }
 
-func (m *MemberFlows) join() *Flow {
-	return &Flow{
+// Flows returns every member flow.
+func (m *Flows) Flows() []*conversations.Flow {
+	return []*conversations.Flow{m.join(), m.report(), m.edit(), m.mine(), m.progress()}
+}
+
+func (m *Flows) join() *conversations.Flow {
+	return &conversations.Flow{
 		Name: FlowJoin, Version: 1, Title: "عضویت در شورا",
-		Steps: append([]*Step{
+		Steps: append([]*conversations.Step{
 			{
-				Key: "phone", Label: "شماره", Kind: InputPhone, ContactOnly: true,
+				Key: "phone", Label: "شماره", Kind: conversations.InputPhone, ContactOnly: true,
 				Prompt: "اگر عضو شورای پیشرفت محله هستید، شمارهٔ همراه خود را با دکمهٔ «ارسال شمارهٔ من» بفرستید تا با فهرست اعضا تطبیق داده شود.\n(شمارهٔ شما به ساکنان نشان داده نمی‌شود.)",
 				After:  m.linkPhone,
 			},
-			{Key: "name", Label: "نام و نام خانوادگی", Kind: InputText, MinLen: 2, MaxLen: 60,
+			{Key: "name", Label: "نام و نام خانوادگی", Kind: conversations.InputText, MinLen: 2, MaxLen: 60,
 				Prompt: "شماره‌تان در فهرست اعضای شوراها نیست؛ درخواست عضویت ثبت می‌کنیم تا هماهنگ‌کنندهٔ شهرستان بررسی کند.\nنام و نام خانوادگی خود را بنویسید:"},
-		}, append(placeSteps(m.Geo), []*Step{
+		}, append(resident.PlaceSteps(m.Geo), []*conversations.Step{
 			{
-				Key: "position", Label: "سمت", Kind: InputChoice, Columns: 3,
+				Key: "position", Label: "سمت", Kind: conversations.InputChoice, Columns: 3,
 				Prompt: "سمت شما در شورا چیست؟",
-				Options: func(context.Context, *State) ([]Option, error) {
-					return []Option{
+				Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
+					return []conversations.Option{
 						{Value: models.PositionChair, Label: models.PositionName(models.PositionChair)},
 						{Value: models.PositionSecretary, Label: models.PositionName(models.PositionSecretary)},
 						{Value: models.PositionMember, Label: models.PositionName(models.PositionMember)},
@@ -163,10 +167,10 @@ func (m *MemberFlows) join() *Flow {
 				},
 			},
 			{
-				Key: "committee", Label: "کارگروه", Kind: InputChoice,
+				Key: "committee", Label: "کارگروه", Kind: conversations.InputChoice,
 				Prompt: "مسئول کدام کارگروه هستید؟",
-				Options: func(ctx context.Context, st *State) ([]Option, error) {
-					pm, err := m.Catalog.Place(ctx, answerIDOf(st.Answers, "place"))
+				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
+					pm, err := m.Catalog.Place(ctx, conversations.AnswerID(st.Answers, "place"))
 					if err != nil {
 						return nil, err
 					}
@@ -174,12 +178,12 @@ func (m *MemberFlows) join() *Flow {
 				},
 			},
 		}...)...),
-		Submit: func(ctx context.Context, sub Submission) (string, error) {
+		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			a := sub.Answers
 			_, err := m.Members.RequestMembership(ctx, models.MembershipRequest{
 				Platform: sub.Key.Platform, UserID: sub.Key.UserID, ChatID: sub.Key.ChatID,
 				Name: a["name"].Text, Phone: a["phone"].Text,
-				PlaceID: answerIDOf(a, "place"), CommitteeID: answerIDOf(a, "committee"), Position: a["position"].first(),
+				PlaceID: conversations.AnswerID(a, "place"), CommitteeID: conversations.AnswerID(a, "committee"), Position: a["position"].First(),
 			})
 			if models.ErrorCode(err) == models.ECONFLICT {
 				return "شما هم‌اکنون عضو فعال همین شورا هستید.", nil
@@ -194,7 +198,7 @@ func (m *MemberFlows) join() *Flow {
 // linkPhone matches a shared contact to the roster: a member is linked and
 // greeted and the flow ends; a pending request is said so; anyone else goes
 // on to request membership.
-func (m *MemberFlows) linkPhone(ctx context.Context, k Key, _ *State, a Answer) (string, error) {
+func (m *Flows) linkPhone(ctx context.Context, k conversations.Key, _ *conversations.State, a conversations.Answer) (string, error) {
 	p, vs, err := m.Members.LinkPhone(ctx, k.Platform, k.UserID, k.ChatID, a.Text)
 	if models.ErrorCode(err) == models.ENOTFOUND {
 		return "", nil
@@ -216,20 +220,20 @@ func (m *MemberFlows) linkPhone(ctx context.Context, k Key, _ *State, a Answer) 
 
 // committeeOptions lists a province's committees (not the crisis one),
 // the member's own first.
-func (m *MemberFlows) committeeOptions(ctx context.Context, provinceID, own uint) ([]Option, error) {
+func (m *Flows) committeeOptions(ctx context.Context, provinceID, own uint) ([]conversations.Option, error) {
 	cs, err := m.Catalog.Committees(ctx, provinceID)
 	if err != nil {
 		return nil, err
 	}
-	var opts []Option
+	var opts []conversations.Option
 	for _, c := range cs {
 		if c.Crisis {
 			continue
 		}
-		o := Option{Value: id(c.ID), Label: c.Name}
+		o := conversations.Option{Value: conversations.FormatID(c.ID), Label: c.Name}
 		if c.ID == own {
 			o.Label += " (کارگروه شما)"
-			opts = append([]Option{o}, opts...)
+			opts = append([]conversations.Option{o}, opts...)
 			continue
 		}
 		opts = append(opts, o)
@@ -238,7 +242,7 @@ func (m *MemberFlows) committeeOptions(ctx context.Context, provinceID, own uint
 }
 
 // context is what the member flows keep about the member, under hidden keys.
-func (m *MemberFlows) context(ctx context.Context, k Key, _ string) (map[string]Answer, error) {
+func (m *Flows) context(ctx context.Context, k conversations.Key, _ string) (map[string]conversations.Answer, error) {
 	v, why, err := m.member(ctx, k)
 	if err != nil {
 		return nil, err
@@ -246,7 +250,7 @@ func (m *MemberFlows) context(ctx context.Context, k Key, _ string) (map[string]
 	if why != "" {
 		return nil, models.Errorf(models.EFORBIDDEN, "%s", why)
 	}
-	return map[string]Answer{
+	return map[string]conversations.Answer{
 		"_council": {Number: int64(v.CouncilID)},
 		"_place":   {Number: int64(v.PlaceID)},
 		"_prov":    {Number: int64(v.ProvinceID)},
@@ -255,8 +259,8 @@ func (m *MemberFlows) context(ctx context.Context, k Key, _ string) (map[string]
 	}, nil
 }
 
-func (m *MemberFlows) report() *Flow {
-	return &Flow{
+func (m *Flows) report() *conversations.Flow {
+	return &conversations.Flow{
 		Name: FlowReport, Version: 1, Title: "گزارش اقدام",
 		Allowed: m.allowMember,
 		Prefill: m.context,
@@ -266,8 +270,8 @@ func (m *MemberFlows) report() *Flow {
 	}
 }
 
-func (m *MemberFlows) edit() *Flow {
-	return &Flow{
+func (m *Flows) edit() *conversations.Flow {
+	return &conversations.Flow{
 		Name: FlowEdit, Version: 1, Title: "ویرایش اقدام",
 		Allowed: m.allowOwnAction(true),
 		Steps:   m.actionSteps(),
@@ -277,69 +281,69 @@ func (m *MemberFlows) edit() *Flow {
 }
 
 // actionSteps are the questions of an action report.
-func (m *MemberFlows) actionSteps() []*Step {
-	return []*Step{
+func (m *Flows) actionSteps() []*conversations.Step {
+	return []*conversations.Step{
 		{
-			Key: "committee", Label: "کارگروه", Kind: InputChoice,
+			Key: "committee", Label: "کارگروه", Kind: conversations.InputChoice,
 			Prompt: "این اقدام در کدام کارگروه انجام شد؟",
-			Options: func(ctx context.Context, st *State) ([]Option, error) {
-				return m.committeeOptions(ctx, hiddenOf(st.Answers, "_prov"), hiddenOf(st.Answers, "_own"))
+			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
+				return m.committeeOptions(ctx, conversations.HiddenID(st.Answers, "_prov"), conversations.HiddenID(st.Answers, "_own"))
 			},
 		},
 		{
-			Key: "programmes", Label: "برنامه‌ها", Kind: InputMultiChoice, Columns: 1,
+			Key: "programmes", Label: "برنامه‌ها", Kind: conversations.InputMultiChoice, Columns: 1,
 			Prompt: "این اقدام در قالب کدام برنامه‌های ملی بوده است؟ هر کدام را بزنید و در پایان «تمام». (اگر هیچ‌کدام، فقط «تمام»)",
-			Options: func(ctx context.Context, st *State) ([]Option, error) {
+			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 				ps, err := m.Catalog.Programmes(ctx)
-				opts := make([]Option, len(ps))
+				opts := make([]conversations.Option, len(ps))
 				for i, p := range ps {
-					opts[i] = Option{Value: p.Code, Label: p.Name}
+					opts[i] = conversations.Option{Value: p.Code, Label: p.Name}
 				}
 				return opts, err
 			},
-			Show: func(a Answer) string {
+			Show: func(a conversations.Answer) string {
 				if len(a.Values) == 0 {
 					return "هیچ‌کدام"
 				}
 				return persian.Digits(fmt.Sprint(len(a.Values))) + " برنامه"
 			},
 		},
-		{Key: "title", Label: "عنوان", Kind: InputText, MinLen: 3, MaxLen: 120,
+		{Key: "title", Label: "عنوان", Kind: conversations.InputText, MinLen: 3, MaxLen: 120,
 			Prompt: "عنوان کوتاه اقدام را بنویسید (۳ تا ۱۲۰ نویسه)، مثلاً «لایروبی جوی خیابان شهید بهشتی»:"},
-		{Key: "desc", Label: "شرح", Kind: InputText, MinLen: 3, MaxLen: 2000,
+		{Key: "desc", Label: "شرح", Kind: conversations.InputText, MinLen: 3, MaxLen: 2000,
 			Prompt: "شرح اقدام را بنویسید: چه کاری، چگونه و با چه نتیجه‌ای (تا ۲۰۰۰ نویسه):"},
-		{Key: "date", Label: "تاریخ", Kind: InputDate,
+		{Key: "date", Label: "تاریخ", Kind: conversations.InputDate,
 			Prompt: "تاریخ انجام اقدام را بنویسید (مثلاً ۱۴۰۵/۹/۱) یا «امروز» را بزنید:"},
-		{Key: "loc", Label: "موقعیت", Kind: InputLocation, Optional: true,
+		{Key: "loc", Label: "موقعیت", Kind: conversations.InputLocation, Optional: true,
 			Prompt: "اگر اقدام جای مشخصی داشت، موقعیت آن را بفرستید؛ وگرنه «رد کردن»."},
-		{Key: "photos", Label: "عکس‌ها", Kind: InputPhoto, Optional: true, MaxFiles: 10,
+		{Key: "photos", Label: "عکس‌ها", Kind: conversations.InputPhoto, Optional: true, MaxFiles: 10,
 			Prompt: "عکس‌های اقدام را بفرستید (تا ۱۰ عکس، آلبوم هم می‌شود)، سپس «تمام» را بزنید؛ اگر عکسی ندارید «رد کردن»."},
-		{Key: "benef", Label: "بهره‌مندان", Kind: InputNumber, Optional: true, Min: 0, Max: 10_000_000,
+		{Key: "benef", Label: "بهره‌مندان", Kind: conversations.InputNumber, Optional: true, Min: 0, Max: 10_000_000,
 			Prompt: "چند نفر از این اقدام بهره‌مند شدند؟ (عدد؛ اگر نمی‌دانید «رد کردن»)"},
-		{Key: "cost", Label: "هزینه", Kind: InputNumber, Optional: true, Min: 0, Max: 10_000_000_000_000,
+		{Key: "cost", Label: "هزینه", Kind: conversations.InputNumber, Optional: true, Min: 0, Max: 10_000_000_000_000,
 			Prompt: "هزینهٔ اقدام چقدر بود؟ فقط عدد را بنویسید (واحد را در مرحلهٔ بعد می‌پرسم)؛ اگر هزینه‌ای نداشت «رد کردن»."},
 		{
-			Key: "unit", Label: "واحد هزینه", Kind: InputChoice,
+			Key: "unit", Label: "واحد هزینه", Kind: conversations.InputChoice,
 			Prompt: "این مبلغ به تومان است یا ریال؟",
-			Options: func(context.Context, *State) ([]Option, error) {
-				return []Option{{Value: models.CostToman, Label: "تومان"}, {Value: models.CostRial, Label: "ریال"}}, nil
+			Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
+				return []conversations.Option{{Value: models.CostToman, Label: "تومان"}, {Value: models.CostRial, Label: "ریال"}}, nil
 			},
-			Skip: func(st *State) bool {
+			Skip: func(st *conversations.State) bool {
 				c, ok := st.Answers["cost"]
 				return !ok || c.Skipped
 			},
 		},
-		{Key: "partners", Label: "همکاران", Kind: InputText, Optional: true, MinLen: 2, MaxLen: 300,
+		{Key: "partners", Label: "همکاران", Kind: conversations.InputText, Optional: true, MinLen: 2, MaxLen: 300,
 			Prompt: "چه کسانی یا چه نهادهایی همکاری کردند؟ (اگر کسی نبود «رد کردن»)"},
 	}
 }
 
 // action builds the record from a finished report.
-func actionOf(sub Submission) models.Action {
+func actionOf(sub conversations.Submission) models.Action {
 	a := sub.Answers
 	act := models.Action{
 		PlaceID:          uint(a["_place"].Number),
-		CommitteeID:      answerIDOf(a, "committee"),
+		CommitteeID:      conversations.AnswerID(a, "committee"),
 		Programmes:       a["programmes"].Values,
 		Title:            a["title"].Text,
 		Description:      a["desc"].Text,
@@ -358,13 +362,13 @@ func actionOf(sub Submission) models.Action {
 	}
 	if c, ok := a["cost"]; ok && !c.Skipped {
 		act.Cost = &c.Number
-		act.CostUnit = a["unit"].first()
+		act.CostUnit = a["unit"].First()
 	}
 	return act
 }
 
 // review looks for likely duplicate work before an action is submitted.
-func (m *MemberFlows) review(ctx context.Context, sub Submission) (*Review, error) {
+func (m *Flows) review(ctx context.Context, sub conversations.Submission) (*conversations.Review, error) {
 	act := actionOf(sub)
 	similar, err := m.Finder.SimilarActions(ctx, act.PlaceID, act.CommitteeID, act.Programmes, act.Title, act.Description, act.Date, 3)
 	if err != nil || len(similar) == 0 {
@@ -372,17 +376,17 @@ func (m *MemberFlows) review(ctx context.Context, sub Submission) (*Review, erro
 	}
 	var b strings.Builder
 	b.WriteString("⚠️ این اقدام شبیه کارهایی است که در ۹۰ روز گذشته در همین محله یا محله‌های همین شهرستان ثبت شده است:\n")
-	opts := []Option{{Value: "new", Label: "کار دیگری است؛ ثبت به‌عنوان اقدام تازه"}}
+	opts := []conversations.Option{{Value: "new", Label: "کار دیگری است؛ ثبت به‌عنوان اقدام تازه"}}
 	for _, s := range similar {
 		fmt.Fprintf(&b, "\n• %s «%s»، %s، %s", s.Code, s.Title, s.PlaceName, persian.FormatDate(s.Date))
-		opts = append(opts, Option{Value: "same:" + id(s.ID), Label: "همان کار " + s.Code + " است"})
+		opts = append(opts, conversations.Option{Value: "same:" + conversations.FormatID(s.ID), Label: "همان کار " + s.Code + " است"})
 	}
 	b.WriteString("\n\nآیا همان کار است؟ اگر همان است، گزارش شما به آن اقدام افزوده می‌شود تا کار دو بار ثبت نشود.")
-	opts = append(opts, Option{Value: "cancel", Label: "لغو گزارش"})
-	return &Review{Text: b.String(), Options: opts}, nil
+	opts = append(opts, conversations.Option{Value: "cancel", Label: "لغو گزارش"})
+	return &conversations.Review{Text: b.String(), Options: opts}, nil
 }
 
-func (m *MemberFlows) submitAction(ctx context.Context, sub Submission) (string, error) {
+func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) (string, error) {
 	v, why, err := m.member(ctx, sub.Key)
 	if err != nil {
 		return "", err
@@ -428,7 +432,7 @@ func (m *MemberFlows) submitAction(ctx context.Context, sub Submission) (string,
 
 // prefillAction opens an action for editing: the member's context and the
 // action's answers.
-func (m *MemberFlows) prefillAction(ctx context.Context, k Key, arg string) (map[string]Answer, error) {
+func (m *Flows) prefillAction(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
 	pre, err := m.context(ctx, k, arg)
 	if err != nil {
 		return nil, err
@@ -438,45 +442,42 @@ func (m *MemberFlows) prefillAction(ctx context.Context, k Key, arg string) (map
 	if err != nil {
 		return nil, err
 	}
-	pre["_place"] = Answer{Number: int64(a.PlaceID)}
-	pre["committee"] = Answer{Values: []string{id(a.CommitteeID)}}
-	if cs, err := m.committeeOptions(ctx, hiddenOf(pre, "_prov"), 0); err == nil {
+	pre["_place"] = conversations.Answer{Number: int64(a.PlaceID)}
+	pre["committee"] = conversations.Answer{Values: []string{conversations.FormatID(a.CommitteeID)}}
+	if cs, err := m.committeeOptions(ctx, conversations.HiddenID(pre, "_prov"), 0); err == nil {
 		for _, o := range cs {
-			if o.Value == id(a.CommitteeID) {
-				pre["committee"] = Answer{Values: []string{o.Value}, Text: o.Label}
+			if o.Value == conversations.FormatID(a.CommitteeID) {
+				pre["committee"] = conversations.Answer{Values: []string{o.Value}, Text: o.Label}
 			}
 		}
 	}
-	pre["programmes"] = Answer{Values: a.Programmes}
-	pre["title"] = Answer{Text: a.Title}
-	pre["desc"] = Answer{Text: a.Description}
-	pre["date"] = Answer{Time: a.Date.Unix()}
-	pre["loc"] = Answer{Skipped: true}
+	pre["programmes"] = conversations.Answer{Values: a.Programmes}
+	pre["title"] = conversations.Answer{Text: a.Title}
+	pre["desc"] = conversations.Answer{Text: a.Description}
+	pre["date"] = conversations.Answer{Time: a.Date.Unix()}
+	pre["loc"] = conversations.Answer{Skipped: true}
 	if a.Lat != nil && a.Lon != nil {
-		pre["loc"] = Answer{Lat: *a.Lat, Lon: *a.Lon}
+		pre["loc"] = conversations.Answer{Lat: *a.Lat, Lon: *a.Lon}
 	}
-	pre["photos"] = Answer{Values: a.Photos, Skipped: len(a.Photos) == 0}
-	pre["benef"] = Answer{Skipped: true}
+	pre["photos"] = conversations.Answer{Values: a.Photos, Skipped: len(a.Photos) == 0}
+	pre["benef"] = conversations.Answer{Skipped: true}
 	if a.Beneficiaries != nil {
-		pre["benef"] = Answer{Number: *a.Beneficiaries}
+		pre["benef"] = conversations.Answer{Number: *a.Beneficiaries}
 	}
-	pre["cost"] = Answer{Skipped: true}
+	pre["cost"] = conversations.Answer{Skipped: true}
 	if a.Cost != nil {
-		pre["cost"] = Answer{Number: *a.Cost}
+		pre["cost"] = conversations.Answer{Number: *a.Cost}
 		label := "تومان"
 		if a.CostUnit == models.CostRial {
 			label = "ریال"
 		}
-		pre["unit"] = Answer{Values: []string{a.CostUnit}, Text: label}
+		pre["unit"] = conversations.Answer{Values: []string{a.CostUnit}, Text: label}
 	}
-	pre["partners"] = Answer{Text: a.Partners, Skipped: a.Partners == ""}
+	pre["partners"] = conversations.Answer{Text: a.Partners, Skipped: a.Partners == ""}
 	return pre, nil
 }
 
-// hiddenOf reads an id kept under a hidden key ("_council", ...).
-func hiddenOf(a map[string]Answer, key string) uint { return uint(a[key].Number) }
-
-func (m *MemberFlows) submitEdit(ctx context.Context, sub Submission) (string, error) {
+func (m *Flows) submitEdit(ctx context.Context, sub conversations.Submission) (string, error) {
 	n, _ := strconv.ParseUint(sub.Arg, 10, 64)
 	old, _, err := m.Actions.Action(ctx, uint(n))
 	if err != nil {
@@ -492,27 +493,27 @@ func (m *MemberFlows) submitEdit(ctx context.Context, sub Submission) (string, e
 	return fmt.Sprintf("✅ اقدام %s ویرایش شد.", old.Code), nil
 }
 
-func (m *MemberFlows) mine() *Flow {
-	return &Flow{
+func (m *Flows) mine() *conversations.Flow {
+	return &conversations.Flow{
 		Name: FlowMine, Version: 1, Title: "اقدام‌های شورا", NoSummary: true,
 		Allowed: m.allowMember,
 		Prefill: m.context,
-		Steps: []*Step{{
-			Key: "act", Label: "اقدام", Kind: InputChoice, Columns: 1, PageSize: 5,
+		Steps: []*conversations.Step{{
+			Key: "act", Label: "اقدام", Kind: conversations.InputChoice, Columns: 1, PageSize: 5,
 			Prompt: "اقدام‌های شورای شما، تازه‌ترین اول. یکی را بزنید تا کامل ببینید:",
-			Options: func(ctx context.Context, st *State) ([]Option, error) {
-				acts, err := m.Finder.ActionsByCouncil(ctx, hiddenOf(st.Answers, "_council"), 0, 200)
-				opts := make([]Option, len(acts))
+			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
+				acts, err := m.Finder.ActionsByCouncil(ctx, conversations.HiddenID(st.Answers, "_council"), 0, 200)
+				opts := make([]conversations.Option, len(acts))
 				for i, a := range acts {
-					opts[i] = Option{Value: id(a.ID), Label: a.Code + " · " + clip(a.Title, 32) + " · " + actionStatus(a.Status)}
+					opts[i] = conversations.Option{Value: conversations.FormatID(a.ID), Label: a.Code + " · " + clip(a.Title, 32) + " · " + actionStatus(a.Status)}
 				}
 				return opts, err
 			},
 		}},
 		Submit: m.showAction,
-		Links: func(sub Submission) []MenuItem {
-			a := sub.Answers["act"].first()
-			return []MenuItem{
+		Links: func(sub conversations.Submission) []conversations.MenuItem {
+			a := sub.Answers["act"].First()
+			return []conversations.MenuItem{
 				{Label: "➕ افزودن پیشرفت", Flow: FlowProgress + ":" + a},
 				{Label: "✏️ ویرایش", Flow: FlowEdit + ":" + a},
 				{Label: "📋 فهرست اقدام‌ها", Flow: FlowMine},
@@ -522,8 +523,8 @@ func (m *MemberFlows) mine() *Flow {
 }
 
 // showAction is one action in full, with its timeline.
-func (m *MemberFlows) showAction(ctx context.Context, sub Submission) (string, error) {
-	n := answerIDOf(sub.Answers, "act")
+func (m *Flows) showAction(ctx context.Context, sub conversations.Submission) (string, error) {
+	n := conversations.AnswerID(sub.Answers, "act")
 	a, updates, err := m.Actions.Action(ctx, n)
 	if err != nil {
 		return "", err
@@ -565,20 +566,20 @@ func (m *MemberFlows) showAction(ctx context.Context, sub Submission) (string, e
 	return b.String(), nil
 }
 
-func (m *MemberFlows) progress() *Flow {
-	return &Flow{
+func (m *Flows) progress() *conversations.Flow {
+	return &conversations.Flow{
 		Name: FlowProgress, Version: 1, Title: "افزودن پیشرفت",
 		Allowed: m.allowOwnAction(false),
 		Prefill: m.context,
-		Steps: []*Step{
-			{Key: "pct", Label: "درصد پیشرفت", Kind: InputNumber, Min: 0, Max: 100,
+		Steps: []*conversations.Step{
+			{Key: "pct", Label: "درصد پیشرفت", Kind: conversations.InputNumber, Min: 0, Max: 100,
 				Prompt: "کار اکنون چند درصد پیش رفته است؟ (عددی از ۰ تا ۱۰۰)"},
-			{Key: "note", Label: "یادداشت", Kind: InputText, Optional: true, MinLen: 2, MaxLen: 1000,
+			{Key: "note", Label: "یادداشت", Kind: conversations.InputText, Optional: true, MinLen: 2, MaxLen: 1000,
 				Prompt: "یادداشتی دربارهٔ این پیشرفت بنویسید (یا «رد کردن»):"},
-			{Key: "photos", Label: "عکس‌ها", Kind: InputPhoto, Optional: true, MaxFiles: 10,
+			{Key: "photos", Label: "عکس‌ها", Kind: conversations.InputPhoto, Optional: true, MaxFiles: 10,
 				Prompt: "عکس‌های تازه را بفرستید و «تمام» را بزنید، یا «رد کردن»."},
 		},
-		Submit: func(ctx context.Context, sub Submission) (string, error) {
+		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			v, why, err := m.member(ctx, sub.Key)
 			if err != nil {
 				return "", err

@@ -1,11 +1,11 @@
-package conversations
+package resident
 
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
+	"github.com/mahalle/mahalle/conversations"
 	"github.com/mahalle/mahalle/models"
 	"github.com/mahalle/mahalle/persian"
 )
@@ -30,7 +30,7 @@ type Trackers interface {
 	SuggestionByCode(ctx context.Context, code string) (models.Suggestion, error)
 }
 
-// Flow names.
+// conversations.Flow names.
 const (
 	FlowSuggest = "suggest"
 	FlowTrack   = "track"
@@ -41,71 +41,71 @@ const searchLimit = 8
 // SuggestionFlow is a resident's suggestion, complaint or comment: the
 // neighborhood (browsed or searched), the topic, the text or a voice
 // message, an optional photo and location, and whether to send it with a name.
-func SuggestionFlow(geo Geography, store Suggestions, platform func(Key) string) *Flow {
-	return &Flow{
+func SuggestionFlow(geo Geography, store Suggestions, platform func(conversations.Key) string) *conversations.Flow {
+	return &conversations.Flow{
 		Name:    FlowSuggest,
 		Version: 1,
 		Title:   "ارسال پیشنهاد",
-		Steps: append(placeSteps(geo), []*Step{
+		Steps: append(PlaceSteps(geo), []*conversations.Step{
 			{
-				Key: "topic", Label: "موضوع", Kind: InputChoice,
+				Key: "topic", Label: "موضوع", Kind: conversations.InputChoice,
 				Prompt: "پیشنهاد شما به کدام کارگروه مربوط است؟",
-				Options: func(ctx context.Context, st *State) ([]Option, error) {
-					pm, err := store.Place(ctx, answerIDOf(st.Answers, "place"))
+				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
+					pm, err := store.Place(ctx, conversations.AnswerID(st.Answers, "place"))
 					if err != nil {
 						return nil, err
 					}
 					cs, err := store.Committees(ctx, pm.ProvinceID)
-					var opts []Option
+					var opts []conversations.Option
 					for _, c := range cs {
 						if !c.Crisis {
-							opts = append(opts, Option{Value: id(c.ID), Label: c.Name})
+							opts = append(opts, conversations.Option{Value: conversations.FormatID(c.ID), Label: c.Name})
 						}
 					}
 					return opts, err
 				},
 			},
 			{
-				Key: "body", Label: "متن", Kind: InputTextOrVoice, MinLen: 10, MaxLen: 2000,
+				Key: "body", Label: "متن", Kind: conversations.InputTextOrVoice, MinLen: 10, MaxLen: 2000,
 				Prompt: "پیشنهاد، شکایت یا نظر خود را بنویسید (۱۰ تا ۲۰۰۰ نویسه)، یا یک پیام صوتی بفرستید.",
 			},
 			{
-				Key: "photo", Label: "عکس", Kind: InputPhoto, Optional: true, MaxFiles: 3,
+				Key: "photo", Label: "عکس", Kind: conversations.InputPhoto, Optional: true, MaxFiles: 3,
 				Prompt: "اگر عکسی دارید بفرستید (تا ۳ عکس)، سپس «تمام» را بزنید. اگر ندارید «رد کردن» را بزنید.",
 			},
 			{
-				Key: "loc", Label: "موقعیت", Kind: InputLocation, Optional: true,
+				Key: "loc", Label: "موقعیت", Kind: conversations.InputLocation, Optional: true,
 				Prompt: "اگر موضوع جای مشخصی دارد، موقعیت آن را بفرستید؛ وگرنه «رد کردن» را بزنید.",
 			},
 			{
-				Key: "anon", Label: "فرستنده", Kind: InputChoice,
+				Key: "anon", Label: "فرستنده", Kind: conversations.InputChoice,
 				Prompt: "پیشنهاد با نام شما فرستاده شود یا بی‌نام؟\n(در هر دو حال شمارهٔ تلفن شما به کسی نشان داده نمی‌شود.)",
-				Options: func(context.Context, *State) ([]Option, error) {
-					return []Option{{Value: "named", Label: "با نام من"}, {Value: "anon", Label: "بی‌نام"}}, nil
+				Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
+					return []conversations.Option{{Value: "named", Label: "با نام من"}, {Value: "anon", Label: "بی‌نام"}}, nil
 				},
 			},
 			{
-				Key: "name", Label: "نام", Kind: InputText, MinLen: 2, MaxLen: 60,
+				Key: "name", Label: "نام", Kind: conversations.InputText, MinLen: 2, MaxLen: 60,
 				Prompt: "نام خود را همان‌طور که می‌خواهید دیده شود بنویسید:",
-				Skip: func(st *State) bool {
-					return st.Answers["anon"].first() != "named"
+				Skip: func(st *conversations.State) bool {
+					return st.Answers["anon"].First() != "named"
 				},
 			},
 		}...),
-		Submit: func(ctx context.Context, sub Submission) (string, error) {
+		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			a := sub.Answers
 			sg := models.Suggestion{
 				Key:         "sg:" + sub.Run,
 				Platform:    platform(sub.Key),
 				UserID:      sub.Key.UserID,
-				PlaceID:     answerIDOf(a, "place"),
-				CommitteeID: answerIDOf(a, "topic"),
-				Anonymous:   a["anon"].first() != "named",
+				PlaceID:     conversations.AnswerID(a, "place"),
+				CommitteeID: conversations.AnswerID(a, "topic"),
+				Anonymous:   a["anon"].First() != "named",
 			}
 			if b := a["body"]; b.Text != "" {
 				sg.Text = b.Text
 			} else {
-				sg.VoiceFileID = b.first()
+				sg.VoiceFileID = b.First()
 			}
 			if p := a["photo"]; !p.Skipped {
 				sg.PhotoFileIDs = p.Values
@@ -124,63 +124,63 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(Key) string)
 	}
 }
 
-// placeSteps find a neighborhood or village: province, county, place, or
+// PlaceSteps find a neighborhood or village: province, county, place, or
 // a typed name searched at the first two steps.
-func placeSteps(geo Geography) []*Step {
-	searched := func(st *State) bool {
+func PlaceSteps(geo Geography) []*conversations.Step {
+	searched := func(st *conversations.State) bool {
 		_, q := st.Answers["place_q"]
 		return q
 	}
-	search := func(ctx context.Context, st *State, query string) ([]Option, error) {
+	search := func(ctx context.Context, st *conversations.State, query string) ([]conversations.Option, error) {
 		found, err := geo.SearchPlaces(ctx, persian.SearchKey(query), searchLimit)
 		if err != nil {
 			return nil, err
 		}
-		opts := make([]Option, len(found))
+		opts := make([]conversations.Option, len(found))
 		for i, m := range found {
-			opts[i] = Option{Value: id(m.Place.ID), Label: m.Place.Name + " (" + m.CountyName + "، " + m.ProvinceName + ")"}
+			opts[i] = conversations.Option{Value: conversations.FormatID(m.Place.ID), Label: m.Place.Name + " (" + m.CountyName + "، " + m.ProvinceName + ")"}
 		}
 		return opts, nil
 	}
-	return []*Step{
+	return []*conversations.Step{
 		{
-			Key: "prov", Label: "استان", Kind: InputChoice, Columns: 3,
+			Key: "prov", Label: "استان", Kind: conversations.InputChoice, Columns: 3,
 			Prompt: "محلهٔ شما در کدام استان است؟\nاستان را بزنید، یا نام محله یا روستا را بنویسید تا جستجو کنم.",
-			Options: func(ctx context.Context, st *State) ([]Option, error) {
+			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 				ps, err := geo.Provinces(ctx)
-				opts := make([]Option, len(ps))
+				opts := make([]conversations.Option, len(ps))
 				for i, p := range ps {
-					opts[i] = Option{Value: id(p.ID), Label: p.Name}
+					opts[i] = conversations.Option{Value: conversations.FormatID(p.ID), Label: p.Name}
 				}
 				return opts, err
 			},
 			Search: search, Jump: "place",
-			Skip: func(st *State) bool {
+			Skip: func(st *conversations.State) bool {
 				_, answered := st.Answers["prov"]
 				return searched(st) && !answered
 			},
 		},
 		{
-			Key: "cnty", Label: "شهرستان", Kind: InputChoice, Columns: 3,
+			Key: "cnty", Label: "شهرستان", Kind: conversations.InputChoice, Columns: 3,
 			Prompt: "کدام شهرستان؟ (یا نام محله را بنویسید تا جستجو کنم.)",
-			Options: func(ctx context.Context, st *State) ([]Option, error) {
-				cs, err := geo.Counties(ctx, answerIDOf(st.Answers, "prov"))
-				opts := make([]Option, len(cs))
+			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
+				cs, err := geo.Counties(ctx, conversations.AnswerID(st.Answers, "prov"))
+				opts := make([]conversations.Option, len(cs))
 				for i, c := range cs {
-					opts[i] = Option{Value: id(c.ID), Label: c.Name}
+					opts[i] = conversations.Option{Value: conversations.FormatID(c.ID), Label: c.Name}
 				}
 				return opts, err
 			},
 			Search: search, Jump: "place", Skip: searched,
 		},
 		{
-			Key: "place", Label: "محله یا روستا", Kind: InputChoice, PageSize: 10,
+			Key: "place", Label: "محله یا روستا", Kind: conversations.InputChoice, PageSize: 10,
 			Prompt: "محله یا روستای خود را انتخاب کنید:",
-			Options: func(ctx context.Context, st *State) ([]Option, error) {
-				ps, err := geo.Places(ctx, answerIDOf(st.Answers, "cnty"))
-				opts := make([]Option, len(ps))
+			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
+				ps, err := geo.Places(ctx, conversations.AnswerID(st.Answers, "cnty"))
+				opts := make([]conversations.Option, len(ps))
 				for i, p := range ps {
-					opts[i] = Option{Value: id(p.ID), Label: p.Name}
+					opts[i] = conversations.Option{Value: conversations.FormatID(p.ID), Label: p.Name}
 				}
 				return opts, err
 			},
@@ -189,17 +189,17 @@ func placeSteps(geo Geography) []*Step {
 }
 
 // TrackFlow asks for a tracking code and shows where that suggestion stands.
-func TrackFlow(store Trackers) *Flow {
-	return &Flow{
+func TrackFlow(store Trackers) *conversations.Flow {
+	return &conversations.Flow{
 		Name:      FlowTrack,
 		Version:   1,
 		Title:     "پیگیری پیشنهاد",
 		NoSummary: true,
-		Steps: []*Step{{
-			Key: "code", Label: "کد پیگیری", Kind: InputText, MinLen: 3, MaxLen: 20,
+		Steps: []*conversations.Step{{
+			Key: "code", Label: "کد پیگیری", Kind: conversations.InputText, MinLen: 3, MaxLen: 20,
 			Prompt: "کد پیگیری پیشنهاد را بنویسید (مثلاً S-4F7K2):",
 		}},
-		Submit: func(ctx context.Context, sub Submission) (string, error) {
+		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			code := strings.ToUpper(strings.ReplaceAll(persian.ASCIIDigits(sub.Answers["code"].Text), " ", ""))
 			sg, err := store.SuggestionByCode(ctx, code)
 			if models.ErrorCode(err) == models.ENOTFOUND {
@@ -226,21 +226,4 @@ func statusName(s string) string {
 		return "بسته شده"
 	}
 	return "نامشخص"
-}
-
-func (a Answer) first() string {
-	if len(a.Values) == 0 {
-		return ""
-	}
-	return a.Values[0]
-}
-
-func id(n uint) string { return strconv.FormatUint(uint64(n), 10) }
-
-func answerIDOf(a map[string]Answer, key string) uint {
-	n, err := strconv.ParseUint(a[key].first(), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return uint(n)
 }
