@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mahalle/mahalle/bot/bottest"
+	"github.com/mahalle/mahalle/models"
+)
+
+// TestCouncilInboxLoop: a resident suggests, the chair opens it from the
+// council inbox, hands it to a committee, a member answers, and the
+// suggestion's history and status are what the resident will be told.
+func TestCouncilInboxLoop(t *testing.T) {
+	h := memberHarness(t)
+	ctx := context.Background()
+	chair := h.person(7301)
+	chair.register("+989121111111")
+	zahra := h.person(7302) // member of the same council, civil works
+	zahra.register("+989123333333")
+
+	resident := h.person(7303)
+	resident.say("/start")
+	resident.toTopic()
+	resident.press("امور فرهنگی")
+	resident.say("کتابخانهٔ محله ساعت کاری کوتاهی دارد")
+	resident.press("رد کردن")
+	resident.say("رد کردن") // the location step's reply keyboard
+	resident.press("بی‌نام")
+	got := resident.press("تأیید و ارسال")
+	code := codePattern.FindString(lastTextWith(got, "کد پیگیری"))
+
+	chair.say("/start")
+	got = chair.press("پیشنهادهای رسیده")
+	expect(t, got, "کدام پیشنهاد")
+	got = chair.press("کتابخانهٔ محله")
+	expect(t, got, "پیشنهاد "+code, "فرستنده: بی‌نام", "کتابخانهٔ محله ساعت کاری کوتاهی دارد", "چه می‌کنید")
+	hasButton(t, got, "سپردن به کارگروه")
+	chair.press("سپردن به کارگروه")
+	expect(t, chair.press("عمران و خدمات محلی"), "به کارگروه سپرده شد")
+
+	// Zahra is a plain member: she answers, but may not assign.
+	zahra.say("/start")
+	zahra.press("پیشنهادهای رسیده")
+	got = zahra.press("کتابخانهٔ محله")
+	if hasLabel(got, "سپردن به کارگروه") {
+		t.Errorf("a plain member is offered «سپردن به کارگروه»:\n%s", dump(got))
+	}
+	zahra.press("پاسخ به فرستنده")
+	zahra.say("از ماه آینده کتابخانه تا ساعت ۲۰ باز است")
+	zahra.press("رد کردن")
+	expect(t, zahra.press("رد کردن"), "پاسخ داده شده", "به فرستنده خبر داده شد")
+
+	store := h.openStore()
+	sg, err := store.SuggestionByCode(ctx, code)
+	if err != nil || sg.Status != models.StatusAnswered {
+		t.Fatalf("suggestion after the answer = %+v, %v", sg, err)
+	}
+	evs, err := store.SuggestionHistory(ctx, sg.ID)
+	if err != nil || len(evs) != 2 || evs[0].Kind != models.EventAssign || evs[1].Text != "از ماه آینده کتابخانه تا ساعت ۲۰ باز است" ||
+		evs[1].ByRole != "عضو شورا" {
+		t.Errorf("history = %+v, %v", evs, err)
+	}
+	noEnglish(t, h.srv.SentTo(chair.chat.ID))
+	noEnglish(t, h.srv.SentTo(zahra.chat.ID))
+}
+
+// TestChairApprovesRequest: someone off the roster asks to join; the chair
+// approves it in the chat and the person becomes a member.
+func TestChairApprovesRequest(t *testing.T) {
+	h := memberHarness(t)
+	chair := h.person(7401)
+	chair.register("+989121111111")
+
+	newcomer := h.person(7402)
+	newcomer.register("+989126543210")
+	newcomer.say("رضا نوری")
+	newcomer.say("نمونه ۱ اراک")
+	newcomer.press("محله نمونه ۱ اراک")
+	newcomer.press("عضو")
+	newcomer.press("محیط زیست")
+	newcomer.press("تأیید و ارسال")
+
+	outsider := h.person(7403)
+	outsider.say("/start")
+	if hasLabel(h.srv.SentTo(outsider.chat.ID), "درخواست‌های عضویت") {
+		t.Error("a resident is offered «درخواست‌های عضویت»")
+	}
+	expect(t, outsider.wait(h.srv.PressButton(outsider.chat, outsider.user, 0, FlowMenu("requests"))), "ویژهٔ هماهنگ‌کنندگان و رئیس شوراست")
+
+	chair.say("/start")
+	got := chair.press("درخواست‌های عضویت")
+	expect(t, got, "کدام درخواست")
+	chair.press("رضا نوری")
+	expect(t, chair.press("پذیرفتن"), "عضویت رضا نوری در شورای محله نمونه ۱ اراک پذیرفته شد")
+
+	store := h.openStore()
+	v, err := store.Viewer(context.Background(), "tg", newcomer.user.ID)
+	if err != nil || !v.Has(models.RoleMember) {
+		t.Fatalf("the newcomer after approval: %+v, %v", v, err)
+	}
+	newcomer.say("/start")
+	hasButton(t, h.srv.SentTo(newcomer.chat.ID), "گزارش اقدام")
+}
+
+// hasLabel reports whether a message among sent carries a button whose
+// label contains label.
+func hasLabel(sent []bottest.Sent, label string) bool {
+	for _, s := range sent {
+		for _, row := range s.Inline {
+			for _, b := range row {
+				if strings.Contains(b.Text, label) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
