@@ -453,3 +453,43 @@ func (s *Store) EndSeat(ctx context.Context, v Viewer, id uint, reason string) e
 	}
 	return nil
 }
+
+// HomeCounts are the numbers on a coordinator's or chair's menu: what
+// waits for them.
+type HomeCounts struct {
+	ActionsToReview    int64 // submitted actions in scope
+	SuggestionsOpen    int64 // open suggestions they handle
+	SuggestionsOverdue int64 // of those, unanswered for overdueAfter or more
+	RequestsWaiting    int64 // membership requests they may decide
+}
+
+// HomeCounts counts what waits for v; overdueAfter is when an unanswered
+// suggestion counts as overdue (the county's escalation delay).
+func (s *Store) HomeCounts(ctx context.Context, v Viewer, overdueAfter time.Duration) (HomeCounts, error) {
+	var h HomeCounts
+	db := s.db.WithContext(ctx)
+	if where, args, ok := v.scopeFilter("counties.id", "counties.province_id"); ok {
+		err := db.Table("actions").Joins("JOIN places ON places.id = actions.place_id").Joins("JOIN counties ON counties.id = places.county_id").
+			Where("actions.status = ?", ActionSubmitted).Where(where, args...).Count(&h.ActionsToReview).Error
+		if err != nil {
+			return h, fmt.Errorf("models: home counts: %w", err)
+		}
+	}
+	open, total, err := s.Inbox(ctx, v, 0, maxPageSize)
+	if err != nil {
+		return h, err
+	}
+	h.SuggestionsOpen = total
+	cut := s.now().Add(-overdueAfter)
+	for _, sv := range open {
+		if sv.ClockSince.Before(cut) && sv.Status != StatusAnswered {
+			h.SuggestionsOverdue++
+		}
+	}
+	reqs, err := s.PendingMemberships(ctx, v, maxPageSize)
+	if err != nil {
+		return h, err
+	}
+	h.RequestsWaiting = int64(len(reqs))
+	return h, nil
+}

@@ -125,7 +125,8 @@ func (a *app) serve(ctx context.Context) error {
 	members := &member.Flows{
 		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store,
 	}
-	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store}
+	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store,
+		OverdueAfter: 3 * 24 * time.Hour}
 	engine := conversations.NewEngine(conv, conversations.Config{
 		Flows: append([]*conversations.Flow{
 			residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform }),
@@ -140,7 +141,8 @@ func (a *app) serve(ctx context.Context) error {
 			if err != nil {
 				return nil, err
 			}
-			return append(items, coord.Menu(v)...), nil
+			more, err := coord.Menu(ctx, v)
+			return append(items, more...), err
 		},
 		// What everyone may use, when a member's menu cannot be read.
 		Menu: []conversations.MenuItem{

@@ -31,7 +31,9 @@ func TestCouncilInboxLoop(t *testing.T) {
 	got := resident.press("تأیید و ارسال")
 	code := codePattern.FindString(lastTextWith(got, "کد پیگیری"))
 
-	chair.say("/start")
+	if !hasLabel(chair.say("/start"), "پیشنهادهای رسیده (۱)") {
+		t.Errorf("the chair's menu does not count the open suggestion:\n%s", dump(h.srv.SentTo(chair.chat.ID)))
+	}
 	got = chair.press("پیشنهادهای رسیده")
 	expect(t, got, "کدام پیشنهاد")
 	got = chair.press("کتابخانهٔ محله")

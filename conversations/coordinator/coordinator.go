@@ -65,6 +65,11 @@ type Flows struct {
 	Requests Requests
 	Inbox    Inbox
 	Catalog  Catalog
+	Counter  Counter
+
+	// OverdueAfter is when an unanswered suggestion counts as overdue on
+	// the menu (the county's escalation delay).
+	OverdueAfter time.Duration
 }
 
 // All returns every flow of this package.
@@ -72,21 +77,44 @@ func (c *Flows) All() []*conversations.Flow {
 	return []*conversations.Flow{c.review(), c.requests(), c.inbox(), c.open()}
 }
 
-// Menu returns the menu items v may use here, in order.
-func (c *Flows) Menu(v models.Viewer) []conversations.MenuItem {
+// Counter counts what waits for a coordinator or a council.
+type Counter interface {
+	HomeCounts(ctx context.Context, v models.Viewer, overdueAfter time.Duration) (models.HomeCounts, error)
+}
+
+// Menu returns the menu items v may use here, in order, each labelled with
+// how many items wait behind it.
+func (c *Flows) Menu(ctx context.Context, v models.Viewer) ([]conversations.MenuItem, error) {
+	staff, member := v.IsStaff(), v.Has(models.RoleMember)
+	if !staff && !member {
+		return nil, nil
+	}
+	n, err := c.Counter.HomeCounts(ctx, v, c.OverdueAfter)
+	if err != nil {
+		return nil, fmt.Errorf("coordinator: menu: %w", err)
+	}
 	var items []conversations.MenuItem
-	if v.IsStaff() {
-		items = append(items, conversations.MenuItem{Label: titleReview, Flow: FlowReview})
+	if staff {
+		items = append(items, conversations.MenuItem{Label: counted(titleReview, n.ActionsToReview), Flow: FlowReview})
 	}
-	if v.IsStaff() || chairs(v) {
-		items = append(items, conversations.MenuItem{Label: titleRequests, Flow: FlowRequests})
+	if staff || chairs(v) {
+		items = append(items, conversations.MenuItem{Label: counted(titleRequests, n.RequestsWaiting), Flow: FlowRequests})
 	}
-	if v.IsStaff() || v.Has(models.RoleMember) {
-		items = append(items,
-			conversations.MenuItem{Label: titleInbox, Flow: FlowInbox},
-			conversations.MenuItem{Label: titleOpen, Flow: FlowOpen})
+	inbox := counted(titleInbox, n.SuggestionsOpen)
+	if n.SuggestionsOverdue > 0 {
+		inbox = fmt.Sprintf("%s، %s دیرکرد", inbox[:len(inbox)-len(")")], persian.Digits(fmt.Sprint(n.SuggestionsOverdue))) + ")"
 	}
-	return items
+	return append(items,
+		conversations.MenuItem{Label: inbox, Flow: FlowInbox},
+		conversations.MenuItem{Label: titleOpen, Flow: FlowOpen}), nil
+}
+
+// counted is a menu label with the number of items waiting behind it.
+func counted(label string, n int64) string {
+	if n == 0 {
+		return label
+	}
+	return label + " (" + persian.Digits(fmt.Sprint(n)) + ")"
 }
 
 func chairs(v models.Viewer) bool {
