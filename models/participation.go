@@ -396,3 +396,25 @@ func (s *Store) HomePlace(ctx context.Context, platform string, userID int64) (P
 	}
 	return s.Place(ctx, h.PlaceID)
 }
+
+// MuteSender mutes whoever sent suggestion id, without telling v who that
+// is: a coordinator over its county may do it, with a reason. What the
+// sender sends from then on is kept but routed to nobody.
+func (s *Store) MuteSender(ctx context.Context, v Viewer, id uint, reason string) error {
+	var sv SuggestionView
+	var sg Suggestion
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if sv, err = suggestionView(tx, id); err != nil {
+			return err
+		}
+		if !v.Supervises(sv.ProvinceID, sv.CountyID) {
+			return Errorf(EFORBIDDEN, "فقط هماهنگ‌کنندگان همین شهرستان می‌توانند فرستنده را بی‌صدا کنند.")
+		}
+		return tx.Take(&sg, id).Error
+	})
+	if err != nil {
+		return fmt.Errorf("models: mute sender of %d: %w", id, err)
+	}
+	return s.MuteAccount(ctx, v, sg.Platform, sg.UserID, reason)
+}

@@ -125,7 +125,7 @@ func (a *app) serve(ctx context.Context) error {
 	members := &member.Flows{
 		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store,
 	}
-	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store,
+	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store, Mute: a.store,
 		OverdueAfter: 3 * 24 * time.Hour}
 	engine := conversations.NewEngine(conv, conversations.Config{
 		Flows: append([]*conversations.Flow{

@@ -50,6 +50,11 @@ type Inbox interface {
 	ChangeSuggestion(ctx context.Context, v models.Viewer, id uint, ch models.SuggestionChange) (models.SuggestionView, error)
 }
 
+// Muter silences a sender whose messages are abuse.
+type Muter interface {
+	MuteSender(ctx context.Context, v models.Viewer, suggestionID uint, reason string) error
+}
+
 // Catalog is the reference data the flows offer.
 type Catalog interface {
 	Committees(ctx context.Context, provinceID uint) ([]models.Committee, error)
@@ -66,6 +71,7 @@ type Flows struct {
 	Inbox    Inbox
 	Catalog  Catalog
 	Counter  Counter
+	Mute     Muter
 
 	// OverdueAfter is when an unanswered suggestion counts as overdue on
 	// the menu (the county's escalation delay).
@@ -407,6 +413,7 @@ const (
 	doAssign     = "assign"
 	doNotOurs    = "notours"
 	doClose      = "close"
+	doMute       = "mute"
 )
 
 func (c *Flows) inbox() *conversations.Flow {
@@ -504,7 +511,11 @@ func (c *Flows) inbox() *conversations.Flow {
 							opts = append(opts, choice(doNotOurs, labelNotOurs))
 						}
 					}
-					return append(opts, choice(doClose, labelClose)), nil
+					opts = append(opts, choice(doClose, labelClose))
+					if v.Supervises(sv.ProvinceID, sv.CountyID) {
+						opts = append(opts, choice(doMute, labelMute))
+					}
+					return opts, nil
 				},
 			},
 			{
@@ -529,6 +540,11 @@ func (c *Flows) inbox() *conversations.Flow {
 					}
 					return opts, err
 				},
+			},
+			{
+				Key: "why", Label: "دلیل", Kind: conversations.InputText, MinLen: 5, MaxLen: 500,
+				Prompt: promptMuteWhy,
+				Skip:   func(st *conversations.State) bool { return doing(st) != doMute },
 			},
 			{
 				Key: "answer", Label: "پاسخ", Kind: conversations.InputText, MinLen: 2, MaxLen: 2000,
@@ -569,6 +585,12 @@ func (c *Flows) inbox() *conversations.Flow {
 			}
 			a := sub.Answers
 			id := sgOf(&conversations.State{Answers: a})
+			if a["do"].First() == doMute {
+				if err := c.Mute.MuteSender(ctx, v, id, a["why"].Text); err != nil {
+					return "", refused(err, msgNoSuchItem)
+				}
+				return doneMuted, nil
+			}
 			var ch models.SuggestionChange
 			switch a["do"].First() {
 			case doSeen:
