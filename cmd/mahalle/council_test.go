@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mahalle/mahalle/bot/bottest"
 	"github.com/mahalle/mahalle/models"
@@ -119,4 +123,59 @@ func hasLabel(sent []bottest.Sent, label string) bool {
 		}
 	}
 	return false
+}
+
+// TestAnonymousStaysAnonymous: an anonymous suggestion's sender shows in no
+// view, no log line and no export.
+func TestAnonymousStaysAnonymous(t *testing.T) {
+	h := newHarness(t)
+	if code, out, errOut := runRoster(t, h.env, "import", writeRoster(t, testRoster)); code != exitOK {
+		t.Fatalf("roster import exit %d:\n%s\n%s", code, out, errOut)
+	}
+	run := h.start()
+	chair := h.person(7501)
+	chair.register("+989121111111")
+	resident := h.person(7502)
+	resident.user.FirstName, resident.user.LastName = "نرگس", "صالحی"
+	resident.say("/start")
+	resident.toTopic()
+	resident.press("امنیت عمومی")
+	resident.say("همسایهٔ طبقهٔ بالا شب‌ها سروصدا می‌کند")
+	resident.press("رد کردن")
+	resident.say("رد کردن")
+	resident.press("بی‌نام")
+	code := codePattern.FindString(lastTextWith(resident.press("تأیید و ارسال"), "کد پیگیری"))
+
+	chair.say("/start")
+	chair.press("پیشنهادهای رسیده")
+	seen := chair.press("همسایهٔ طبقهٔ بالا")
+	expect(t, seen, code, "فرستنده: بی‌نام")
+	id := fmt.Sprint(resident.user.ID)
+	for _, s := range h.srv.SentTo(chair.chat.ID) {
+		if strings.Contains(s.Text, "نرگس") || strings.Contains(s.Text, "صالحی") || strings.Contains(s.Text, id) {
+			t.Errorf("the chair was shown who sent it: %q", s.Text)
+		}
+	}
+	for _, line := range strings.Split(run.logs.String(), "\n") {
+		if strings.Contains(line, "نرگس") || strings.Contains(line, "صالحی") || (strings.Contains(line, code) && strings.Contains(line, id)) {
+			t.Errorf("a log line ties the suggestion to its sender: %s", line)
+		}
+	}
+	var csv bytes.Buffer
+	if exit := run2(t, h.env, &csv, "export", "suggestions"); exit != exitOK || !strings.Contains(csv.String(), code) ||
+		strings.Contains(csv.String(), "نرگس") || strings.Contains(csv.String(), id) {
+		t.Errorf("export (exit %d):\n%s", exit, csv.String())
+	}
+}
+
+// run2 runs a mahalle command against the harness's backends and returns
+// its exit code, its standard output going to stdout.
+func run2(t *testing.T, env map[string]string, stdout io.Writer, args ...string) int {
+	t.Helper()
+	var errOut bytes.Buffer
+	code := run(context.Background(), args, system{Getenv: mapEnv(env), Stdout: stdout, Stderr: &errOut, Now: time.Now})
+	if code != exitOK {
+		t.Logf("mahalle %v: %s", args, errOut.String())
+	}
+	return code
 }
