@@ -111,4 +111,3 @@ func TestScopeMatrix(t *testing.T) {
 		})
 	}
 }
-
