@@ -125,8 +125,12 @@ func (a *app) serve(ctx context.Context) error {
 	members := &member.Flows{
 		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store,
 	}
+	overdue := cfg.Escalation.SuggestionCounty
+	if overdue == 0 {
+		overdue = 3
+	}
 	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store, Mute: a.store,
-		OverdueAfter: 3 * 24 * time.Hour}
+		OverdueAfter: time.Duration(overdue) * 24 * time.Hour}
 	engine := conversations.NewEngine(conv, conversations.Config{
 		Flows: append([]*conversations.Flow{
 			residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform }),
@@ -219,6 +223,17 @@ func (a *app) serve(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	sched := &handlers.Scheduler{Work: a.store, Escalation: cfg.Escalation, Logger: log}
+	var schedDone sync.WaitGroup
+	schedDone.Add(1)
+	go func() {
+		defer schedDone.Done()
+		sched.Run(ctx)
+	}()
+	defer func() {
+		cancel() // the scheduler stops with the pollers
+		schedDone.Wait()
+	}()
 	errs := make(chan error, len(pollers))
 	var wg sync.WaitGroup
 	for p, poller := range pollers {
