@@ -68,6 +68,22 @@ func TestCouncilInboxLoop(t *testing.T) {
 		evs[1].ByRole != "عضو شورا" {
 		t.Errorf("history = %+v, %v", evs, err)
 	}
+
+	// Open by its code: a wrong code is asked again; the right one shows
+	// the suggestion with what can still be done.
+	chair.say("/start")
+	expect(t, chair.press("باز کردن با کد"), "کد اقدام یا پیشنهاد")
+	expect(t, chair.say("S-ZZZZZ"), "چیزی با این کد در حوزهٔ شما پیدا نشد")
+	got = chair.say(code)
+	expect(t, got, "پیشنهاد "+code, "پاسخ داده شده", "از ماه آینده کتابخانه")
+	hasButton(t, got, "بستن")
+	expect(t, chair.press("بستن"), "بسته شد")
+	outsider := h.person(7304)
+	outsider.register("+989122222222") // the secretary of arak 2
+	outsider.say("/start")
+	outsider.press("باز کردن با کد")
+	expect(t, outsider.say(code), "چیزی با این کد در حوزهٔ شما پیدا نشد")
+
 	noEnglish(t, h.srv.SentTo(chair.chat.ID))
 	noEnglish(t, h.srv.SentTo(zahra.chat.ID))
 }

@@ -35,6 +35,7 @@ type Reviews interface {
 	ActionView(ctx context.Context, id uint) (models.ActionView, error)
 	Claim(ctx context.Context, v models.Viewer, entity string, id uint) (time.Time, error)
 	DecideAction(ctx context.Context, v models.Viewer, id uint, decision, reason string) (models.ActionView, error)
+	ReopenAction(ctx context.Context, v models.Viewer, id uint, reason string) (models.ActionView, error)
 }
 
 // Requests are membership requests waiting for a decision.
@@ -679,46 +680,156 @@ func clip(s string, n int) string {
 
 // ---- open by code ----
 
+// item is what a typed code names, as the person may see it.
+type item struct {
+	action     *models.ActionView
+	suggestion *models.SuggestionView
+	events     []models.SuggestionEvent
+}
+
+// find looks a code up within v's scope. Returns EINVALID with a Persian
+// message when nothing the person may see has that code.
+func (c *Flows) find(ctx context.Context, v models.Viewer, typed string) (item, error) {
+	code := strings.ToUpper(strings.ReplaceAll(persian.ASCIIDigits(typed), " ", ""))
+	switch {
+	case strings.HasPrefix(code, "A-"):
+		a, err := c.Catalog.ActionByCode(ctx, code)
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			return item{}, models.Errorf(models.EINVALID, "%s", msgNoSuchItem)
+		} else if err != nil {
+			return item{}, err
+		}
+		av, err := c.Reviews.ActionView(ctx, a.ID)
+		if err != nil {
+			return item{}, err
+		}
+		if _, seat := v.Seat(av.CouncilID); !seat && !v.Supervises(av.ProvinceID, av.CountyID) {
+			return item{}, models.Errorf(models.EINVALID, "%s", msgNoSuchItem)
+		}
+		return item{action: &av}, nil
+	case strings.HasPrefix(code, "S-"):
+		sg, err := c.Catalog.SuggestionByCode(ctx, code)
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			return item{}, models.Errorf(models.EINVALID, "%s", msgNoSuchItem)
+		} else if err != nil {
+			return item{}, err
+		}
+		sv, evs, err := c.Inbox.SuggestionFor(ctx, v, sg.ID)
+		if code := models.ErrorCode(err); code == models.EFORBIDDEN || code == models.ENOTFOUND {
+			return item{}, models.Errorf(models.EINVALID, "%s", msgNoSuchItem)
+		} else if err != nil {
+			return item{}, err
+		}
+		return item{suggestion: &sv, events: evs}, nil
+	}
+	return item{}, models.Errorf(models.EINVALID, "%s", msgBadCode)
+}
+
+// What can be done with an opened item.
+const (
+	nextReopen = "reopen"
+	nextReview = "review:"
+	nextHandle = "handle:"
+	nextDone   = "done"
+)
+
 func (c *Flows) open() *conversations.Flow {
+	viewerOf := func(ctx context.Context, st *conversations.State) (models.Viewer, error) {
+		return c.Viewers.Viewer(ctx, st.Answers["_pf"].Text, st.Answers["_pf"].Number)
+	}
+	found := func(ctx context.Context, st *conversations.State) (item, models.Viewer, error) {
+		v, err := viewerOf(ctx, st)
+		if err != nil {
+			return item{}, v, err
+		}
+		it, err := c.find(ctx, v, st.Answers["code"].Text)
+		return it, v, err
+	}
 	return &conversations.Flow{
 		Name: FlowOpen, Version: 1, Title: titleOpen, NoSummary: true,
 		Allowed: c.allow(func(v models.Viewer) bool { return v.IsStaff() || v.Has(models.RoleMember) }, msgInboxOnly),
-		Steps: []*conversations.Step{{
-			Key: "code", Label: "کد", Kind: conversations.InputText, MinLen: 3, MaxLen: 20,
-			Prompt: promptCode,
-		}},
+		Prefill: func(_ context.Context, k conversations.Key, _ string) (map[string]conversations.Answer, error) {
+			return map[string]conversations.Answer{"_pf": {Text: k.Platform, Number: k.UserID}}, nil
+		},
+		Steps: []*conversations.Step{
+			{
+				Key: "code", Label: "کد", Kind: conversations.InputText, MinLen: 3, MaxLen: 20,
+				Prompt: promptCode,
+				After: func(ctx context.Context, k conversations.Key, st *conversations.State, _ conversations.Answer) (string, error) {
+					_, _, err := found(ctx, st)
+					return "", err
+				},
+			},
+			{
+				Key: "next", Label: "کار", Kind: conversations.InputChoice, Columns: 1,
+				Prompt: promptNext,
+				Intro: func(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
+					it, _, err := found(ctx, st)
+					switch {
+					case err != nil:
+						return "", err
+					case it.action != nil:
+						return actionText(*it.action), nil
+					}
+					return suggestionText(*it.suggestion, it.events), nil
+				},
+				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
+					it, v, err := found(ctx, st)
+					if err != nil {
+						return nil, err
+					}
+					var opts []conversations.Option
+					if a := it.action; a != nil && v.Supervises(a.ProvinceID, a.CountyID) {
+						switch a.Status {
+						case models.ActionVerified, models.ActionRejected:
+							opts = append(opts, choice(nextReopen, labelReopen))
+						case models.ActionSubmitted:
+							opts = append(opts, choice(nextReview+conversations.FormatID(a.ID), labelDecide))
+						}
+					}
+					if sg := it.suggestion; sg != nil && models.SuggestionOpen(sg.Status) {
+						opts = append(opts, choice(nextHandle+conversations.FormatID(sg.ID), labelHandle))
+					}
+					return append(opts, choice(nextDone, labelDone)), nil
+				},
+			},
+			{
+				Key: "why", Label: "دلیل", Kind: conversations.InputText, MinLen: 5, MaxLen: 500,
+				Prompt: promptReopenWhy,
+				Skip:   func(st *conversations.State) bool { return st.Answers["next"].First() != nextReopen },
+			},
+		},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
-			v, err := c.viewer(ctx, sub.Key)
-			if err != nil {
-				return "", err
-			}
-			code := strings.ToUpper(strings.ReplaceAll(persian.ASCIIDigits(sub.Answers["code"].Text), " ", ""))
+			next := sub.Answers["next"].First()
 			switch {
-			case strings.HasPrefix(code, "A-"):
-				a, err := c.Catalog.ActionByCode(ctx, code)
-				if err != nil {
-					return "", models.Errorf(models.EINVALID, "%s", msgNoSuchItem)
-				}
-				av, err := c.Reviews.ActionView(ctx, a.ID)
+			case next == nextReopen:
+				v, err := c.viewer(ctx, sub.Key)
 				if err != nil {
 					return "", err
 				}
-				if _, seat := v.Seat(av.CouncilID); !seat && !v.Supervises(av.ProvinceID, av.CountyID) {
-					return "", models.Errorf(models.EINVALID, "%s", msgNoSuchItem)
+				it, err := c.find(ctx, v, sub.Answers["code"].Text)
+				if err != nil || it.action == nil {
+					return "", refused(err, msgNoSuchItem)
 				}
-				return actionText(av), nil
-			case strings.HasPrefix(code, "S-"):
-				sg, err := c.Catalog.SuggestionByCode(ctx, code)
+				av, err := c.Reviews.ReopenAction(ctx, v, it.action.ID, sub.Answers["why"].Text)
 				if err != nil {
-					return "", models.Errorf(models.EINVALID, "%s", msgNoSuchItem)
+					return "", refused(err, msgNoSuchItem)
 				}
-				sv, evs, err := c.Inbox.SuggestionFor(ctx, v, sg.ID)
-				if err != nil {
-					return "", models.Errorf(models.EINVALID, "%s", msgNoSuchItem)
-				}
-				return suggestionText(sv, evs), nil
+				return fmt.Sprintf(doneReopened, av.Code), nil
+			case strings.HasPrefix(next, nextReview), strings.HasPrefix(next, nextHandle):
+				return msgContinueBelow, nil
 			}
-			return "", models.Errorf(models.EINVALID, "%s", msgBadCode)
+			return msgClosedItem, nil
+		},
+		Links: func(sub conversations.Submission) []conversations.MenuItem {
+			next := sub.Answers["next"].First()
+			if id, ok := strings.CutPrefix(next, nextReview); ok {
+				return []conversations.MenuItem{{Label: labelDecide, Flow: FlowReview + ":" + id}}
+			}
+			if id, ok := strings.CutPrefix(next, nextHandle); ok {
+				return []conversations.MenuItem{{Label: labelHandle, Flow: FlowInbox + ":" + id}}
+			}
+			return nil
 		},
 	}
 }

@@ -56,3 +56,16 @@ const (
 	doneSgAssigned  = "پیشنهاد %s به کارگروه سپرده شد و به اعضای آن خبر داده شد."
 	doneSgForwarded = "پیشنهاد %s به هماهنگ‌کنندهٔ شهرستان فرستاده شد و به فرستنده خبر داده شد."
 )
+
+// Opening an item by its code.
+const (
+	labelReopen      = "بازگشایی تصمیم"
+	labelDecide      = "بررسی و تصمیم"
+	labelHandle      = "رسیدگی به پیشنهاد"
+	labelDone        = "بستن"
+	promptNext       = "چه می‌کنید؟"
+	promptReopenWhy  = "دلیل بازگشایی را بنویسید (۵ تا ۵۰۰ حرف)؛ به گزارش‌دهنده هم می‌رسد:"
+	doneReopened     = "بررسی اقدام %s دوباره باز شد و تا تصمیم تازه در فهرست عمومی دیده نمی‌شود. به گزارش‌دهنده خبر داده شد."
+	msgContinueBelow = "برای ادامه، دکمهٔ زیر را بزنید."
+	msgClosedItem    = "بسته شد."
+)
