@@ -422,7 +422,7 @@ func (t *turn) start(f *Flow, arg string) error {
 	if f.Prefill != nil {
 		pre, err := f.Prefill(t.ctx, t.key, arg)
 		if err != nil {
-			if models.ErrorCode(err) == models.EINVALID || models.ErrorCode(err) == models.EFORBIDDEN || models.ErrorCode(err) == models.ENOTFOUND {
+			if code := models.ErrorCode(err); code == models.EINVALID || code == models.EFORBIDDEN || code == models.ENOTFOUND || code == models.ECONFLICT {
 				t.st = State{}
 				t.menu(userMessage(err, msgRecordGone))
 				return nil

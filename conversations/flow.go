@@ -68,6 +68,11 @@ type Step struct {
 	// contact, not a typed number (registration proves the phone).
 	ContactOnly bool
 
+	// Intro, when set, is computed each time the step is asked and shown
+	// above its question: the record the question is about (an action
+	// under review, a page of a feed).
+	Intro func(ctx context.Context, k Key, st *State) (string, error)
+
 	// Show, when set, says how the answer reads in the summary; by default
 	// the text, the chosen labels, the date or a count of files.
 	Show func(a Answer) string

@@ -35,7 +35,20 @@ func (t *turn) prompt(f *Flow, hint string) {
 	if hint != "" {
 		b.WriteString("⚠️ " + hint + "\n\n")
 	}
-	fmt.Fprintf(&b, "%s — مرحله %s از %s\n\n%s", f.Title, persian.Digits(fmt.Sprint(i+1)), persian.Digits(fmt.Sprint(len(f.Steps))), step.Prompt)
+	if step.Intro != nil {
+		intro, err := step.Intro(t.ctx, t.key, &t.st)
+		if err != nil {
+			t.e.cfg.Logger.Error("conversations: intro", slog.String("flow", f.Name), slog.String("step", step.Key), slog.Any("err", err))
+			intro = msgTryLater
+		}
+		if intro != "" {
+			b.WriteString(intro + "\n\n")
+		}
+	}
+	if len(f.Steps) > 1 {
+		fmt.Fprintf(&b, "%s — مرحله %s از %s\n\n", f.Title, persian.Digits(fmt.Sprint(i+1)), persian.Digits(fmt.Sprint(len(f.Steps))))
+	}
+	b.WriteString(step.Prompt)
 	if old, ok := t.st.Answers[step.Key]; ok && !old.Skipped {
 		b.WriteString("\n\nپاسخ فعلی: " + show(step, old))
 	}

@@ -65,9 +65,12 @@ type Action struct {
 	Progress         int        // percent done, 0–100
 	ReviewNote       string     // the coordinator's note with the last status change
 	ReporterPersonID uint
-	DuplicateWarned  bool   // the reporter was shown likely duplicates before confirming
-	DuplicateChoice  string // their answer: DuplicateNew, DuplicateSame, DuplicateCancel or ""
-	DuplicateOf      *uint  // the action they said it duplicates
+	DuplicateWarned  bool       // the reporter was shown likely duplicates before confirming
+	DuplicateChoice  string     // their answer: DuplicateNew, DuplicateSame, DuplicateCancel or ""
+	DuplicateOf      *uint      // the action they said it duplicates
+	ReviewedBy       *uint      // the person who made the last decision; nil while undecided
+	ReviewedAt       *time.Time // when
+	RemindedAt       *time.Time // when the county was reminded it waits for review
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }

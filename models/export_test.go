@@ -15,3 +15,6 @@ var NewSuggestionCode = newSuggestionCode
 
 // ComparePersian exposes the Persian collation.
 var ComparePersian = comparePersian
+
+// QueuedNotices returns the notices queued so far (see merge_pending.go).
+func QueuedNotices(s *Store) []Notice { return s.pendingNotices }

@@ -119,8 +119,13 @@ type Membership struct {
 	Until       *time.Time // when it ended; nil while pending or active
 	Status      string     // MembershipPending, MembershipActive or MembershipEnded
 	Source      string     // SourceRoster or SourceRequest
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	DecidedBy   *uint      // who approved or rejected a request
+	DecidedAt   *time.Time // when
+	// DecisionNote is the reason given when a request was rejected or a
+	// seat ended.
+	DecisionNote string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // TableName pins the table name for GORM.

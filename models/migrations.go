@@ -17,6 +17,7 @@ const (
 	MigrationPeople      = "202611250002_people"
 	MigrationSuggestions = "202611250003_suggestions"
 	MigrationMembers     = "202611250004_members"
+	MigrationReview      = "202611280007_review"
 )
 
 // Migrate applies every migration not yet applied, in order, in one
@@ -73,6 +74,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: MigrationPeople, Migrate: migratePeople},
 		{ID: MigrationSuggestions, Migrate: migrateSuggestions},
 		{ID: MigrationMembers, Migrate: migrateMembers},
+		{ID: MigrationReview, Migrate: migrateReview},
 	}
 }
 
@@ -319,4 +321,151 @@ func migrateMembers(tx *gorm.DB) error {
 	// A person holds at most one open (pending or active) membership of a
 	// council; history rows are ended, so they never collide.
 	return tx.Exec("CREATE UNIQUE INDEX idx_memberships_open ON memberships (person_id, council_id) WHERE status <> 'ended'").Error
+}
+
+// ---- 202611280007_review: decisions, the suggestion inbox, residents taking part. Frozen. ----
+
+type m0007Action struct {
+	ReviewedBy *uint        `gorm:"index:idx_actions_reviewed_by"`
+	Reviewer   *m0002Person `gorm:"foreignKey:ReviewedBy;constraint:OnUpdate:CASCADE,OnDelete:SET NULL"`
+	ReviewedAt *time.Time
+	RemindedAt *time.Time
+}
+
+func (m0007Action) TableName() string { return "actions" }
+
+type m0007Membership struct {
+	DecidedBy    *uint
+	DecidedAt    *time.Time
+	DecisionNote string `gorm:"type:text;not null;default:''"`
+}
+
+func (m0007Membership) TableName() string { return "memberships" }
+
+type m0007Suggestion struct {
+	Muted      bool      `gorm:"not null;default:false"`
+	ClockSince time.Time `gorm:"index:idx_suggestions_clock"`
+	Escalated  int       `gorm:"not null;default:0"`
+	AnsweredAt *time.Time
+}
+
+func (m0007Suggestion) TableName() string { return "suggestions" }
+
+type m0007Claim struct {
+	ID       uint      `gorm:"primaryKey"`
+	Entity   string    `gorm:"size:16;not null;uniqueIndex:idx_claims_item,priority:1"`
+	EntityID uint      `gorm:"not null;uniqueIndex:idx_claims_item,priority:2"`
+	PersonID uint      `gorm:"not null"`
+	Until    time.Time `gorm:"not null"`
+}
+
+func (m0007Claim) TableName() string { return "claims" }
+
+type m0007SuggestionEvent struct {
+	ID           uint             `gorm:"primaryKey"`
+	SuggestionID uint             `gorm:"not null;index:idx_suggestion_events_suggestion"`
+	Suggestion   *m0003Suggestion `gorm:"constraint:OnUpdate:CASCADE,OnDelete:CASCADE"`
+	At           time.Time        `gorm:"not null"`
+	Kind         string           `gorm:"size:16;not null"`
+	Status       string           `gorm:"size:16;not null"`
+	Text         string           `gorm:"type:text;not null"`
+	Photo        string           `gorm:"size:255;not null"`
+	ActionID     *uint
+	ByRole       string `gorm:"size:64;not null"`
+	ByPersonID   *uint
+}
+
+func (m0007SuggestionEvent) TableName() string { return "suggestion_events" }
+
+type m0007Comment struct {
+	ID           uint         `gorm:"primaryKey"`
+	Key          string       `gorm:"column:idempotency_key;size:255;not null;uniqueIndex:idx_comments_key"`
+	ActionID     uint         `gorm:"not null;index:idx_comments_action"`
+	Action       *m0004Action `gorm:"constraint:OnUpdate:CASCADE,OnDelete:CASCADE"`
+	Platform     string       `gorm:"size:8;not null;index:idx_comments_account,priority:1"`
+	UserID       int64        `gorm:"not null;index:idx_comments_account,priority:2"`
+	Text         string       `gorm:"type:text;not null"`
+	Hidden       bool         `gorm:"not null;default:false"`
+	HiddenReason string       `gorm:"type:text;not null"`
+	HiddenBy     *uint
+	CreatedAt    time.Time `gorm:"not null"`
+}
+
+func (m0007Comment) TableName() string { return "comments" }
+
+type m0007Confirmation struct {
+	ID        uint         `gorm:"primaryKey"`
+	ActionID  uint         `gorm:"not null;uniqueIndex:idx_confirmations_one,priority:1"`
+	Action    *m0004Action `gorm:"constraint:OnUpdate:CASCADE,OnDelete:CASCADE"`
+	Platform  string       `gorm:"size:8;not null;uniqueIndex:idx_confirmations_one,priority:2;index:idx_confirmations_account,priority:1"`
+	UserID    int64        `gorm:"not null;uniqueIndex:idx_confirmations_one,priority:3;index:idx_confirmations_account,priority:2"`
+	Answer    string       `gorm:"size:8;not null"`
+	Photo     string       `gorm:"size:255;not null"`
+	CreatedAt time.Time    `gorm:"not null"`
+	UpdatedAt time.Time    `gorm:"not null"`
+}
+
+func (m0007Confirmation) TableName() string { return "confirmations" }
+
+type m0007Subscription struct {
+	ID           uint        `gorm:"primaryKey"`
+	Platform     string      `gorm:"size:8;not null;uniqueIndex:idx_subscriptions_one,priority:1"`
+	UserID       int64       `gorm:"not null;uniqueIndex:idx_subscriptions_one,priority:2"`
+	PlaceID      uint        `gorm:"not null;uniqueIndex:idx_subscriptions_one,priority:3;index:idx_subscriptions_place"`
+	Place        *m0001Place `gorm:"constraint:OnUpdate:CASCADE,OnDelete:CASCADE"`
+	CreatedAt    time.Time   `gorm:"not null"`
+	LastDigestAt time.Time   `gorm:"not null"`
+}
+
+func (m0007Subscription) TableName() string { return "subscriptions" }
+
+type m0007Mute struct {
+	ID        uint      `gorm:"primaryKey"`
+	Platform  string    `gorm:"size:8;not null;uniqueIndex:idx_mutes_account,priority:1"`
+	UserID    int64     `gorm:"not null;uniqueIndex:idx_mutes_account,priority:2"`
+	Reason    string    `gorm:"type:text;not null"`
+	ByPerson  uint      `gorm:"not null"`
+	CreatedAt time.Time `gorm:"not null"`
+}
+
+func (m0007Mute) TableName() string { return "mutes" }
+
+type m0007HomePlace struct {
+	ID        uint        `gorm:"primaryKey"`
+	Platform  string      `gorm:"size:8;not null;uniqueIndex:idx_home_places_account,priority:1"`
+	UserID    int64       `gorm:"not null;uniqueIndex:idx_home_places_account,priority:2"`
+	PlaceID   uint        `gorm:"not null"`
+	Place     *m0001Place `gorm:"constraint:OnUpdate:CASCADE,OnDelete:CASCADE"`
+	UpdatedAt time.Time   `gorm:"not null"`
+}
+
+func (m0007HomePlace) TableName() string { return "home_places" }
+
+func migrateReview(tx *gorm.DB) error {
+	add := func(model any, fields ...string) error {
+		for _, f := range fields {
+			if err := tx.Migrator().AddColumn(model, f); err != nil {
+				return fmt.Errorf("add %s: %w", f, err)
+			}
+		}
+		return nil
+	}
+	if err := add(&m0007Action{}, "ReviewedBy", "ReviewedAt", "RemindedAt"); err != nil {
+		return err
+	}
+	if err := add(&m0007Membership{}, "DecidedBy", "DecidedAt", "DecisionNote"); err != nil {
+		return err
+	}
+	if err := add(&m0007Suggestion{}, "Muted", "ClockSince", "Escalated", "AnsweredAt"); err != nil {
+		return err
+	}
+	// The clock of every suggestion already stored starts when it was sent.
+	if err := tx.Exec("UPDATE suggestions SET clock_since = created_at").Error; err != nil {
+		return err
+	}
+	if err := tx.Exec("CREATE INDEX idx_suggestions_clock ON suggestions (clock_since)").Error; err != nil {
+		return err
+	}
+	return tx.Migrator().CreateTable(&m0007Claim{}, &m0007SuggestionEvent{}, &m0007Comment{}, &m0007Confirmation{},
+		&m0007Subscription{}, &m0007Mute{}, &m0007HomePlace{})
 }

@@ -40,6 +40,8 @@ type Store struct {
 
 	refs refCache // reference data read recently
 
+	pendingNotices []Notice // TEMPORARY, see merge_pending.go
+
 	// newCode generates a suggestion tracking code; tests replace it to
 	// force collisions.
 	newCode func() (string, error)

@@ -35,9 +35,13 @@ type Suggestion struct {
 	VoiceFileID  string
 	PhotoFileIDs StringList
 	Lat, Lon     *float64
-	Anonymous    bool   // the council does not see who sent it
-	SenderName   string // empty when Anonymous
-	Status       string // StatusNew, StatusSeen, …
+	Anonymous    bool       // the council does not see who sent it
+	SenderName   string     // empty when Anonymous
+	Status       string     // StatusNew, StatusSeen, …
+	Muted        bool       // the sender is muted: kept, routed to nobody
+	ClockSince   time.Time  // when the council's time to answer started (creation, or the last reopening)
+	Escalated    int        // 0; 1 once the county was alerted it is overdue; 2 once the province was
+	AnsweredAt   *time.Time // the last answer to the resident
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -156,7 +160,7 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 		row.SenderName = ""
 	}
 
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
 		if found, ok, err := byKey[Suggestion](tx, row.Key); err != nil || ok {
 			if ok {
 				*sg = found
@@ -168,6 +172,10 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 		}
 		if err := exists(tx, &Committee{}, row.CommitteeID, "committee"); err != nil {
 			return invalidRef(err, "کمیته انتخاب‌شده پیدا نشد.")
+		}
+		row.ClockSince = s.now()
+		if row.Muted, err = muted(tx, row.Platform, row.UserID); err != nil {
+			return err
 		}
 		try, inserted, err := insertCoded(tx, row.Key, s.newCode, func(code string) Suggestion {
 			try := row

@@ -22,6 +22,7 @@ import (
 
 	"github.com/mahalle/mahalle/bot"
 	"github.com/mahalle/mahalle/conversations"
+	"github.com/mahalle/mahalle/conversations/coordinator"
 	"github.com/mahalle/mahalle/conversations/member"
 	residentflows "github.com/mahalle/mahalle/conversations/resident"
 	"github.com/mahalle/mahalle/handlers"
@@ -124,12 +125,29 @@ func (a *app) serve(ctx context.Context) error {
 	members := &member.Flows{
 		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store,
 	}
+	overdue := cfg.Escalation.SuggestionCounty
+	if overdue == 0 {
+		overdue = 3
+	}
+	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store, Mute: a.store,
+		OverdueAfter: time.Duration(overdue) * 24 * time.Hour}
 	engine := conversations.NewEngine(conv, conversations.Config{
 		Flows: append([]*conversations.Flow{
 			residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform }),
 			residentflows.TrackFlow(a.store),
-		}, members.Flows()...),
-		MenuFor: members.Menu,
+		}, append(members.Flows(), coord.All()...)...),
+		MenuFor: func(ctx context.Context, k conversations.Key) ([]conversations.MenuItem, error) {
+			items, err := members.Menu(ctx, k)
+			if err != nil {
+				return nil, err
+			}
+			v, err := a.store.Viewer(ctx, k.Platform, k.UserID)
+			if err != nil {
+				return nil, err
+			}
+			more, err := coord.Menu(ctx, v)
+			return append(items, more...), err
+		},
 		// What everyone may use, when a member's menu cannot be read.
 		Menu: []conversations.MenuItem{
 			{Label: "ارسال پیشنهاد", Flow: residentflows.FlowSuggest},
@@ -205,6 +223,17 @@ func (a *app) serve(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	sched := &handlers.Scheduler{Work: a.store, Escalation: cfg.Escalation, Logger: log}
+	var schedDone sync.WaitGroup
+	schedDone.Add(1)
+	go func() {
+		defer schedDone.Done()
+		sched.Run(ctx)
+	}()
+	defer func() {
+		cancel() // the scheduler stops with the pollers
+		schedDone.Wait()
+	}()
 	errs := make(chan error, len(pollers))
 	var wg sync.WaitGroup
 	for p, poller := range pollers {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mahalle/mahalle/models"
 	"github.com/mahalle/mahalle/persian"
 )
 
@@ -41,6 +42,7 @@ type config struct {
 	ConversationTTL  time.Duration
 	SendRate         float64 // global messages per second, per platform
 	SendRatePerChat  float64 // messages per second to one chat
+	Escalation       models.Escalation
 }
 
 // configError names the variable that is wrong; its text is one line.
@@ -163,6 +165,20 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 			return nil, &configError{"SEND_RATE_PER_CHAT", fmt.Sprintf("%q is not a positive number of messages per second", v)}
 		}
 		c.SendRatePerChat = r
+	}
+	if v := getenv("ESCALATION_DAYS"); v != "" {
+		var days [3]int
+		parts := strings.Split(v, ",")
+		ok := len(parts) == 3
+		for i := 0; ok && i < 3; i++ {
+			n, err := strconv.Atoi(strings.TrimSpace(parts[i]))
+			ok = err == nil && n >= 1 && n <= 365
+			days[i] = n
+		}
+		if !ok || days[1] <= days[0] {
+			return nil, &configError{"ESCALATION_DAYS", fmt.Sprintf("%q must be three whole numbers of days, e.g. 3,7,5: a suggestion unanswered goes to the county, then (later) to the province; an action unreviewed is reminded", v)}
+		}
+		c.Escalation = models.Escalation{SuggestionCounty: days[0], SuggestionProvince: days[1], ActionReview: days[2]}
 	}
 	return c, nil
 }

@@ -48,6 +48,8 @@ func TestConfigErrors(t *testing.T) {
 		{"conversation ttl bad", map[string]string{"CONVERSATION_TTL": "soon"}, "CONVERSATION_TTL"},
 		{"send rate bad", map[string]string{"SEND_RATE": "-1"}, "SEND_RATE"},
 		{"send rate per chat bad", map[string]string{"SEND_RATE_PER_CHAT": "fast"}, "SEND_RATE_PER_CHAT"},
+		{"escalation days not three", map[string]string{"ESCALATION_DAYS": "3,7"}, "ESCALATION_DAYS"},
+		{"escalation to the province before the county", map[string]string{"ESCALATION_DAYS": "7,3,5"}, "ESCALATION_DAYS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,8 @@
 //	mahalle seed [DIR] load reference data (embedded, or the CSV files in DIR) and exit
 //	mahalle roster import FILE.csv [--skip-invalid]
 //	                   import a council roster and exit
+//	mahalle export suggestions|actions
+//	                   write them as CSV to standard output and exit
 package main
 
 import (
@@ -50,7 +52,7 @@ func run(ctx context.Context, args []string, sys system) int {
 		cmd = args[0]
 	}
 	switch cmd {
-	case "", "run", "migrate", "seed", "roster":
+	case "", "run", "migrate", "seed", "roster", "export":
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, sys system) int {
 		return exitOK
 	case "roster":
 		return app.roster(ctx, args[1:], stdout, stderr)
+	case "export":
+		return app.export(ctx, args[1:], stdout, stderr)
 	}
 	if err := app.serve(ctx); err != nil {
 		if errors.Is(err, errUnauthorized) {
@@ -108,6 +112,8 @@ commands:
   seed [DIR]    load reference data (the embedded lists, or the CSV files in DIR) and exit
   roster import FILE.csv [--skip-invalid]
                 import a council roster and exit
+  export suggestions|actions
+                write every suggestion or action as CSV to standard output and exit
 
 Configuration comes from the environment; see README.md.`
 
