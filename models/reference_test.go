@@ -13,7 +13,7 @@ import (
 )
 
 // provinceID returns the id of the province with the given code.
-func provinceID(t *testing.T, s *models.Store, code string) uint {
+func provinceID(t testing.TB, s *models.Store, code string) uint {
 	t.Helper()
 	ps, err := s.Provinces(t.Context())
 	if err != nil {
