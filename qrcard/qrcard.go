@@ -80,12 +80,15 @@ func PNG(c Card) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	title := fitLine(face, c.Title, titleSize, width-2*margin)
+	titles := fitTitle(face, c.Title, width-2*margin)
 	var sub line
 	if c.Subtitle != "" {
 		sub = fitLine(face, c.Subtitle, subSize, width-2*margin)
 	}
-	height := width + title.height() + margin
+	height := width + margin
+	for _, t := range titles {
+		height += t.height()
+	}
 	if c.Subtitle != "" {
 		height += sub.height() + margin/2
 	}
@@ -100,9 +103,12 @@ func PNG(c Card) ([]byte, error) {
 		}
 	}
 	top := width // the quiet zone under the code is the gap before the text
-	title.draw(img, face, (width-title.width())/2, top+title.ascent(), ink)
+	for _, t := range titles {
+		t.draw(img, face, (width-t.width())/2, top+t.ascent(), ink)
+		top += t.height()
+	}
 	if c.Subtitle != "" {
-		top += title.height() + margin/2
+		top += margin / 2
 		sub.draw(img, face, (width-sub.width())/2, top+sub.ascent(), grey)
 	}
 
@@ -156,6 +162,33 @@ func shapeLine(face *font.Face, text string, size int) line {
 		l.runs = append(l.runs, shaper.Shape(runs[i]))
 	}
 	return l
+}
+
+// fitTitle shapes the title on one line, or, when that would need a size
+// under two thirds of titleSize, on two lines split at the space that
+// balances them best (the first line holds the name's beginning).
+func fitTitle(face *font.Face, text string, maxWidth int) []line {
+	one := fitLine(face, text, titleSize, maxWidth)
+	words := strings.Fields(text)
+	if one.size >= fixed.I(titleSize*2/3) || len(words) < 2 {
+		return []line{one}
+	}
+	bestSize, bestSplit := fixed.Int26_6(0), 0
+	for i := 1; i < len(words); i++ {
+		a := fitLine(face, strings.Join(words[:i], " "), titleSize, maxWidth)
+		b := fitLine(face, strings.Join(words[i:], " "), titleSize, maxWidth)
+		if size := min(a.size, b.size); size > bestSize {
+			bestSize, bestSplit = size, i
+		}
+	}
+	if bestSize <= one.size {
+		return []line{one}
+	}
+	// Both lines at the smaller size, so they read as one name.
+	return []line{
+		shapeLine(face, strings.Join(words[:bestSplit], " "), bestSize.Round()),
+		shapeLine(face, strings.Join(words[bestSplit:], " "), bestSize.Round()),
+	}
 }
 
 // fitLine shapes text at size, or smaller until it fits in maxWidth.
