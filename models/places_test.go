@@ -425,3 +425,39 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+// TestUpgradeToPlacesKeepsPlacesConfirmed migrates a database with places
+// from before unconfirmed places existed: they stay, confirmed, and the
+// embedded seed adds every county around them.
+func TestUpgradeToPlacesKeepsPlacesConfirmed(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := modelstest.OpenEmpty(t)
+	db := models.DB(s).WithContext(ctx)
+	if err := s.MigrateTo(ctx, models.MigrationMembers); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO provinces (code, name, name_en) VALUES ('markazi', 'مرکزی', 'Markazi')`,
+		`INSERT INTO counties (province_id, code, name, name_en) SELECT id, 'saveh', 'ساوه', 'Saveh' FROM provinces`,
+		`INSERT INTO places (county_id, kind, name, search_key, example) SELECT id, 'neighborhood', 'محله قدیمی', 'محلهقدیمی', false FROM counties`,
+	} {
+		if err := db.Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if seeded, err := s.SeedIfStale(ctx); err != nil || !seeded {
+		t.Fatalf("SeedIfStale after upgrade = %v, %v; want true", seeded, err)
+	}
+	res, err := s.FindPlaces(ctx, "محله قدیمی", 0, 8)
+	if err != nil || res.Total != 1 || !res.Matches[0].Confirmed || res.Matches[0].CountyName != "ساوه" {
+		t.Fatalf("old place after upgrade = %+v, %v; want it confirmed in ساوه", res, err)
+	}
+	c, err := s.CountyAt(ctx, 35.07368, 50.03577) // Saveh's anchor
+	if err != nil || c.ID != res.Matches[0].CountyID {
+		t.Errorf("CountyAt(Saveh) = %+v, %v; want the old county %d", c, err, res.Matches[0].CountyID)
+	}
+}
