@@ -363,7 +363,14 @@ func TestUpgradeToMembersKeepsData(t *testing.T) {
 	if err := s.MigrateTo(ctx, models.MigrationSuggestions); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Seed(ctx, models.SeedFS()); err != nil {
+	// Reference rows as the release of that schema seeded them (the live
+	// seed writes columns that schema lacks).
+	exec(`INSERT INTO provinces (code, name, name_en) VALUES ('markazi', 'مرکزی', 'Markazi')`)
+	exec(`INSERT INTO counties (province_id, code, name, name_en) SELECT id, 'arak', 'اراک', 'Arak' FROM provinces WHERE code = 'markazi'`)
+	exec(`INSERT INTO places (county_id, kind, name, search_key, example) SELECT id, 'neighborhood', 'محله نمونه ۱ اراک', 'محلهنمونه1اراک', true FROM counties WHERE code = 'arak'`)
+	exec(`INSERT INTO committees (province_id, code, name, name_en, crisis, position) VALUES (NULL, 'civil', 'عمران و خدمات محلی', 'Civil works and local services', false, 5)`)
+	var oldArak struct{ ID uint }
+	if err := db.Raw(`SELECT id FROM counties WHERE code = 'arak'`).Scan(&oldArak).Error; err != nil {
 		t.Fatal(err)
 	}
 	created := time.Date(2026, 11, 1, 8, 30, 0, 0, time.UTC)
@@ -380,6 +387,19 @@ func TestUpgradeToMembersKeepsData(t *testing.T) {
 
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate after filling: %v", err)
+	}
+	// The new release's seed (every county of Iran) keeps the old county's id.
+	if err := s.SeedDemo(ctx); err != nil {
+		t.Fatalf("SeedDemo after upgrade: %v", err)
+	}
+	cs, err := s.Counties(ctx, provinceID(t, s, "markazi"))
+	if err != nil || len(cs) != 12 {
+		t.Fatalf("Markazi counties after upgrade = %d, %v; want 12", len(cs), err)
+	}
+	for _, c := range cs {
+		if c.Code == "arak" && (c.ID != oldArak.ID || c.OsmID == nil || *c.OsmID != 6554870) {
+			t.Errorf("arak after upgrade = id %d osm %v, want id %d osm 6554870", c.ID, c.OsmID, oldArak.ID)
+		}
 	}
 
 	sg, err := s.SuggestionByCode(ctx, "S-OLD22")

@@ -17,6 +17,7 @@ const (
 	MigrationPeople      = "202611250002_people"
 	MigrationSuggestions = "202611250003_suggestions"
 	MigrationMembers     = "202611250004_members"
+	MigrationPlaces      = "202611280006_places"
 	MigrationReview      = "202611280007_review"
 )
 
@@ -74,6 +75,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: MigrationPeople, Migrate: migratePeople},
 		{ID: MigrationSuggestions, Migrate: migrateSuggestions},
 		{ID: MigrationMembers, Migrate: migrateMembers},
+		{ID: MigrationPlaces, Migrate: migratePlaces},
 		{ID: MigrationReview, Migrate: migrateReview},
 	}
 }
@@ -321,6 +323,57 @@ func migrateMembers(tx *gorm.DB) error {
 	// A person holds at most one open (pending or active) membership of a
 	// council; history rows are ended, so they never collide.
 	return tx.Exec("CREATE UNIQUE INDEX idx_memberships_open ON memberships (person_id, council_id) WHERE status <> 'ended'").Error
+}
+
+// ---- 202611280006_places: every county's anchor, unconfirmed places, seed versions. Frozen. ----
+
+type m0006County struct {
+	OsmID  *int64   `gorm:"uniqueIndex:idx_counties_osm_id"`
+	Lat    *float64 `gorm:"type:double precision"`
+	Lon    *float64 `gorm:"type:double precision"`
+	MinLon *float64 `gorm:"type:double precision"`
+	MinLat *float64 `gorm:"type:double precision"`
+	MaxLon *float64 `gorm:"type:double precision"`
+	MaxLat *float64 `gorm:"type:double precision"`
+}
+
+func (m0006County) TableName() string { return "counties" }
+
+type m0006Place struct {
+	CountyID  uint   `gorm:"not null;index:idx_places_county_search,priority:1"`
+	SearchKey string `gorm:"size:255;not null;index:idx_places_county_search,priority:2"`
+	// Confirmed is true for every place that existed before: they were
+	// seeded by an operator, not typed by a resident.
+	Confirmed bool `gorm:"not null;default:true"`
+}
+
+func (m0006Place) TableName() string { return "places" }
+
+type m0006SeedVersion struct {
+	Name     string    `gorm:"primaryKey;size:64"`
+	Digest   string    `gorm:"size:64;not null"`
+	SeededAt time.Time `gorm:"not null"`
+}
+
+func (m0006SeedVersion) TableName() string { return "seed_versions" }
+
+func migratePlaces(tx *gorm.DB) error {
+	m := tx.Migrator()
+	for _, f := range []string{"OsmID", "Lat", "Lon", "MinLon", "MinLat", "MaxLon", "MaxLat"} {
+		if err := m.AddColumn(&m0006County{}, f); err != nil {
+			return err
+		}
+	}
+	if err := m.CreateIndex(&m0006County{}, "idx_counties_osm_id"); err != nil {
+		return err
+	}
+	if err := m.AddColumn(&m0006Place{}, "Confirmed"); err != nil {
+		return err
+	}
+	if err := m.CreateIndex(&m0006Place{}, "idx_places_county_search"); err != nil {
+		return err
+	}
+	return m.CreateTable(&m0006SeedVersion{})
 }
 
 // ---- 202611280007_review: decisions, the suggestion inbox, residents taking part. Frozen. ----

@@ -35,6 +35,12 @@ type County struct {
 	Code       string // stable ASCII code, unique within the province
 	Name       string // Persian name
 	NameEn     string // English name
+	OsmID      *int64 // OpenStreetMap relation id of its boundary; nil when seeded without one
+
+	// Lat, Lon is a point inside the county (a map anchor, not its seat);
+	// MinLon…MaxLat its bounding box. Nil when seeded without them.
+	Lat, Lon                       *float64
+	MinLon, MinLat, MaxLon, MaxLat *float64
 }
 
 // TableName pins the table name for GORM.
@@ -50,6 +56,10 @@ type Place struct {
 	SearchKey string // normalised name, matched by SearchPlaces
 	Lat, Lon  *float64
 	Example   bool // demo data, not a real place
+	// Confirmed is false for a place a resident typed in until a
+	// coordinator of its county confirms it; a flow shows it marked
+	// «تأییدنشده» meanwhile. It is usable either way.
+	Confirmed bool
 }
 
 // TableName pins the table name for GORM.

@@ -13,7 +13,7 @@ import (
 )
 
 // provinceID returns the id of the province with the given code.
-func provinceID(t *testing.T, s *models.Store, code string) uint {
+func provinceID(t testing.TB, s *models.Store, code string) uint {
 	t.Helper()
 	ps, err := s.Provinces(t.Context())
 	if err != nil {
@@ -90,7 +90,7 @@ func TestSeedCounts(t *testing.T) {
 		got, want int
 	}{
 		{"provinces", len(snap.provinces), 31},
-		{"counties", len(snap.counties), 12},
+		{"counties", len(snap.counties), 478},
 		{"markazi counties", markaziCounties, 12},
 		{"committees", len(snap.committees), 7},
 		{"crisis committees", crisis, 1},
@@ -115,6 +115,12 @@ func TestSeedCounts(t *testing.T) {
 		}
 	}
 	for _, c := range snap.counties {
+		if c.ProvinceID != provinceID(t, s, "markazi") {
+			if perCounty[c.ID] != 0 {
+				t.Errorf("county %s has demo places; only Markazi's have", c.Code)
+			}
+			continue
+		}
 		if n := perCounty[c.ID]; n < 2 || n > 3 {
 			t.Errorf("county %s has %d demo places, want 2–3", c.Code, n)
 		}
@@ -148,10 +154,15 @@ func TestSeedIdempotent(t *testing.T) {
 
 func equalSnapshots(a, b snapshot) bool {
 	return slices.Equal(a.provinces, b.provinces) &&
-		slices.Equal(a.counties, b.counties) &&
+		slices.EqualFunc(a.counties, b.counties, func(x, y models.County) bool {
+			return x.ID == y.ID && x.ProvinceID == y.ProvinceID && x.Code == y.Code && x.Name == y.Name &&
+				x.NameEn == y.NameEn && (x.OsmID == nil) == (y.OsmID == nil) && (x.OsmID == nil || *x.OsmID == *y.OsmID) &&
+				equalCoord(x.Lat, y.Lat) && equalCoord(x.Lon, y.Lon) && equalCoord(x.MinLon, y.MinLon) &&
+				equalCoord(x.MinLat, y.MinLat) && equalCoord(x.MaxLon, y.MaxLon) && equalCoord(x.MaxLat, y.MaxLat)
+		}) &&
 		slices.EqualFunc(a.places, b.places, func(x, y models.Place) bool {
 			return x.ID == y.ID && x.CountyID == y.CountyID && x.Name == y.Name && x.Kind == y.Kind &&
-				x.SearchKey == y.SearchKey && x.Example == y.Example &&
+				x.SearchKey == y.SearchKey && x.Example == y.Example && x.Confirmed == y.Confirmed &&
 				equalCoord(x.Lat, y.Lat) && equalCoord(x.Lon, y.Lon)
 		}) &&
 		slices.EqualFunc(a.committees, b.committees, func(x, y models.Committee) bool {
@@ -353,7 +364,11 @@ func TestNotFound(t *testing.T) {
 func TestProvinceWithoutCountiesIsEmptyNotMissing(t *testing.T) {
 	t.Parallel()
 	s := modelstest.Open(t)
-	cs, err := s.Counties(t.Context(), provinceID(t, s, "yazd"))
+	extra := fstest.MapFS{"provinces.csv": {Data: []byte("code,name_fa,name_en\nnew-province,استان تازه,New province\n")}}
+	if err := s.Seed(t.Context(), extra); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := s.Counties(t.Context(), provinceID(t, s, "new-province"))
 	if err != nil || len(cs) != 0 {
 		t.Errorf("Counties(yazd) = %+v, %v; want none, nil", cs, err)
 	}

@@ -2,8 +2,10 @@ package models
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,18 +19,99 @@ import (
 	"github.com/mahalle/mahalle/persian"
 )
 
-//go:embed seed/*.csv
+//go:embed seed/*.csv seed/demo/*.csv
 var seedFiles embed.FS
 
 // SeedFS returns the reference data shipped with Mahalle: Iran's provinces,
-// Markazi's counties, the programme's default committee list, the national
-// programmes, and demo places (all marked Example) for every Markazi county.
+// every county of Iran (from OpenStreetMap, © OpenStreetMap contributors,
+// ODbL 1.0; see seed/README.md), the programme's default committee list and
+// the national programmes. It holds no place: places come from residents,
+// rosters and coordinators (and demo places from [DemoFS]).
 func SeedFS() fs.FS {
-	sub, err := fs.Sub(seedFiles, "seed")
+	return subFS("seed")
+}
+
+// DemoFS returns the demo places (every name says «نمونه», every row is
+// marked Example) for every Markazi county. They are for the playground and
+// `mahalle seed --demo` only, never for a real install; see [Store.SeedDemo].
+func DemoFS() fs.FS {
+	return subFS("seed/demo")
+}
+
+func subFS(dir string) fs.FS {
+	sub, err := fs.Sub(seedFiles, dir)
 	if err != nil {
 		panic(err) // the embedded directory is fixed at build time
 	}
 	return sub
+}
+
+// seedVersionReference names the row of seed_versions that records which
+// embedded reference data was last loaded.
+const seedVersionReference = "reference"
+
+// SeedIfStale loads the embedded reference data ([SeedFS]) unless this very
+// data was loaded before, which a digest of the files recorded in the
+// database tells. An empty database is seeded; an install made by an older
+// release gains what the new release ships (every county of Iran) without
+// losing anything, since seeding upserts and never deletes. It reports
+// whether it seeded.
+func (s *Store) SeedIfStale(ctx context.Context) (bool, error) {
+	digest, err := fsDigest(SeedFS())
+	if err != nil {
+		return false, fmt.Errorf("models: seed if stale: %w", err)
+	}
+	var v struct{ Digest string }
+	err = s.db.WithContext(ctx).Table("seed_versions").Select("digest").Where("name = ?", seedVersionReference).Take(&v).Error
+	if err == nil && v.Digest == digest {
+		return false, nil
+	} else if err != nil && !notFound(err) {
+		return false, fmt.Errorf("models: seed if stale: %w", err)
+	}
+	if err := s.Seed(ctx, SeedFS()); err != nil {
+		return false, err
+	}
+	row := map[string]any{"name": seedVersionReference, "digest": digest, "seeded_at": s.now()}
+	err = s.db.WithContext(ctx).Table("seed_versions").Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "name"}},
+		DoUpdates: clause.AssignmentColumns([]string{"digest", "seeded_at"}),
+	}).Create(row).Error
+	if err != nil {
+		return false, fmt.Errorf("models: seed if stale: %w", err)
+	}
+	return true, nil
+}
+
+// SeedDemo loads the reference data and the demo places ([DemoFS]) in one
+// transaction: for the playground and `mahalle seed --demo`. Running it again
+// changes nothing.
+func (s *Store) SeedDemo(ctx context.Context) error {
+	if err := s.seed(ctx, SeedFS(), DemoFS()); err != nil {
+		return fmt.Errorf("models: seed demo: %w", err)
+	}
+	return nil
+}
+
+// fsDigest returns a hex SHA-256 over the names and contents of the files
+// at the root of fsys, in name order.
+func fsDigest(fsys fs.FS) (string, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %d\n", e.Name(), len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Seed files, matched at the root of the fs.FS given to Seed. Each is
@@ -37,7 +120,7 @@ func SeedFS() fs.FS {
 // are comments.
 const (
 	seedProvinces  = "provinces.csv"   // code,name_fa,name_en
-	seedCounties   = "*counties.csv"   // province_code,code,name_fa,name_en
+	seedCounties   = "*counties.csv"   // province_code,code,name_fa,name_en[,osm_id,lat,lon,min_lon,min_lat,max_lon,max_lat]
 	seedProgrammes = "programmes.csv"  // code,name_fa,name_en
 	seedCommittees = "committees*.csv" // [province_code,]code,name_fa,name_en,crisis — row order is display order
 	seedPlaces     = "*places.csv"     // province_code,county_code,kind,name_fa[,lat,lon][,example]
@@ -54,15 +137,31 @@ const (
 // a file is malformed or refers to an unknown province or county, or when
 // fsys holds no seed file at all.
 func (s *Store) Seed(ctx context.Context, fsys fs.FS) error {
-	data, err := readSeed(fsys)
-	if err != nil {
+	if err := s.seed(ctx, fsys); err != nil {
 		return fmt.Errorf("models: seed: %w", err)
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return nil
+}
+
+// seed loads the seed files of every fsys, in order, in one transaction.
+func (s *Store) seed(ctx context.Context, fsyss ...fs.FS) error {
+	var data seedData
+	for _, fsys := range fsyss {
+		d, err := readSeed(fsys)
+		if err != nil {
+			return err
+		}
+		data.provinces = append(data.provinces, d.provinces...)
+		data.counties = append(data.counties, d.counties...)
+		data.programmes = append(data.programmes, d.programmes...)
+		data.committees = append(data.committees, d.committees...)
+		data.places = append(data.places, d.places...)
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return data.apply(tx)
 	})
 	if err != nil {
-		return fmt.Errorf("models: seed: %w", err)
+		return err
 	}
 	s.refs.forget()
 	return nil
@@ -199,7 +298,37 @@ func (d *seedData) apply(tx *gorm.DB) error {
 			return r.errorf("unknown province %q", r.get("province_code"))
 		}
 		c := County{ProvinceID: pid, Code: r.get("code"), Name: r.get("name_fa"), NameEn: r.get("name_en")}
-		if err := upsert(tx, &c, []string{"province_id", "code"}, "", "name", "name_en"); err != nil {
+		update := []string{"name", "name_en"}
+		// Optional columns: a province's own file without them leaves the
+		// values the embedded file gave untouched.
+		if _, ok := r.cols["osm_id"]; ok && r.get("osm_id") != "" {
+			id, err := strconv.ParseInt(r.get("osm_id"), 10, 64)
+			if err != nil || id <= 0 {
+				return r.errorf("osm_id %q is not a positive integer", r.get("osm_id"))
+			}
+			c.OsmID = &id
+			update = append(update, "osm_id")
+		}
+		for _, f := range []struct {
+			col   string
+			limit float64
+			dst   **float64
+		}{
+			{"lat", 90, &c.Lat}, {"lon", 180, &c.Lon},
+			{"min_lon", 180, &c.MinLon}, {"min_lat", 90, &c.MinLat},
+			{"max_lon", 180, &c.MaxLon}, {"max_lat", 90, &c.MaxLat},
+		} {
+			if _, ok := r.cols[f.col]; !ok || r.get(f.col) == "" {
+				continue
+			}
+			v, err := parseCoord(r.get(f.col), f.limit)
+			if err != nil {
+				return r.errorf("%s: %v", f.col, err)
+			}
+			*f.dst = v
+			update = append(update, f.col)
+		}
+		if err := upsert(tx, &c, []string{"province_id", "code"}, "", update...); err != nil {
 			return fmt.Errorf("%s:%d: %w", r.file, r.line, err)
 		}
 	}
@@ -267,8 +396,8 @@ func (d *seedData) apply(tx *gorm.DB) error {
 			return r.errorf("example: %v", err)
 		}
 		name := persian.Normalize(r.get("name_fa"))
-		p := Place{CountyID: cid, Kind: kind, Name: name, SearchKey: persian.SearchKey(name), Lat: lat, Lon: lon, Example: example}
-		if err := upsert(tx, &p, []string{"county_id", "name"}, "", "kind", "search_key", "lat", "lon", "example"); err != nil {
+		p := Place{CountyID: cid, Kind: kind, Name: name, SearchKey: persian.SearchKey(name), Lat: lat, Lon: lon, Example: example, Confirmed: true}
+		if err := upsert(tx, &p, []string{"county_id", "name"}, "", "kind", "search_key", "lat", "lon", "example", "confirmed"); err != nil {
 			return fmt.Errorf("%s:%d: %w", r.file, r.line, err)
 		}
 	}

@@ -84,13 +84,22 @@ func (a *app) close() {
 	}
 }
 
-// seed loads reference data from dir, or the embedded lists when dir is "".
-func (a *app) seed(ctx context.Context, dir string) error {
-	fsys := models.SeedFS()
+// seed loads reference data from dir, or the embedded lists when dir is "",
+// and with demo the demo places too («نمونه», never for a real install).
+func (a *app) seed(ctx context.Context, dir string, demo bool) error {
 	if dir != "" {
-		fsys = os.DirFS(dir)
+		if err := a.store.Seed(ctx, os.DirFS(dir)); err != nil {
+			return err
+		}
 	}
-	return a.store.Seed(ctx, fsys)
+	if demo {
+		return a.store.SeedDemo(ctx)
+	}
+	if dir == "" {
+		_, err := a.store.SeedIfStale(ctx)
+		return err
+	}
+	return nil
 }
 
 // serve runs the bot until ctx is done.
@@ -107,13 +116,12 @@ func (a *app) serve(ctx context.Context) error {
 	if cfg.DatabaseURL == "" || a.mini != nil {
 		log.Warn("embedded backends are for trying Mahalle out and for single small installs; set DATABASE_URL and REDIS_URL for production")
 	}
-	if empty, err := a.store.Empty(ctx); err != nil {
-		return err
-	} else if empty {
-		log.Info("empty database: loading the embedded reference data")
-		if err := a.store.Seed(ctx, models.SeedFS()); err != nil {
-			return fmt.Errorf("seed: %w", err)
-		}
+	// A new database, or one seeded by an older release, gets the embedded
+	// reference data (every county of Iran); demo places are never loaded here.
+	if seeded, err := a.store.SeedIfStale(ctx); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	} else if seeded {
+		log.Info("loaded the embedded reference data (counties © OpenStreetMap contributors, ODbL)")
 	}
 
 	reg := prometheus.NewRegistry()

@@ -40,6 +40,16 @@ func backendEnv(t *testing.T) map[string]string {
 	return env
 }
 
+// seedDemo runs `mahalle seed --demo` against env: the walks choose demo
+// places («محله نمونه ۱ اراک»), which a real install never has.
+func seedDemo(t *testing.T, env map[string]string) {
+	t.Helper()
+	var out syncBuffer
+	if code := run(t.Context(), []string{"seed", "--demo"}, system{Getenv: mapEnv(env), Stdout: &out, Stderr: &out, Now: time.Now}); code != exitOK {
+		t.Fatalf("mahalle seed --demo = %d\n%s", code, out.String())
+	}
+}
+
 func randomHex(t testing.TB, n int) string {
 	t.Helper()
 	b := make([]byte, n)
@@ -87,6 +97,7 @@ func newHarness(t *testing.T, opts ...bottest.Option) *harness {
 	env["LOG_LEVEL"] = "debug"
 	env["SEND_RATE"] = "10000"
 	env["SEND_RATE_PER_CHAT"] = "1000" // the sender's limits have their own tests; here they would only slow the walk
+	seedDemo(t, env)
 	return &harness{t: t, srv: srv, env: env, clock: &clock{}}
 }
 

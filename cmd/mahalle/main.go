@@ -2,7 +2,8 @@
 //
 //	mahalle            run the bot (configuration from the environment; see README.md)
 //	mahalle migrate    apply database migrations and exit
-//	mahalle seed [DIR] load reference data (embedded, or the CSV files in DIR) and exit
+//	mahalle seed [--demo] [DIR] load reference data (embedded, or the CSV files in DIR), with --demo
+//	                   the demo places («نمونه») too, and exit
 //	mahalle roster import FILE.csv [--skip-invalid]
 //	                   import a council roster and exit
 //	mahalle export suggestions|actions
@@ -78,11 +79,15 @@ func run(ctx context.Context, args []string, sys system) int {
 		log.Info("migrations applied")
 		return exitOK
 	case "seed":
-		dir := ""
-		if len(args) > 1 {
-			dir = args[1]
+		dir, demo := "", false
+		for _, a := range args[1:] {
+			if a == "--demo" || a == "-demo" {
+				demo = true
+			} else {
+				dir = a
+			}
 		}
-		if err := app.seed(ctx, dir); err != nil {
+		if err := app.seed(ctx, dir, demo); err != nil {
 			log.Error("seed failed", slog.Any("err", err))
 			return exitFail
 		}
@@ -109,7 +114,9 @@ const usage = `usage: mahalle [command]
 commands:
   (none), run   run the bot
   migrate       apply database migrations and exit
-  seed [DIR]    load reference data (the embedded lists, or the CSV files in DIR) and exit
+  seed [--demo] [DIR]
+                load reference data (the embedded lists, or the CSV files in DIR) and exit;
+                --demo adds demo places («نمونه») for trying the bot, never for a real install
   roster import FILE.csv [--skip-invalid]
                 import a council roster and exit
   export suggestions|actions

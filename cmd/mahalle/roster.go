@@ -38,14 +38,9 @@ func (a *app) roster(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	defer f.Close()
 
-	if empty, err := a.store.Empty(ctx); err != nil {
+	if _, err := a.store.SeedIfStale(ctx); err != nil {
 		a.log.Error("roster import failed", slog.Any("err", err))
 		return exitFail
-	} else if empty {
-		if err := a.store.Seed(ctx, models.SeedFS()); err != nil {
-			a.log.Error("roster import failed", slog.Any("err", err))
-			return exitFail
-		}
 	}
 
 	rep, err := a.store.ImportRoster(ctx, f, opts)

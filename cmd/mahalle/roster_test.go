@@ -30,6 +30,7 @@ func runRoster(t *testing.T, env map[string]string, args ...string) (int, string
 func TestRosterImport(t *testing.T) {
 	t.Parallel()
 	env := backendEnv(t) // no bot token: importing a roster needs none
+	seedDemo(t, env)
 	roster, err := os.ReadFile(filepath.Join("..", "..", "models", "testdata", "roster.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +57,7 @@ func TestRosterImport(t *testing.T) {
 func TestRosterImportInvalid(t *testing.T) {
 	t.Parallel()
 	env := backendEnv(t)
+	seedDemo(t, env)
 	file := writeRoster(t, `province,county,place,full_name,phone,position,committee
 مرکزی,اراک,محله نمونه ۱ اراک,مریم احمدی,09121111111,رئیس,بهداشت و درمان
 مرکزی,اراک,محله نمونه ۱ اراک,علی رضایی,12345,دبیر,امور فرهنگی

@@ -26,7 +26,7 @@ const EnvDatabaseURL = "TEST_DATABASE_URL"
 const timeout = 30 * time.Second
 
 // Open returns a store migrated to the latest schema and seeded with
-// [models.SeedFS]. It fails the test if that is not possible. The database is
+// [models.SeedFS] and the demo places ([models.Store.SeedDemo]). It fails the test if that is not possible. The database is
 // dropped (PostgreSQL) or removed (SQLite) and the store closed when the test
 // ends.
 func Open(t testing.TB) *models.Store {
@@ -37,7 +37,7 @@ func Open(t testing.TB) *models.Store {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("modelstest: %v", err)
 	}
-	if err := s.Seed(ctx, models.SeedFS()); err != nil {
+	if err := s.SeedDemo(ctx); err != nil {
 		t.Fatalf("modelstest: %v", err)
 	}
 	return s
