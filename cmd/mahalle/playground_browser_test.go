@@ -178,7 +178,7 @@ func (p *browserPage) press(label string) {
 // open shows persona's chat in this tab.
 func (p *browserPage) open(url, persona string) {
 	p.t.Helper()
-	p.do(chromedp.Navigate(url+"#"+persona))
+	p.do(chromedp.Navigate(url + "#" + persona))
 	p.waitJS(`document.body.dataset.ready === 'true' && document.querySelector('.persona[aria-pressed=true]')?.dataset.persona === '`+persona+`'`, "the page to load as "+persona)
 }
 
