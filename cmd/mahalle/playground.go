@@ -61,6 +61,15 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
+// loopback reports whether host names this machine only.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // runPlayground runs the bot against a Bot API server inside the process,
 // on a fresh SQLite file in a temporary directory and an in-process Redis,
 // with demo data, and serves the page that plays its users. flagAddr
@@ -85,7 +94,7 @@ func runPlayground(ctx context.Context, sys system, flagAddr string) int {
 		return exitConfig
 	}
 	log := newLogger(cfg, stderr)
-	if ip := net.ParseIP(host); explicit && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if explicit && !loopback(host) {
 		log.Warn("PLAYGROUND: the page is reachable from other machines; anyone who can reach it can act as every demo user", slog.String("addr", addr))
 	}
 
