@@ -251,6 +251,9 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// A fake microphone, allowed without a prompt, so recording voice works headless.
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.WindowSize(1000, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -293,10 +296,13 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		}
 		p.do(chromedp.SetUploadFiles(chromedp.ID("photo"), []string{photo}))
 		p.waitJS(`document.querySelectorAll('#messages .bubble.user img').length === 1`, "the uploaded photo in the chat")
+		p.waitJS(`document.querySelector('#messages .bubble:last-child').classList.contains('bot')`, "the bot's answer to the photo")
+		p.screenshot("resident-photo")
 		p.press("تمام")
 		p.see("موقعیت آن را بفرستید")
 		p.do(chromedp.Click(chromedp.ID("locate")))
 		p.waitJS(`document.getElementById('locdlg').open`, "the location dialog")
+		p.screenshot("resident-location-dialog")
 		p.do(chromedp.Click(chromedp.Search(`//dialog//button[contains(., "محله نمونه ۱ اراک")]`)))
 		p.see("با نام شما")
 		p.press("بی‌نام")
@@ -364,6 +370,14 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		resp.Body.Close()
 		p.waitJS(`Number(document.querySelector('.persona[data-persona=coordinator] .badge').textContent) >= 1`, "the coordinator's unread badge")
 		p.screenshot("admin-menu-coordinator-badge")
+
+		// A voice message recorded in the page reaches the bot as a voice.
+		p.do(chromedp.Click(chromedp.ID("record")))
+		p.waitJS(`document.getElementById('record').classList.contains('recording')`, "recording to start")
+		p.do(chromedp.Click(chromedp.ID("record")))
+		p.waitJS(`document.querySelectorAll('#messages .bubble.user audio').length === 1`, "the recorded voice in the chat")
+		p.waitJS(`document.querySelector('#messages .bubble:last-child').classList.contains('bot')`, "the bot's answer to the voice")
+
 		p.do(chromedp.Click(chromedp.CSS(`.persona[data-persona=coordinator]`)))
 		p.waitJS(`document.getElementById('who').textContent.includes('هماهنگ‌کننده')`, "the coordinator's chat")
 		p.see("خوش آمدید")
