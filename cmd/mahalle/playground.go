@@ -98,7 +98,13 @@ func runPlayground(ctx context.Context, sys system, flagAddr string) int {
 		log.Warn("PLAYGROUND: the page is reachable from other machines; anyone who can reach it can act as every demo user", slog.String("addr", addr))
 	}
 
-	dir, err := os.MkdirTemp("", "mahalle-playground-")
+	// A fresh directory for each run, under DATA_DIR when it is set, so
+	// the demo never touches a real mahalle.db.
+	parent := ""
+	if getenv("DATA_DIR") != "" {
+		parent = cfg.DataDir
+	}
+	dir, err := os.MkdirTemp(parent, "mahalle-playground-")
 	if err != nil {
 		log.Error("cannot start the playground", slog.Any("err", err))
 		return exitFail

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPlaygroundRefusesRealBackends(t *testing.T) {
@@ -87,5 +89,42 @@ func TestRosterSampleImports(t *testing.T) {
 	env := backendEnv(t)
 	if code, out, errOut := runRoster(t, env, "import", "../../docs/roster-sample.csv"); code != exitOK || !strings.Contains(out, "5 created") {
 		t.Errorf("sample roster: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
+
+// The playground keeps its demo database in a fresh directory under
+// DATA_DIR, never in DATA_DIR/mahalle.db, and removes it on exit.
+func TestPlaygroundLeavesDataDirAlone(t *testing.T) {
+	dataDir := t.TempDir()
+	real := filepath.Join(dataDir, "mahalle.db")
+	if err := os.WriteFile(real, []byte("not touched"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan int, 1)
+	env := map[string]string{"DATA_DIR": dataDir, "PLAYGROUND_ADDR": "127.0.0.1:0", "HTTP_ADDR": "127.0.0.1:0"}
+	go func() { done <- run(ctx, nil, testSystem(env, &out, &out)) }()
+	deadline := time.Now().Add(waitTimeout)
+	for !strings.Contains(out.String(), "bot: polling started") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("the playground did not start:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling a log: nothing to wait on
+	}
+	dirs, _ := filepath.Glob(filepath.Join(dataDir, "mahalle-playground-*", "mahalle.db"))
+	if len(dirs) != 1 {
+		t.Errorf("demo databases under DATA_DIR = %v, want one in a fresh directory", dirs)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("exit = %d\n%s", code, out.String())
+	}
+	if b, err := os.ReadFile(real); err != nil || string(b) != "not touched" {
+		t.Errorf("DATA_DIR/mahalle.db = %q, %v; want it untouched", b, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dataDir, "mahalle-playground-*")); len(left) != 0 {
+		t.Errorf("the demo directory was not removed: %v", left)
 	}
 }
