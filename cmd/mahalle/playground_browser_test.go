@@ -381,6 +381,9 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		p.do(chromedp.Click(chromedp.CSS(`.persona[data-persona=coordinator]`)))
 		p.waitJS(`document.getElementById('who').textContent.includes('هماهنگ‌کننده')`, "the coordinator's chat")
 		p.see("خوش آمدید")
+		if badge := p.eval(`document.querySelector('.persona[data-persona=coordinator] .badge').textContent`); badge != "" {
+			t.Errorf("the coordinator's badge shows %q once their chat is open, want it cleared", badge)
+		}
 		p.screenshot("coordinator")
 	})
 }

@@ -84,10 +84,10 @@ function el(tag, cls, text) {
 function photo(src) { const i = el('img'); i.src = src; i.alt = 'عکس'; return i; }
 
 function render() {
-  renderPersonas();
   const p = persona();
   const c = chat(p.user_id);
   c.unread = 0;
+  renderPersonas();
   $('who').textContent = 'شما: ' + p.role + ' (' + p.name + ')';
   $('hint').textContent = p.hint;
   const box = $('messages');
@@ -101,6 +101,7 @@ function render() {
     }
     const b = el('div', 'bubble ' + m.from);
     b.dataset.key = key;
+    b.dir = 'auto';
     album = null;
     if (m.deleted) {
       b.classList.add('deleted');
