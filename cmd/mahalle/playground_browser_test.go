@@ -220,7 +220,8 @@ var suggestionCode = regexp.MustCompile(`S-[A-Z0-9]{5}`)
 // TestPlaygroundInBrowser starts the playground as a newcomer would (no
 // token) and walks it in a real Chromium: a resident's suggestion to its
 // tracking code, a member joining by the contact button and reporting an
-// action, and the admin's menu while another persona's message arrives live.
+// action, the chair reading the demo actions, and the admin's menu while
+// another persona's message arrives live.
 func TestPlaygroundInBrowser(t *testing.T) {
 	exe := browserPath()
 	if exe == "" {
@@ -353,6 +354,17 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		p.press("تأیید و ارسال")
 		p.see("کد پیگیری")
 		p.screenshot("member-report")
+	})
+
+	t.Run("chair sees the demo actions", func(t *testing.T) {
+		p.t = t
+		p.open(url, "chair")
+		p.say("/start")
+		p.press("اقدام‌های شورا")
+		p.see("تازه‌ترین اول", "نمونه: معاینه رایگان", "نمونه: پویش واکسیناسیون")
+		p.press("نمونه: معاینه رایگان")
+		p.see("۸۰ سالمند")
+		p.screenshot("chair-demo-action")
 	})
 
 	t.Run("admin menu and a live message to another persona", func(t *testing.T) {
