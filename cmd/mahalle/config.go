@@ -79,7 +79,7 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 		return nil, err
 	}
 	if requireToken && c.TelegramToken == "" && c.BaleToken == "" {
-		return nil, &configError{"TELEGRAM_TOKEN", "set TELEGRAM_TOKEN (or TELEGRAM_TOKEN_FILE) or BALE_TOKEN (or BALE_TOKEN_FILE): at least one bot token is required"}
+		return nil, &configError{"TELEGRAM_TOKEN", "no bot token: set TELEGRAM_TOKEN (or TELEGRAM_TOKEN_FILE) or BALE_TOKEN (or BALE_TOKEN_FILE) to run the bot, or unset DATABASE_URL and REDIS_URL to open the playground (demo data never goes into a real database)"}
 	}
 	if c.TelegramEndpoint, err = endpoint(getenv, "TELEGRAM_API_ENDPOINT", telegramEndpoint); err != nil {
 		return nil, err
@@ -202,7 +202,7 @@ func secret(getenv func(string) string, name string) (string, error) {
 		name += "_FILE"
 	}
 	if v != "" && !tokenPattern.MatchString(v) {
-		return "", &configError{name, "does not look like a bot token (<digits>:<letters, digits, - or _>)"}
+		return "", &configError{name, "does not look like a bot token: the bot id (3 to 20 digits), a colon, then the secret (10 to 100 letters, digits, - or _), e.g. 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}
 	}
 	return v, nil
 }

@@ -29,7 +29,8 @@ func TestConfigErrors(t *testing.T) {
 		env  map[string]string
 		want string // the variable the one line must name
 	}{
-		{"no token at all", map[string]string{"TELEGRAM_TOKEN": "", "DATA_DIR": dir}, "TELEGRAM_TOKEN"},
+		{"no token with a database", map[string]string{"TELEGRAM_TOKEN": "", "DATABASE_URL": "postgres://u@db:5432/m"}, "TELEGRAM_TOKEN"},
+		{"no token with a redis", map[string]string{"TELEGRAM_TOKEN": "", "REDIS_URL": "redis://cache:6379/0"}, "TELEGRAM_TOKEN"},
 		{"malformed telegram token", map[string]string{"TELEGRAM_TOKEN": "not a token"}, "TELEGRAM_TOKEN"},
 		{"malformed bale token", map[string]string{"BALE_TOKEN": "12:x y"}, "BALE_TOKEN"},
 		{"token and token file", map[string]string{"TELEGRAM_TOKEN_FILE": tokenFile}, "TELEGRAM_TOKEN"},

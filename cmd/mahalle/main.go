@@ -1,6 +1,7 @@
 // Command mahalle runs the Mahalle bot.
 //
-//	mahalle            run the bot (configuration from the environment; see README.md)
+//	mahalle            run the bot (configuration from the environment; see README.md);
+//	                   with no bot token, open the playground in a browser instead
 //	mahalle migrate    apply database migrations and exit
 //	mahalle seed [--demo] [DIR] load reference data (embedded, or the CSV files in DIR), with --demo
 //	                   the demo places («نمونه») too, and exit
@@ -18,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -52,6 +54,9 @@ func run(ctx context.Context, args []string, sys system) int {
 	if len(args) > 0 {
 		cmd = args[0]
 	}
+	if strings.HasPrefix(cmd, "-playground-addr") || strings.HasPrefix(cmd, "--playground-addr") {
+		cmd, args = "run", append([]string{"run"}, args...)
+	}
 	switch cmd {
 	case "", "run", "migrate", "seed", "roster", "export":
 	case "-h", "-help", "--help", "help":
@@ -60,6 +65,32 @@ func run(ctx context.Context, args []string, sys system) int {
 	default:
 		fmt.Fprintf(stderr, "mahalle: unknown command %q\n%s\n", cmd, usage)
 		return exitConfig
+	}
+	if cmd == "roster" {
+		// Usage is answered before anything is opened: asking for help
+		// must not create a database.
+		if wantsHelp(args[1:]) {
+			fmt.Fprintln(stdout, rosterUsage)
+			return exitOK
+		}
+		if _, _, ok := parseRosterArgs(args[1:]); !ok {
+			fmt.Fprintln(stderr, rosterUsage)
+			return exitConfig
+		}
+	}
+	if cmd == "" || cmd == "run" {
+		var runArgs []string
+		if len(args) > 1 {
+			runArgs = args[1:]
+		}
+		addr, err := parseRunArgs(runArgs)
+		if err != nil {
+			fmt.Fprintf(stderr, "mahalle: %v\n%s\n", err, usage)
+			return exitConfig
+		}
+		if noToken(getenv) && getenv("DATABASE_URL") == "" && getenv("REDIS_URL") == "" {
+			return runPlayground(ctx, sys, addr)
+		}
 	}
 	cfg, err := loadConfig(getenv, cmd == "" || cmd == "run")
 	if err != nil {
@@ -112,7 +143,10 @@ func run(ctx context.Context, args []string, sys system) int {
 const usage = `usage: mahalle [command]
 
 commands:
-  (none), run   run the bot
+  (none), run [-playground-addr HOST:PORT]
+                run the bot; with no TELEGRAM_TOKEN or BALE_TOKEN, open the
+                playground (a local chat in the browser, demo data, no
+                internet) on PLAYGROUND_ADDR, default 127.0.0.1:8088
   migrate       apply database migrations and exit
   seed [--demo] [DIR]
                 load reference data (the embedded lists, or the CSV files in DIR) and exit;

@@ -14,9 +14,21 @@ import (
 const rosterUsage = `usage: mahalle roster import FILE.csv [--skip-invalid]
 
 FILE.csv has a header row naming the columns province, county, place,
-full_name, phone, position, committee (in English or Persian). Every row is
-checked first; when any is invalid nothing is imported, unless
---skip-invalid is given, which imports the valid rows.`
+full_name, phone, position, committee (in English or Persian: استان,
+شهرستان, محله, نام و نام خانوادگی, تلفن همراه, سمت, کمیته); lines starting
+with # are comments. Province, county and place are Persian names or codes
+of the reference data. position is رئیس, دبیر or عضو (chair, secretary,
+member). committee is one of the province's committees, by Persian name or
+code; the default list: بهداشت و درمان (health), حمایت معیشتی (livelihood),
+امنیت عمومی (security), امور فرهنگی (culture), عمران و خدمات محلی (civil),
+محیط زیست (environment), مدیریت بحران (crisis).
+A sample to start from: docs/roster-sample.csv.
+
+Every row is checked first; when any is invalid nothing is imported, unless
+--skip-invalid is given, which imports the valid rows.
+
+The import writes to the same database as the bot: run it with the same
+DATA_DIR (SQLite) or DATABASE_URL (PostgreSQL) the bot uses.`
 
 // roster runs `mahalle roster import FILE.csv [--skip-invalid]`: it imports
 // a council roster into the database (seeding the reference data first when
