@@ -32,7 +32,10 @@ type RosterReport struct {
 	Updated   int // rows that changed the person's name, position or committee, or activated a pending request
 	Unchanged int // rows already imported as they are
 	Skipped   int // invalid rows, left out (with SkipInvalid) or the reason nothing was imported
-	Errors    []RosterError
+	// PlacesAdded counts the neighborhoods and villages the roster named
+	// that were not known yet: they are added, confirmed.
+	PlacesAdded int
+	Errors      []RosterError
 }
 
 // RosterError is a problem with one line of a roster file, in Persian and
@@ -151,6 +154,25 @@ func (s *Store) ImportRoster(ctx context.Context, r io.Reader, opts RosterOption
 			return Errorf(EINVALID, "%d invalid rows; nothing imported", rep.Skipped)
 		}
 		now := s.now()
+		added := map[uint]uint{} // stand-in id -> new place id
+		for i, row := range rows {
+			np, isNew := v.newPlaces[row.placeID]
+			if !isNew {
+				continue
+			}
+			if id, ok := added[row.placeID]; ok {
+				rows[i].placeID = id
+				continue
+			}
+			if err := tx.Create(&np).Error; err != nil {
+				return fmt.Errorf("line %d: add place: %w", row.line, err)
+			}
+			if err := writeAudit(tx, now, actor, AuditCreate, EntityPlace, np.ID, np.Name); err != nil {
+				return err
+			}
+			added[row.placeID], rows[i].placeID = np.ID, np.ID
+			rep.PlacesAdded++
+		}
 		for _, row := range rows {
 			outcome, err := applyRosterRow(tx, now, actor, row)
 			if err != nil {
@@ -168,8 +190,11 @@ func (s *Store) ImportRoster(ctx context.Context, r io.Reader, opts RosterOption
 		return nil
 	})
 	if err != nil {
-		rep.Created, rep.Updated, rep.Unchanged = 0, 0, 0 // rolled back
+		rep.Created, rep.Updated, rep.Unchanged, rep.PlacesAdded = 0, 0, 0, 0 // rolled back
 		return rep, fmt.Errorf("models: import roster: %w", err)
+	}
+	if rep.PlacesAdded > 0 {
+		s.refs.forget()
 	}
 	return rep, nil
 }
@@ -255,6 +280,8 @@ type rosterValidator struct {
 	seats      map[rosterSeat]int        // phone and place -> first line
 	names      map[string]rosterNameLine // phone -> first name and line
 	officers   map[rosterOfficer]int     // place and position -> first line
+	newPlaces  map[uint]Place            // places the roster adds, by stand-in id
+	nextNew    uint
 }
 
 type rosterSeat struct {
@@ -281,6 +308,7 @@ func newRosterValidator(tx *gorm.DB) *rosterValidator {
 		seats:      map[rosterSeat]int{},
 		names:      map[string]rosterNameLine{},
 		officers:   map[rosterOfficer]int{},
+		newPlaces:  map[uint]Place{},
 	}
 }
 
@@ -416,8 +444,20 @@ func (v *rosterValidator) placeOf(rec rosterRecord, row *rosterRow, bad func(fa,
 		v.places[countyID] = places
 	}
 	if row.placeID, ok = places[persian.SearchKey(rec[rosterPlace])]; !ok {
-		bad(fmt.Sprintf("محله یا روستای «%s» در شهرستان «%s» پیدا نشد.", rec[rosterPlace], rec[rosterCounty]),
-			fmt.Sprintf("place %q not found in county %q", rec[rosterPlace], rec[rosterCounty]))
+		// Neighborhoods and villages are not known in advance: the roster
+		// names them, and an operator's roster is authority enough to add
+		// one, confirmed. Until the rows are applied it has a stand-in id,
+		// so the checks across rows (one chair per place, …) still hold.
+		name, key, err := cleanPlaceName(rec[rosterPlace])
+		if err != nil {
+			bad(fmt.Sprintf("نام محله یا روستای «%s» پذیرفته نیست: %s", rec[rosterPlace], ErrorMessage(err)),
+				fmt.Sprintf("place name %q is not acceptable", rec[rosterPlace]))
+			return provinceID, nil
+		}
+		v.nextNew++
+		row.placeID = ^uint(0) - v.nextNew
+		places[key] = row.placeID
+		v.newPlaces[row.placeID] = Place{CountyID: countyID, Kind: placeKind(name), Name: name, SearchKey: key, Confirmed: true}
 	}
 	return provinceID, nil
 }

@@ -127,7 +127,7 @@ const badRoster = `province,county,place,full_name,phone,position,committee
 مرکزی,اراک,محله نمونه ۱ اراک,نرگس صالحی,09126666666,عضو,بهداشت و درمان
 آتلانتیس,اراک,محله نمونه ۱ اراک,کاوه,09127777771,عضو,بهداشت و درمان
 مرکزی,تهران,محله نمونه ۱ اراک,کاوه,09127777772,عضو,بهداشت و درمان
-مرکزی,اراک,محله ناپیدا,کاوه,09127777773,عضو,بهداشت و درمان
+مرکزی,اراک,ن,کاوه,09127777773,عضو,بهداشت و درمان
 مرکزی,اراک,محله نمونه ۱ اراک,کاوه,02112345678,عضو,بهداشت و درمان
 مرکزی,اراک,محله نمونه ۱ اراک,کاوه,09127777775,شهردار,بهداشت و درمان
 مرکزی,اراک,محله نمونه ۱ اراک,کاوه,09127777776,عضو,ورزش
@@ -207,6 +207,27 @@ func TestImportRosterSkipInvalid(t *testing.T) {
 	vs, err = s.MembershipsByPhone(ctx, "09127777779")
 	if err != nil || len(vs) != 1 || vs[0].Position != models.PositionChair || vs[0].PlaceID != c.arak2.ID {
 		t.Errorf("the first chair of arak 2 = %+v, %v", vs, err)
+	}
+}
+
+func TestImportRosterAddsMissingPlaces(t *testing.T) {
+	t.Parallel()
+	c := newCouncil(t)
+	s, ctx := c.s, t.Context()
+	rep, err := importString(t, s, `province,county,place,full_name,phone,position,committee
+مرکزی,اراک,کوی گلستان,پروین اعتصامی,09125550001,رئیس,بهداشت و درمان
+مرکزی,اراک,کوي  گلستان,سهراب سپهری,09125550002,دبیر,امور فرهنگی
+`, models.RosterOptions{})
+	if err != nil || rep.PlacesAdded != 1 || rep.Created != 2 {
+		t.Fatalf("import = %+v, %v; want one place added and two memberships", rep, err)
+	}
+	vs, err := s.MembershipsByPhone(ctx, "09125550002")
+	if err != nil || len(vs) != 1 || vs[0].PlaceName != "کوی گلستان" {
+		t.Fatalf("membership = %+v, %v", vs, err)
+	}
+	p, err := s.Place(ctx, vs[0].PlaceID)
+	if err != nil || !p.Confirmed || p.CountyID != c.arak1.CountyID {
+		t.Errorf("the added place = %+v, %v; want confirmed, in Arak", p, err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 // Store is what seeding the demo needs from models.Store.
 type Store interface {
+	SeedDemo(ctx context.Context) error
 	ImportRoster(ctx context.Context, r io.Reader, opts models.RosterOptions) (models.RosterReport, error)
 	LinkPhone(ctx context.Context, platform string, userID, chatID int64, phone string) (models.Person, []models.MembershipView, error)
 	CreateAction(ctx context.Context, actor models.Actor, a *models.Action) error
@@ -77,6 +78,9 @@ var extraRoster = []rosterRow{
 // (two verified, one awaiting review) and two open suggestions. now dates
 // them. A nil grant leaves the coordinator persona a resident.
 func Seed(ctx context.Context, st Store, files Files, now time.Time, grant GrantCoordinator) error {
+	if err := st.SeedDemo(ctx); err != nil {
+		return fmt.Errorf("playground: demo places: %w", err)
+	}
 	var csv strings.Builder
 	csv.WriteString("province,county,place,full_name,phone,position,committee\n")
 	for _, p := range Personas {

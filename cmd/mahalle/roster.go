@@ -73,6 +73,10 @@ func (a *app) roster(ctx context.Context, args []string, stdout, stderr io.Write
 		fa(rep.Rows), fa(rep.Created), fa(rep.Updated), fa(rep.Unchanged), fa(rep.Skipped))
 	fmt.Fprintf(stdout, "roster: %d rows; %d created, %d updated, %d unchanged, %d invalid rows skipped.\n",
 		rep.Rows, rep.Created, rep.Updated, rep.Unchanged, rep.Skipped)
+	if rep.PlacesAdded > 0 {
+		fmt.Fprintf(stdout, "محله‌ها و روستاهای تازه: %s (تأییدشده افزوده شد).\n", fa(rep.PlacesAdded))
+		fmt.Fprintf(stdout, "roster: %d new places added, confirmed.\n", rep.PlacesAdded)
+	}
 	return exitOK
 }
 
