@@ -220,9 +220,19 @@ func (s *Store) DecideAction(ctx context.Context, v Viewer, id uint, decision, r
 			return err
 		}
 		pid := v.PersonID
-		if err := tx.Model(&Action{}).Where("id = ? AND status = ?", id, ActionSubmitted).
-			Updates(map[string]any{"status": status, "review_note": reason, "reviewed_by": pid, "reviewed_at": now, "updated_at": now}).Error; err != nil {
-			return err
+		res = tx.Model(&Action{}).Where("id = ? AND status = ?", id, ActionSubmitted).
+			Updates(map[string]any{"status": status, "review_note": reason, "reviewed_by": pid, "reviewed_at": now, "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			// Decided by someone else while this transaction waited for
+			// the row: say who, as for any stale decision.
+			var a Action
+			if err := tx.Take(&a, id).Error; err != nil {
+				return err
+			}
+			return decidedBy(tx, a.ReviewedBy, a.ReviewedAt, "اقدام")
 		}
 		av.Status, av.ReviewNote, av.ReviewedBy, av.ReviewedAt = status, reason, &pid, &now
 		detail := ActionSubmitted + " -> " + status
@@ -269,9 +279,13 @@ func (s *Store) ReopenAction(ctx context.Context, v Viewer, id uint, reason stri
 		}
 		now := s.now()
 		old := av.Status
-		if err := tx.Model(&Action{}).Where("id = ?", id).
-			Updates(map[string]any{"status": ActionSubmitted, "review_note": r, "reviewed_by": nil, "reviewed_at": nil, "reminded_at": nil, "updated_at": now}).Error; err != nil {
-			return err
+		res = tx.Model(&Action{}).Where("id = ? AND status = ?", id, old).
+			Updates(map[string]any{"status": ActionSubmitted, "review_note": r, "reviewed_by": nil, "reviewed_at": nil, "reminded_at": nil, "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return Errorf(ECONFLICT, "این اقدام همین حالا تغییر کرد؛ دوباره باز کنید.")
 		}
 		av.Status, av.ReviewNote, av.ReviewedBy, av.ReviewedAt = ActionSubmitted, r, nil, nil
 		if err := writeAudit(tx, now, v.actor(), AuditStatus, EntityAction, id, old+" -> "+ActionSubmitted+" (reopened): "+r); err != nil {
