@@ -124,17 +124,17 @@ func (a *app) serve(ctx context.Context) error {
 	members := &member.Flows{
 		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store,
 	}
+	residents := &residentflows.Flows{
+		Geo: a.store, Catalog: a.store, Feeds: a.store, Homes: a.store, Subs: a.store,
+		Inbox: a.store, Track: a.store, Part: a.store,
+	}
+	suggest := residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform })
+	suggest.Allowed = residents.Limited
 	engine := conversations.NewEngine(conv, conversations.Config{
-		Flows: append([]*conversations.Flow{
-			residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform }),
-			residentflows.TrackFlow(a.store),
-		}, members.Flows()...),
+		Flows:   append(append([]*conversations.Flow{suggest}, residents.Flows()...), members.Flows()...),
 		MenuFor: members.Menu,
 		// What everyone may use, when a member's menu cannot be read.
-		Menu: []conversations.MenuItem{
-			{Label: "ارسال پیشنهاد", Flow: residentflows.FlowSuggest},
-			{Label: "پیگیری پیشنهاد", Flow: residentflows.FlowTrack},
-		},
+		Menu:    residentflows.Menu(),
 		Welcome: msgWelcome,
 		Help:    msgHelp,
 		TTL:     cfg.ConversationTTL,
@@ -318,13 +318,19 @@ const (
 // Compile-time checks that the store and the engine are what the consumers
 // declare they need.
 var (
-	_ handlers.Sender           = (*bot.Client)(nil)
-	_ handlers.Conversations    = (*conversations.Engine)(nil)
-	_ residentflows.Geography   = (*models.Store)(nil)
-	_ residentflows.Suggestions = (*models.Store)(nil)
-	_ residentflows.Trackers    = (*models.Store)(nil)
-	_ member.Members            = (*models.Store)(nil)
-	_ member.Actions            = (*models.Store)(nil)
-	_ member.ActionFinder       = (*models.Store)(nil)
-	_ member.Catalog            = (*models.Store)(nil)
+	_ handlers.Sender             = (*bot.Client)(nil)
+	_ handlers.Conversations      = (*conversations.Engine)(nil)
+	_ residentflows.Geography     = (*models.Store)(nil)
+	_ residentflows.Suggestions   = (*models.Store)(nil)
+	_ residentflows.Trackers      = (*models.Store)(nil)
+	_ residentflows.Catalog       = (*models.Store)(nil)
+	_ residentflows.Feeds         = (*models.Store)(nil)
+	_ residentflows.Homes         = (*models.Store)(nil)
+	_ residentflows.Subscriptions = (*models.Store)(nil)
+	_ residentflows.Inbox         = (*models.Store)(nil)
+	_ residentflows.Participation = (*models.Store)(nil)
+	_ member.Members              = (*models.Store)(nil)
+	_ member.Actions              = (*models.Store)(nil)
+	_ member.ActionFinder         = (*models.Store)(nil)
+	_ member.Catalog              = (*models.Store)(nil)
 )
