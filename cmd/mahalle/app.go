@@ -48,6 +48,7 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a.store = store
+	store.Now = now // limits, history and digests follow the same clock as conversations
 	if err := store.Migrate(ctx); err != nil {
 		a.close()
 		return nil, fmt.Errorf("migrate: %w", err)

@@ -270,7 +270,7 @@ func (f *Flows) actionDetails(ctx context.Context, id uint) (string, error) {
 		b.WriteString("\nعکس‌ها: " + num(int64(n)) + " عکس")
 	}
 	if it.Lat != nil && it.Lon != nil {
-		fmt.Fprintf(&b, "\nموقعیت: %s، %s", persian.Digits(strconv.FormatFloat(*it.Lat, 'f', 5, 64)), persian.Digits(strconv.FormatFloat(*it.Lon, 'f', 5, 64)))
+		fmt.Fprintf(&b, "\nموقعیت: %s، %s", coordinate(*it.Lat), coordinate(*it.Lon))
 	}
 	b.WriteString("\nتأیید ساکنان: " + confirmations(it.Confirmed))
 	if len(updates) > 0 {
@@ -459,4 +459,10 @@ func (f *Flows) unsub() *conversations.Flow {
 			return fmt.Sprintf(msgSubscribed, placeName(pm)), f.Subs.Subscribe(ctx, sub.Key.Platform, sub.Key.UserID, id)
 		},
 	}
+}
+
+// coordinate is a latitude or longitude in Persian digits, with the
+// Persian decimal separator.
+func coordinate(x float64) string {
+	return strings.Replace(persian.Digits(strconv.FormatFloat(x, 'f', 4, 64)), ".", "٫", 1)
 }
