@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/mahalle/mahalle/bot/bottest"
 	"github.com/mahalle/mahalle/conversations"
 	"github.com/mahalle/mahalle/models"
+	"github.com/mahalle/mahalle/persian"
 )
 
 // council is the seeded council of «محله نمونه ۱ اراک»: its chair and what
@@ -379,5 +381,49 @@ func TestResidentLimits(t *testing.T) {
 	// An hour later they may send again.
 	h.clock.Advance(61 * time.Minute)
 	expect(t, p.tap("confirm:"+strconv.Itoa(int(act.ID))), "آیا این کار واقعاً انجام شده است؟")
+	noEnglish(t, h.srv.SentTo(p.chat.ID))
+}
+
+var helpItem = regexp.MustCompile(`(?m)^• «([^»]+)»:`)
+
+// TestWelcomeAndHelpMatchTheMenu holds /help to the menu a resident has:
+// every feature it names is a button there, and every button is explained.
+func TestWelcomeAndHelpMatchTheMenu(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	p := h.person(5007)
+	got := p.say("/start")
+	expect(t, got, "کارهای تأییدشدهٔ شورای پیشرفت محلهٔ خود", "«عضو شورا هستم»")
+	var menu []string
+	for _, s := range got {
+		for _, row := range s.Inline {
+			for _, b := range row {
+				menu = append(menu, b.Text)
+			}
+		}
+	}
+	help := lastText(p.say("/help"))
+	items := helpItem.FindAllStringSubmatch(help, -1)
+	named := map[string]bool{}
+	for _, it := range items {
+		named[it[1]] = true
+		if !slices.Contains(menu, it[1]) {
+			t.Errorf("/help explains «%s», which is not in the menu %q", it[1], menu)
+		}
+	}
+	for _, label := range menu {
+		if !named[label] && label != "راهنما" && label != "عضو شورا هستم" {
+			t.Errorf("the menu button «%s» is not explained in /help", label)
+		}
+	}
+	limits := fmt.Sprintf("در هر ساعت تا %s و در هر روز تا %s", persian.Digits(strconv.Itoa(models.SubmissionsPerHour)), persian.Digits(strconv.Itoa(models.SubmissionsPerDay)))
+	if !strings.Contains(help, limits) {
+		t.Errorf("/help does not state the limits %q:\n%s", limits, help)
+	}
+	for _, line := range strings.Split(help, "\n") {
+		if line != "" && (line[0] == '/' || line[0] < 128 && line[0] != ' ') {
+			t.Errorf("a line of /help starts with a Latin character: %q", line)
+		}
+	}
 	noEnglish(t, h.srv.SentTo(p.chat.ID))
 }
