@@ -18,10 +18,7 @@ const (
 	viewCommittee = "cmte"
 )
 
-const (
-	feedPageSize = 5
-	feedMax      = 100 // the buttons of a feed list at most this many actions
-)
+const feedPageSize = 5
 
 // feed is «کارهای شورای محله»: the verified actions of «محلهٔ من» (asked
 // and remembered when there is none) or of the place given as argument,
@@ -76,21 +73,9 @@ func (f *Flows) feed() *conversations.Flow {
 		},
 		&conversations.Step{
 			Key: "act", Label: "کار", Kind: conversations.InputChoice, Columns: 1, PageSize: feedPageSize,
-			Prompt: msgFeedPick,
-			Intro:  f.feedPage,
-			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-				q, err := f.feedQuery(ctx, st.Answers)
-				if err != nil {
-					return nil, err
-				}
-				q.Limit = feedMax
-				items, _, err := f.Feeds.Feed(ctx, q)
-				opts := make([]conversations.Option, len(items))
-				for i, it := range items {
-					opts[i] = conversations.Option{Value: conversations.FormatID(it.ID), Label: num(int64(i+1)) + ". " + clip(it.Title, 40)}
-				}
-				return opts, err
-			},
+			Prompt:  msgFeedPick,
+			Intro:   f.feedPage,
+			Options: f.feedOptions,
 		},
 	)
 	return &conversations.Flow{
@@ -153,25 +138,54 @@ func (f *Flows) emptyFeed(ctx context.Context, st *conversations.State) (string,
 	return fmt.Sprintf(msgFeedEmptyPlace, placeName(pm)), nil
 }
 
+// pageOf is the page of a paged step the engine shows now.
+func pageOf(st *conversations.State, step string) int {
+	return int(max(st.Answers[step+"_p"].Number, 0))
+}
+
+// feedSlice loads the page of the chosen feed now shown, and how many
+// actions the feed has. A page past the end (a stale «بعدی») gives the last
+// page, as the engine clamps it.
+func (f *Flows) feedSlice(ctx context.Context, st *conversations.State) (q models.FeedQuery, items []models.FeedItem, total int64, page int, err error) {
+	if q, err = f.feedQuery(ctx, st.Answers); err != nil {
+		return q, nil, 0, 0, err
+	}
+	page = pageOf(st, "act")
+	q.Offset, q.Limit = page*feedPageSize, feedPageSize
+	if items, total, err = f.Feeds.Feed(ctx, q); err != nil || len(items) > 0 || page == 0 {
+		return q, items, total, page, err
+	}
+	page = max(0, (int(total)+feedPageSize-1)/feedPageSize-1)
+	q.Offset = page * feedPageSize
+	items, total, err = f.Feeds.Feed(ctx, q)
+	return q, items, total, page, err
+}
+
+// feedOptions are the buttons of the feed: one per action, though only the
+// page shown is loaded. The others are never drawn (the engine draws one
+// page) and carry only their number.
+func (f *Flows) feedOptions(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
+	_, items, total, page, err := f.feedSlice(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	opts := make([]conversations.Option, total)
+	for i := range opts {
+		opts[i] = conversations.Option{Value: "n" + strconv.Itoa(i), Label: num(int64(i + 1))}
+	}
+	for j, it := range items {
+		if i := page*feedPageSize + j; i < len(opts) {
+			opts[i] = conversations.Option{Value: conversations.FormatID(it.ID), Label: num(int64(i+1)) + ". " + clip(it.Title, 40)}
+		}
+	}
+	return opts, nil
+}
+
 // feedPage lists the page of the feed now shown, above its buttons.
 func (f *Flows) feedPage(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
-	q, err := f.feedQuery(ctx, st.Answers)
+	q, items, total, page, err := f.feedSlice(ctx, st)
 	if err != nil {
 		return "", err
-	}
-	page := int(st.Answers["act_p"].Number)
-	q.Offset, q.Limit = page*feedPageSize, feedPageSize
-	items, total, err := f.Feeds.Feed(ctx, q)
-	if err != nil {
-		return "", err
-	}
-	if len(items) == 0 && page > 0 { // the engine clamps the page the same way
-		pages := (int(min(total, feedMax)) + feedPageSize - 1) / feedPageSize
-		page = max(0, pages-1)
-		q.Offset = page * feedPageSize
-		if items, total, err = f.Feeds.Feed(ctx, q); err != nil {
-			return "", err
-		}
 	}
 	pm, err := f.Catalog.Place(ctx, placeOf(st.Answers))
 	if err != nil {
