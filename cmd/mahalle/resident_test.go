@@ -202,6 +202,12 @@ func TestResidentFeed(t *testing.T) {
 	got = p.press("کارهای همین محله")
 	expect(t, got, "شورای پیشرفت محله نمونه ۲ اراک هنوز کار تأییدشده‌ای ندارد", "ارسال پیشنهاد")
 	hasButton(t, got, "ارسال پیشنهاد")
+	// A place's deep link («start=p<id>», opened as feed:p<id>) makes it «محلهٔ من».
+	expect(t, p.tap("feed:p"+strconv.Itoa(int(c.place2))), "محله: محله نمونه ۲ اراک", "کدام کارها")
+	if home, err := store.HomePlace(ctx, "tg", 5001); err != nil || home.ID != c.place2 {
+		t.Errorf("after the deep link home = %+v, %v", home, err)
+	}
+	expect(t, p.tap("feed:p999999"), "این محله پیدا نشد")
 	// An action not verified cannot be opened, even by a forged link.
 	expect(t, p.tap("confirm:999999"), "این کار پیدا نشد یا هنوز تأیید نشده است")
 	noEnglish(t, h.srv.SentTo(p.chat.ID))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mahalle/mahalle/conversations"
@@ -157,11 +158,13 @@ func (f *Flows) placeSteps(skip func(st *conversations.State) bool, remember fun
 }
 
 // prefillHome starts a run with the account and, when known, its «محلهٔ من»
-// (or the place given as arg).
+// (or the place given as arg). An arg "p<id>", a place's deep-link
+// parameter (t.me/<bot>?start=p<id>), also makes that place «محلهٔ من».
 func (f *Flows) prefillHome(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
 	pre := map[string]conversations.Answer{keyMe: me(k)}
 	if arg != "" {
-		id, err := strconv.ParseUint(arg, 10, 64)
+		deep := strings.HasPrefix(arg, "p")
+		id, err := strconv.ParseUint(strings.TrimPrefix(arg, "p"), 10, 64)
 		if err != nil || id == 0 {
 			return nil, models.Errorf(models.ENOTFOUND, "%s", msgNoPlace)
 		}
@@ -170,6 +173,11 @@ func (f *Flows) prefillHome(ctx context.Context, k conversations.Key, arg string
 				return nil, models.Errorf(models.ENOTFOUND, "%s", msgNoPlace)
 			}
 			return nil, err
+		}
+		if deep {
+			if err := f.Homes.SetHomePlace(ctx, k.Platform, k.UserID, uint(id)); err != nil {
+				return nil, err
+			}
 		}
 		pre[keyPlace] = conversations.Answer{Number: int64(id)}
 		return pre, nil
