@@ -174,7 +174,7 @@ func TestResidentFeed(t *testing.T) {
 	// A second confirmation from the same person replaces the first.
 	p.press("تأیید انجام این کار")
 	p.press("تا حدی")
-	expect(t, p.wait(h.srv.SendPhoto(p.chat, p.user, "", "")), "سپاس! پاسخ شما ثبت شد", "۰ نفر تأیید کرده‌اند", "۱ نفر «تا حدی»")
+	expect(t, p.wait(h.srv.SendPhoto(p.chat, p.user, "", "")), "سپاس! پاسخ شما ثبت شد", "تا اکنون ۱ نفر گفته‌اند تا حدی انجام شده")
 
 	expect(t, p.press("نوشتن نظر"), "نظر خود را")
 	expect(t, p.say("خ"), "دست‌کم ۲")
@@ -187,6 +187,8 @@ func TestResidentFeed(t *testing.T) {
 	// Back to the feed from the link: «محلهٔ من» is not asked again.
 	expect(t, p.press("بازگشت به کارهای شورا"), "کدام کارها")
 	expect(t, p.press("کارهای همهٔ شهرستان"), "شوراهای شهرستان اراک: ۷ کار", "محله: محله نمونه ۱ اراک")
+	// Counts show on the action in the list.
+	expect(t, p.press("بعدی"), "۷. لایروبی جوی", "۱ نفر گفته‌اند تا حدی انجام شده · ۱ نظر")
 	expect(t, p.press("کارهای شورای محله"), "کدام کارها")
 	p.press("کارهای یک کارگروه")
 	expect(t, p.press("بهداشت و درمان"), "کارگروه «بهداشت و درمان» در محله نمونه ۱ اراک: ۱ کار", "۱. واکسیناسیون")

@@ -214,6 +214,9 @@ func (f *Flows) feedPage(ctx context.Context, _ conversations.Key, st *conversat
 			b.WriteString("\nبرنامه‌ها: " + p)
 		}
 		fmt.Fprintf(&b, "\nتاریخ: %s · پیشرفت: %s٪\n%s", persian.FormatDate(it.Date), num(int64(it.Progress)), confirmations(it.Confirmed))
+		if it.Comments > 0 {
+			b.WriteString(" · " + fmt.Sprintf(msgComments, num(it.Comments)))
+		}
 	}
 	return b.String(), nil
 }
@@ -237,17 +240,20 @@ func programmes(codes []string, names map[string]string) string {
 	return strings.Join(out, "، ")
 }
 
-// confirmations says how many residents confirmed an action.
+// confirmations says how many residents confirmed an action, and how many
+// said it was done only partly or not at all; counts of nobody are left out.
 func confirmations(c models.ConfirmationCounts) string {
-	if c.Yes+c.Partly+c.No == 0 {
+	var parts []string
+	for _, p := range []struct {
+		n   int64
+		msg string
+	}{{c.Yes, msgConfirmedBy}, {c.Partly, msgPartly}, {c.No, msgNotDone}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf(p.msg, num(p.n)))
+		}
+	}
+	if len(parts) == 0 {
 		return msgConfirmedNone
-	}
-	parts := []string{fmt.Sprintf(msgConfirmedBy, num(c.Yes))}
-	if c.Partly > 0 {
-		parts = append(parts, fmt.Sprintf(msgPartly, num(c.Partly)))
-	}
-	if c.No > 0 {
-		parts = append(parts, fmt.Sprintf(msgNotDone, num(c.No)))
 	}
 	return strings.Join(parts, "، ")
 }
