@@ -163,7 +163,7 @@ func (f *Flows) feedSlice(ctx context.Context, st *conversations.State) (q model
 
 // feedOptions are the buttons of the feed: one per action, though only the
 // page shown is loaded. The others are never drawn (the engine draws one
-// page) and carry only their number.
+// page); they have no label, so no typed text picks one.
 func (f *Flows) feedOptions(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 	_, items, total, page, err := f.feedSlice(ctx, st)
 	if err != nil {
@@ -171,7 +171,7 @@ func (f *Flows) feedOptions(ctx context.Context, st *conversations.State) ([]con
 	}
 	opts := make([]conversations.Option, total)
 	for i := range opts {
-		opts[i] = conversations.Option{Value: "n" + strconv.Itoa(i), Label: num(int64(i + 1))}
+		opts[i] = conversations.Option{Value: "n" + strconv.Itoa(i)}
 	}
 	for j, it := range items {
 		if i := page*feedPageSize + j; i < len(opts) {
