@@ -200,21 +200,16 @@ func placeName(pm models.PlaceMatch) string {
 	return pm.Name
 }
 
-// limited refuses a submission past the per-person limits, saying when the
-// person may send again.
-func (f *Flows) limited(ctx context.Context, k conversations.Key) (string, error) {
+// Limited is a Flow.Allowed that holds a suggestion, comment or
+// confirmation back past the per-person limits, saying when the person may
+// send again (Jalali date and time, Persian digits). Set it on
+// SuggestionFlow too.
+func (f *Flows) Limited(ctx context.Context, k conversations.Key, _ string) (string, error) {
 	ok, until, err := f.Part.SubmissionAllowed(ctx, k.Platform, k.UserID)
 	if err != nil || ok {
 		return "", err
 	}
-	return fmt.Sprintf(msgLimited, persian.Digits(strconv.Itoa(models.SubmissionsPerHour)),
-		persian.Digits(strconv.Itoa(models.SubmissionsPerDay)), persian.FormatDateTime(until)), nil
-}
-
-// Limited is a Flow.Allowed that holds a suggestion back past the per-person
-// limits; set it on SuggestionFlow.
-func (f *Flows) Limited(ctx context.Context, k conversations.Key, _ string) (string, error) {
-	return f.limited(ctx, k)
+	return fmt.Sprintf(msgLimited, num(models.SubmissionsPerHour), num(models.SubmissionsPerDay), persian.FormatDateTime(until)), nil
 }
 
 func choice(pairs ...string) []conversations.Option {

@@ -10,12 +10,6 @@ import (
 	"github.com/mahalle/mahalle/persian"
 )
 
-// allowSubmission lets a person comment or confirm while within the
-// per-person limits.
-func (f *Flows) allowSubmission(ctx context.Context, k conversations.Key, _ string) (string, error) {
-	return f.limited(ctx, k)
-}
-
 // prefillAction starts a run about the verified action given as arg.
 func (f *Flows) prefillAction(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
 	id, err := strconv.ParseUint(arg, 10, 64)
@@ -53,7 +47,7 @@ func backToFeed(sub conversations.Submission) []conversations.MenuItem {
 func (f *Flows) confirm() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowConfirm, Version: 1, Title: titleConfirm, NoSummary: true,
-		Allowed: f.allowSubmission,
+		Allowed: f.Limited,
 		Prefill: f.prefillAction,
 		Steps: []*conversations.Step{
 			{
@@ -99,7 +93,7 @@ func (f *Flows) confirm() *conversations.Flow {
 func (f *Flows) comment() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowComment, Version: 1, Title: titleComment, NoSummary: true,
-		Allowed: f.allowSubmission,
+		Allowed: f.Limited,
 		Prefill: f.prefillAction,
 		Steps: []*conversations.Step{{
 			Key: "text", Label: "نظر", Kind: conversations.InputText, MinLen: 2, MaxLen: 1000,
