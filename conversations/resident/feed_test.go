@@ -160,3 +160,49 @@ func BenchmarkFeedPage(b *testing.B) {
 		}
 	})
 }
+
+// TestResolveSubmitTwice runs the «حل نشد» submission twice, as the engine
+// does when it loses a race after Submit: one reopening, and the person is
+// told it worked both times.
+func TestResolveSubmitTwice(t *testing.T) {
+	store, f, place := feedStore(t, 0)
+	ctx := context.Background()
+	sg := models.Suggestion{Key: "twice", Platform: "tg", UserID: 42, PlaceID: place, Text: "چراغ کوچه خاموش است"}
+	cs, err := store.Committees(ctx, 0)
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("committees = %v, %v", cs, err)
+	}
+	sg.CommitteeID = cs[0].ID
+	if err := store.CreateSuggestion(ctx, &sg); err != nil {
+		t.Fatal(err)
+	}
+	admin := models.Viewer{Platform: "tg", UserID: 1, Staff: []models.StaffScope{{Role: models.RoleAdmin}}}
+	if _, err := store.ChangeSuggestion(ctx, admin, sg.ID, models.SuggestionChange{Answer: "درست شد."}); err != nil {
+		t.Fatal(err)
+	}
+	sub := conversations.Submission{
+		Key: conversations.Key{Platform: "tg", UserID: 42, ChatID: 42},
+		Answers: map[string]conversations.Answer{
+			keyMe: {Text: "tg", Number: 42}, keyCode: {Text: sg.Code}, keyHow: {Text: "no"}, "note": {Text: "هنوز خاموش است"},
+		},
+	}
+	for i := 0; i < 2; i++ {
+		msg, err := f.submitSuggestionAct(ctx, sub)
+		if err != nil || !strings.Contains(msg, "دوباره باز شد") {
+			t.Fatalf("try %d: %q, %v", i+1, msg, err)
+		}
+	}
+	evs, err := store.SuggestionHistory(ctx, sg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reopens := 0
+	for _, ev := range evs {
+		if ev.Kind == models.EventReopen {
+			reopens++
+		}
+	}
+	if reopens != 1 {
+		t.Errorf("reopened %d times, want 1: %+v", reopens, evs)
+	}
+}

@@ -204,13 +204,19 @@ func (f *Flows) submitSuggestionAct(ctx context.Context, sub conversations.Submi
 		}
 		return fmt.Sprintf(msgWithdrawn, r.sg.Code), nil
 	case act == actSolved:
-		if _, err := f.Inbox.ResolveSuggestion(ctx, k.Platform, k.UserID, r.sg.ID, true, ""); err != nil {
-			return "", err
+		// Already closed: this answer was stored by an earlier try of this
+		// same submission (a lost race re-runs it), so it succeeded.
+		if r.sg.Status != models.StatusClosed {
+			if _, err := f.Inbox.ResolveSuggestion(ctx, k.Platform, k.UserID, r.sg.ID, true, ""); err != nil {
+				return "", err
+			}
 		}
 		return fmt.Sprintf(msgClosedThanks, r.sg.Code), nil
 	case act == actUnsolved || a[keyHow].Text == "no":
-		if _, err := f.Inbox.ResolveSuggestion(ctx, k.Platform, k.UserID, r.sg.ID, false, a["note"].Text); err != nil {
-			return "", err
+		if r.sg.Status != models.StatusReopened {
+			if _, err := f.Inbox.ResolveSuggestion(ctx, k.Platform, k.UserID, r.sg.ID, false, a["note"].Text); err != nil {
+				return "", err
+			}
 		}
 		return fmt.Sprintf(msgReopened, r.sg.Code), nil
 	}
