@@ -19,7 +19,7 @@ const (
 	menuRoster  = "اعضای شورا"
 	menuSuggest = "ارسال پیشنهاد"
 	menuMine    = "پیشنهادهای من"
-	menuTrack   = "پیگیری پیشنهاد با کد"
+	menuTrack   = "پیگیری پیشنهاد"
 	menuHome    = "محلهٔ من"
 )
 
