@@ -315,8 +315,8 @@ func (s *Store) ChangeSuggestion(ctx context.Context, v Viewer, id uint, ch Sugg
 			updates["status"], updates["answered_at"] = StatusAnswered, now
 			notice = fmt.Sprintf("پاسخ شورا به پیشنهاد شما (کد %s):\n%s\n\nمشکل حل شد؟", sg.Code, answer)
 			buttons = []NoticeButton{
-				{Label: "بله، حل شد", Open: fmt.Sprintf("solved:%d", id)},
-				{Label: "نه، حل نشد", Open: fmt.Sprintf("unsolved:%d", id)},
+				{Label: "بله، حل شد", Open: "resolve:" + sg.Code + ":yes"},
+				{Label: "نه، حل نشد", Open: "resolve:" + sg.Code + ":no"},
 			}
 		}
 		if err := tx.Model(&Suggestion{}).Where("id = ?", id).Updates(updates).Error; err != nil {

@@ -22,7 +22,7 @@ type Notice struct {
 }
 
 // NoticeButton is a button under a notice: its label and the menu value it
-// carries, which opens the item ("review:42") or answers it ("solved:17").
+// carries, which opens the item ("review:42") or answers it ("resolve:S-4F7K2:yes").
 type NoticeButton struct {
 	Label string
 	Open  string
@@ -85,7 +85,7 @@ func (s *Store) onMembershipDecided(tx *gorm.DB, now time.Time, mv MembershipVie
 // only the council never learns who sent it) what changed.
 func (s *Store) suggestionNotice(tx *gorm.DB, now time.Time, sg Suggestion, kind, text string, urgent bool, buttons ...NoticeButton) error {
 	if len(buttons) == 0 {
-		buttons = []NoticeButton{{Label: "پیگیری پیشنهاد", Open: "track:" + sg.Code}}
+		buttons = []NoticeButton{{Label: "پیگیری پیشنهاد", Open: "mysg:" + sg.Code}}
 	}
 	return s.enqueue(tx, now, Notice{
 		Platform: sg.Platform, UserID: sg.UserID, Kind: kind, Urgent: urgent,

@@ -49,6 +49,7 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a.store = store
+	store.Now = now // limits, history and digests follow the same clock as conversations
 	if err := store.Migrate(ctx); err != nil {
 		a.close()
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -139,11 +140,14 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store, Mute: a.store,
 		OverdueAfter: time.Duration(overdue) * 24 * time.Hour}
+	residents := &residentflows.Flows{
+		Geo: a.store, Catalog: a.store, Feeds: a.store, Homes: a.store, Subs: a.store,
+		Inbox: a.store, Track: a.store, Part: a.store,
+	}
+	suggest := residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform })
+	suggest.Allowed = residents.Limited
 	engine := conversations.NewEngine(conv, conversations.Config{
-		Flows: append([]*conversations.Flow{
-			residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform }),
-			residentflows.TrackFlow(a.store),
-		}, append(members.Flows(), coord.All()...)...),
+		Flows: append(append(append([]*conversations.Flow{suggest}, residents.Flows()...), members.Flows()...), coord.All()...),
 		MenuFor: func(ctx context.Context, k conversations.Key) ([]conversations.MenuItem, error) {
 			items, err := members.Menu(ctx, k)
 			if err != nil {
@@ -157,10 +161,7 @@ func (a *app) serve(ctx context.Context) error {
 			return append(items, more...), err
 		},
 		// What everyone may use, when a member's menu cannot be read.
-		Menu: []conversations.MenuItem{
-			{Label: "ارسال پیشنهاد", Flow: residentflows.FlowSuggest},
-			{Label: "پیگیری پیشنهاد", Flow: residentflows.FlowTrack},
-		},
+		Menu:    residentflows.Menu(),
 		Welcome: msgWelcome,
 		Help:    msgHelp,
 		TTL:     cfg.ConversationTTL,
@@ -346,22 +347,45 @@ func redactURL(s string) string {
 	return "(unparsable URL)"
 }
 
-// What the bot says on /start and /help.
+// What the bot says on /start and /help: exactly what a resident can do
+// (each item is a menu button), and where members and coordinators start.
 const (
-	msgWelcome = "سلام! به «محله» خوش آمدید. 🏡\nاینجا می‌توانید کارهای شورای پیشرفت محلهٔ خود را ببینید و پیشنهاد، شکایت یا نظرتان را برای شورا بفرستید."
-	msgHelp    = "راهنمای «محله»:\n\n• «ارسال پیشنهاد»: محله یا روستای خود را پیدا کنید، موضوع را انتخاب کنید و پیشنهادتان را بنویسید یا پیام صوتی بفرستید؛ یک کد پیگیری می‌گیرید.\n• «پیگیری پیشنهاد»: با کد پیگیری، وضعیت پیشنهادتان را ببینید.\n\nدر میانهٔ هر گفتگو:\n/back بازگشت به مرحلهٔ قبل\n/cancel لغو\n/menu منوی اصلی (پیش‌نویس نگه داشته می‌شود)"
+	msgWelcome = "سلام! به «محله» خوش آمدید. 🏡\n" +
+		"اینجا می‌توانید کارهای تأییدشدهٔ شورای پیشرفت محلهٔ خود و اعضای آن را ببینید، " +
+		"پیشنهاد، شکایت یا نظرتان را برای شورا بفرستید و پاسخ آن را همین‌جا بگیرید، " +
+		"و بگویید کاری که شورا گزارش کرده واقعاً انجام شده است یا نه.\n" +
+		"اعضای شورا و هماهنگ‌کنندگان شهرستان و استان: «عضو شورا هستم» را بزنید و شمارهٔ همراه خود را بفرستید."
+	msgHelp = "راهنمای «محله»:\n\n" +
+		"• «کارهای شورای محله»: کارهای تأییدشدهٔ شورای محلهٔ شما، تازه‌ترین اول. هر کار را باز کنید تا جزئیاتش را ببینید، انجام شدنش را تأیید کنید یا نظر بنویسید. کارهای همهٔ شهرستان یا یک کارگروه را هم می‌توانید ببینید.\n" +
+		"• «اعضای شورا»: نام، سمت و کارگروه اعضای شورای محله (شمارهٔ تلفن کسی نشان داده نمی‌شود).\n" +
+		"• «ارسال پیشنهاد»: محله یا روستای خود را پیدا کنید، موضوع را انتخاب کنید و پیشنهادتان را بنویسید یا پیام صوتی بفرستید؛ یک کد پیگیری می‌گیرید.\n" +
+		"• «پیشنهادهای من»: پیشنهادهایی که فرستاده‌اید با وضعیت و پاسخ شورا؛ پیشنهادی را که هنوز پاسخ نگرفته پس بگیرید، و به «مشکل حل شد؟» پاسخ دهید.\n" +
+		"• «پیگیری پیشنهاد»: وضعیت و پاسخ یک پیشنهاد با کد پیگیری آن.\n" +
+		"• «محلهٔ من»: محلهٔ خود را ببینید یا عوض کنید، و اگر خواستید روزی یک پیام خبر از کارهای تازهٔ شورا بگیرید.\n\n" +
+		"هر نفر در هر ساعت تا ۵ و در هر روز تا ۲۰ پیشنهاد، نظر یا تأیید می‌فرستد.\n\n" +
+		"اعضای شورا و هماهنگ‌کنندگان شهرستان و استان: «عضو شورا هستم» را بزنید و شمارهٔ همراه خود را با دکمهٔ «ارسال شمارهٔ من» بفرستید.\n\n" +
+		"در میانهٔ هر گفتگو:\n" +
+		"بازگشت به مرحلهٔ قبل: /back\n" +
+		"لغو: /cancel\n" +
+		"منوی اصلی (پیش‌نویس نگه داشته می‌شود): /menu"
 )
 
 // Compile-time checks that the store and the engine are what the consumers
 // declare they need.
 var (
-	_ handlers.Sender           = (*bot.Client)(nil)
-	_ handlers.Conversations    = (*conversations.Engine)(nil)
-	_ residentflows.Geography   = (*models.Store)(nil)
-	_ residentflows.Suggestions = (*models.Store)(nil)
-	_ residentflows.Trackers    = (*models.Store)(nil)
-	_ member.Members            = (*models.Store)(nil)
-	_ member.Actions            = (*models.Store)(nil)
-	_ member.ActionFinder       = (*models.Store)(nil)
-	_ member.Catalog            = (*models.Store)(nil)
+	_ handlers.Sender             = (*bot.Client)(nil)
+	_ handlers.Conversations      = (*conversations.Engine)(nil)
+	_ residentflows.Geography     = (*models.Store)(nil)
+	_ residentflows.Suggestions   = (*models.Store)(nil)
+	_ residentflows.Trackers      = (*models.Store)(nil)
+	_ residentflows.Catalog       = (*models.Store)(nil)
+	_ residentflows.Feeds         = (*models.Store)(nil)
+	_ residentflows.Homes         = (*models.Store)(nil)
+	_ residentflows.Subscriptions = (*models.Store)(nil)
+	_ residentflows.Inbox         = (*models.Store)(nil)
+	_ residentflows.Participation = (*models.Store)(nil)
+	_ member.Members              = (*models.Store)(nil)
+	_ member.Actions              = (*models.Store)(nil)
+	_ member.ActionFinder         = (*models.Store)(nil)
+	_ member.Catalog              = (*models.Store)(nil)
 )

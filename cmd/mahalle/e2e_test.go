@@ -22,7 +22,7 @@ func TestStartHelpUnknown(t *testing.T) {
 			labels = append(labels, b.Text)
 		}
 	}
-	if want := "ارسال پیشنهاد|پیگیری پیشنهاد|عضو شورا هستم|راهنما"; strings.Join(labels, "|") != want {
+	if want := "کارهای شورای محله|اعضای شورا|ارسال پیشنهاد|پیشنهادهای من|پیگیری پیشنهاد|محلهٔ من|عضو شورا هستم|راهنما"; strings.Join(labels, "|") != want {
 		t.Errorf("main menu = %q, want %q", strings.Join(labels, "|"), want)
 	}
 

@@ -68,10 +68,7 @@ type Flows struct {
 // Menu is the main menu for the person in k: members see member features,
 // everyone else the way to join.
 func (m *Flows) Menu(ctx context.Context, k conversations.Key) ([]conversations.MenuItem, error) {
-	items := []conversations.MenuItem{
-		{Label: "ارسال پیشنهاد", Flow: resident.FlowSuggest},
-		{Label: "پیگیری پیشنهاد", Flow: resident.FlowTrack},
-	}
+	items := resident.Menu()
 	_, _, err := m.Members.MemberOf(ctx, k.Platform, k.UserID)
 	switch models.ErrorCode(err) {
 	case "":

@@ -1,0 +1,240 @@
+package resident
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mahalle/mahalle/conversations"
+	"github.com/mahalle/mahalle/models"
+	"github.com/mahalle/mahalle/persian"
+)
+
+// Catalog is the reference data the residents' flows show.
+type Catalog interface {
+	Place(ctx context.Context, id uint) (models.PlaceMatch, error)
+	Committee(ctx context.Context, id uint) (models.Committee, error)
+	Committees(ctx context.Context, provinceID uint) ([]models.Committee, error)
+	Programmes(ctx context.Context) ([]models.Programme, error)
+}
+
+// Feeds reads what councils did, as residents may see it.
+type Feeds interface {
+	Feed(ctx context.Context, q models.FeedQuery) ([]models.FeedItem, int64, error)
+	PublicAction(ctx context.Context, id uint) (models.FeedItem, []models.ActionUpdate, error)
+	Roster(ctx context.Context, placeID uint) ([]models.RosterEntry, error)
+}
+
+// Homes remembers a resident's «محلهٔ من» and whether they follow it.
+type Homes interface {
+	HomePlace(ctx context.Context, platform string, userID int64) (models.PlaceMatch, error)
+	SetHomePlace(ctx context.Context, platform string, userID int64, placeID uint) error
+	Subscribed(ctx context.Context, platform string, userID int64, placeID uint) (bool, error)
+}
+
+// Subscriptions starts and stops a resident's daily digest of a place.
+type Subscriptions interface {
+	Subscribe(ctx context.Context, platform string, userID int64, placeID uint) error
+	Unsubscribe(ctx context.Context, platform string, userID int64, placeID uint) error
+}
+
+// Inbox is a resident's side of their suggestions.
+type Inbox interface {
+	MySuggestions(ctx context.Context, platform string, userID int64, offset, limit int) ([]models.ResidentSuggestion, int64, error)
+	SuggestionHistory(ctx context.Context, id uint) ([]models.SuggestionEvent, error)
+	ResolveSuggestion(ctx context.Context, platform string, userID int64, id uint, solved bool, note string) (models.Suggestion, error)
+	WithdrawSuggestion(ctx context.Context, platform string, userID int64, id uint) (models.Suggestion, error)
+}
+
+// Participation stores what residents say about verified actions, within
+// the per-person limits.
+type Participation interface {
+	AddComment(ctx context.Context, c *models.Comment) error
+	Confirm(ctx context.Context, c *models.Confirmation) error
+	SubmissionAllowed(ctx context.Context, platform string, userID int64) (bool, time.Time, error)
+}
+
+// Resident flow names. Notices carry "name:arg" menu values that open them:
+// "feed:<placeID>", "unsub:<placeID>", "mysg:<code>", "resolve:<code>:yes".
+const (
+	FlowFeed    = "feed"
+	FlowRoster  = "roster"
+	FlowHome    = "home"
+	FlowUnsub   = "unsub"
+	FlowMine    = "mysg"
+	FlowResolve = "resolve"
+	FlowConfirm = "confirm"
+	FlowComment = "comment"
+)
+
+// Flows are the residents' flows beyond sending a suggestion: the council's
+// feed and roster, «محلهٔ من» and its digest, the resident's suggestions
+// with tracking, withdrawing and «مشکل حل شد؟», and confirming and
+// commenting on verified actions.
+type Flows struct {
+	Geo     Geography
+	Catalog Catalog
+	Feeds   Feeds
+	Homes   Homes
+	Subs    Subscriptions
+	Inbox   Inbox
+	Track   Trackers
+	Part    Participation
+}
+
+// Flows returns every flow of f, for the engine's Config.Flows.
+func (f *Flows) Flows() []*conversations.Flow {
+	return []*conversations.Flow{
+		f.feed(), f.roster(), f.home(), f.unsub(),
+		f.mine(), f.track(), f.resolve(),
+		f.confirm(), f.comment(),
+	}
+}
+
+// Menu is what every resident may do, in the order of the main menu.
+func Menu() []conversations.MenuItem {
+	return []conversations.MenuItem{
+		{Label: menuFeed, Flow: FlowFeed},
+		{Label: menuRoster, Flow: FlowRoster},
+		{Label: menuSuggest, Flow: FlowSuggest},
+		{Label: menuMine, Flow: FlowMine},
+		{Label: menuTrack, Flow: FlowTrack},
+		{Label: menuHome, Flow: FlowHome},
+	}
+}
+
+// Hidden answers the flows keep (never shown).
+const (
+	keyMe    = "_me"    // Text: platform, Number: user id
+	keyPlace = "_place" // Number: the place the flow is about
+	keyCode  = "_code"  // Text: a suggestion's tracking code
+	keyAct   = "_act"   // Number: a verified action
+)
+
+// me is the platform account the run belongs to, for Options, which get
+// only the state.
+func me(k conversations.Key) conversations.Answer {
+	return conversations.Answer{Text: k.Platform, Number: k.UserID}
+}
+
+func whoIs(st map[string]conversations.Answer) (string, int64) {
+	return st[keyMe].Text, st[keyMe].Number
+}
+
+// placeOf is the place a run is about: given at the start (an argument or
+// «محلهٔ من»), or chosen at the place steps.
+func placeOf(a map[string]conversations.Answer) uint {
+	if id := conversations.HiddenID(a, keyPlace); id != 0 {
+		return id
+	}
+	return conversations.AnswerID(a, "place")
+}
+
+func hasHiddenPlace(st *conversations.State) bool {
+	return conversations.HiddenID(st.Answers, keyPlace) != 0
+}
+
+// placeSteps are PlaceSteps, passed by when skip says so; with remember,
+// the place chosen becomes «محلهٔ من».
+func (f *Flows) placeSteps(skip func(st *conversations.State) bool, remember func(st *conversations.State) bool) []*conversations.Step {
+	steps := PlaceSteps(f.Geo)
+	for _, s := range steps {
+		orig := s.Skip
+		s.Skip = func(st *conversations.State) bool {
+			return skip(st) || (orig != nil && orig(st))
+		}
+		if s.Key == "place" {
+			s.After = func(ctx context.Context, k conversations.Key, st *conversations.State, a conversations.Answer) (string, error) {
+				if !remember(st) {
+					return "", nil
+				}
+				return "", f.Homes.SetHomePlace(ctx, k.Platform, k.UserID, idOf(a))
+			}
+		}
+	}
+	return steps
+}
+
+// prefillHome starts a run with the account and, when known, its «محلهٔ من»
+// (or the place given as arg). An arg "p<id>", a place's deep-link
+// parameter (t.me/<bot>?start=p<id>), also makes that place «محلهٔ من».
+func (f *Flows) prefillHome(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
+	pre := map[string]conversations.Answer{keyMe: me(k)}
+	if arg != "" {
+		deep := strings.HasPrefix(arg, "p")
+		id, err := strconv.ParseUint(strings.TrimPrefix(arg, "p"), 10, 64)
+		if err != nil || id == 0 {
+			return nil, models.Errorf(models.ENOTFOUND, "%s", msgNoPlace)
+		}
+		if _, err := f.Catalog.Place(ctx, uint(id)); err != nil {
+			if models.ErrorCode(err) == models.ENOTFOUND {
+				return nil, models.Errorf(models.ENOTFOUND, "%s", msgNoPlace)
+			}
+			return nil, err
+		}
+		if deep {
+			if err := f.Homes.SetHomePlace(ctx, k.Platform, k.UserID, uint(id)); err != nil {
+				return nil, err
+			}
+		}
+		pre[keyPlace] = conversations.Answer{Number: int64(id)}
+		return pre, nil
+	}
+	pm, err := f.Homes.HomePlace(ctx, k.Platform, k.UserID)
+	switch models.ErrorCode(err) {
+	case "":
+		pre[keyPlace] = conversations.Answer{Number: int64(pm.ID)}
+	case models.ENOTFOUND:
+	default:
+		return nil, err
+	}
+	return pre, nil
+}
+
+// placeName is how a place reads to residents.
+// When places carry a Confirmed flag, an unconfirmed one reads
+// "name (تأییدنشده)" here.
+func placeName(pm models.PlaceMatch) string {
+	return pm.Name
+}
+
+// Limited is a Flow.Allowed that holds a suggestion, comment or
+// confirmation back past the per-person limits, saying when the person may
+// send again (Jalali date and time, Persian digits). Set it on
+// SuggestionFlow too.
+func (f *Flows) Limited(ctx context.Context, k conversations.Key, _ string) (string, error) {
+	ok, until, err := f.Part.SubmissionAllowed(ctx, k.Platform, k.UserID)
+	if err != nil || ok {
+		return "", err
+	}
+	return fmt.Sprintf(msgLimited, num(models.SubmissionsPerHour), num(models.SubmissionsPerDay), persian.FormatDateTime(until)), nil
+}
+
+func choice(pairs ...string) []conversations.Option {
+	opts := make([]conversations.Option, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		opts = append(opts, conversations.Option{Value: pairs[i], Label: pairs[i+1]})
+	}
+	return opts
+}
+
+func num(n int64) string { return persian.Digits(strconv.FormatInt(n, 10)) }
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// idOf reads the id chosen in answer a, or 0.
+func idOf(a conversations.Answer) uint {
+	n, err := strconv.ParseUint(a.First(), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return uint(n)
+}
