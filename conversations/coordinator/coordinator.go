@@ -690,7 +690,7 @@ type item struct {
 // find looks a code up within v's scope. Returns EINVALID with a Persian
 // message when nothing the person may see has that code.
 func (c *Flows) find(ctx context.Context, v models.Viewer, typed string) (item, error) {
-	code := strings.ToUpper(strings.ReplaceAll(persian.ASCIIDigits(typed), " ", ""))
+	code := persian.KeyboardLatin(typed)
 	switch {
 	case strings.HasPrefix(code, "A-"):
 		a, err := c.Catalog.ActionByCode(ctx, code)

@@ -33,7 +33,7 @@ type suggestion struct {
 // trackingCode reads a typed tracking code: Persian digits, spaces and
 // lower case are forgiven.
 func trackingCode(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(persian.ASCIIDigits(s)), ""))
+	return persian.KeyboardLatin(s)
 }
 
 func (f *Flows) loadSuggestion(ctx context.Context, code string) (suggestion, error) {
