@@ -80,6 +80,7 @@ type config struct {
 	now            func() time.Time
 	onSend         func(Sent)
 	knownChatsOnly bool
+	chatLimits     *ChatLimits
 }
 
 // WithToken sets the only token the server accepts; any other gets 401.
@@ -159,6 +160,10 @@ type Server struct {
 	latency  map[string]time.Duration
 	changed  chan struct{}
 	commands string
+	// per-chat 429s
+	chatFaults map[int64][]Fault
+	buckets    map[int64]*bucket
+	tooMany    int
 }
 
 // New starts a Server on a loopback port. When t is not nil the server is
@@ -200,6 +205,8 @@ func NewServer(opts ...Option) *Server {
 		calls:        make(map[string]int),
 		faults:       make(map[string][]Fault),
 		latency:      make(map[string]time.Duration),
+		chatFaults:   make(map[int64][]Fault),
+		buckets:      make(map[int64]*bucket),
 	}
 	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
 	if cfg.onSend != nil {
@@ -399,6 +406,11 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, method string) bo
 		_, _ = w.Write([]byte(f.RawBody))
 		return false
 	case f.Code != 0:
+		if f.Code == http.StatusTooManyRequests {
+			s.mu.Lock()
+			s.tooMany++
+			s.mu.Unlock()
+		}
 		desc := f.Description
 		if desc == "" {
 			desc = defaultDescription(f.Code, f.RetryAfter)
@@ -502,6 +514,9 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, method stri
 	p, err := readParams(r)
 	if err != nil {
 		s.writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error(), 0)
+		return
+	}
+	if !s.admitChat(w, method, p) {
 		return
 	}
 	h(s, w, r, p)
