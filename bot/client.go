@@ -227,6 +227,11 @@ func (c *Client) send(ctx context.Context, m Message, ln lane) (int, error) {
 	case m.Photo != nil:
 		return c.sendPhoto(ctx, m, ln)
 	}
+	if len(m.Text) <= maxTextUnits && strings.TrimSpace(m.Text) != "" {
+		// Fits whatever its script: a UTF-16 unit takes at least one byte.
+		ans, err := c.do(ctx, c.hotSendMessage(m.ChatID, m.Text, &m, ln))
+		return ans.messageID, err
+	}
 	parts := splitText(m.Text, maxTextUnits)
 	if len(parts) == 0 {
 		return 0, errors.New("bot: send: empty text")

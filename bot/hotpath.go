@@ -199,11 +199,14 @@ func (c *Client) post(ctx context.Context, method, u string, o *outgoing) (answe
 		return answer{}, redactToken(err, c.token)
 	}
 	var a hotAnswer
-	if err := json.Unmarshal(rb.Bytes(), &a); err != nil {
-		if resp.StatusCode >= 500 {
-			return answer{}, &APIError{Method: method, Code: resp.StatusCode}
+	if !decodeAnswer(rb.Bytes(), &a) {
+		a = hotAnswer{}
+		if err := json.Unmarshal(rb.Bytes(), &a); err != nil {
+			if resp.StatusCode >= 500 {
+				return answer{}, &APIError{Method: method, Code: resp.StatusCode}
+			}
+			return answer{}, fmt.Errorf("undecodable answer (HTTP %d): %w", resp.StatusCode, err)
 		}
-		return answer{}, fmt.Errorf("undecodable answer (HTTP %d): %w", resp.StatusCode, err)
 	}
 	if !a.OK {
 		code := a.ErrorCode

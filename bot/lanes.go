@@ -71,7 +71,7 @@ type floodControl struct {
 	lastRate float64 // replies a second in the last full window
 
 	active int           // replies in flight
-	idle   chan struct{} // closed when active drops to 0; nil while idle
+	idle   chan struct{} // made by a notice waiting for replies; closed when active drops to 0
 }
 
 func newFloodControl(l Limits, now time.Time) *floodControl {
@@ -197,11 +197,15 @@ func (fc *floodControl) waitNotice(ctx context.Context, now func() time.Time,
 // yieldToReplies waits until no reply is in flight, at most noticeYieldMax.
 func (fc *floodControl) yieldToReplies(ctx context.Context) error {
 	fc.mu.Lock()
-	ch := fc.idle
-	fc.mu.Unlock()
-	if ch == nil {
+	if fc.active == 0 {
+		fc.mu.Unlock()
 		return nil
 	}
+	if fc.idle == nil {
+		fc.idle = make(chan struct{})
+	}
+	ch := fc.idle
+	fc.mu.Unlock()
 	t := time.NewTimer(noticeYieldMax)
 	defer t.Stop()
 	select {
@@ -224,16 +228,13 @@ func (fc *floodControl) replyStart(now time.Time) {
 		fc.winCount, fc.winStart = 0, now
 	}
 	fc.active++
-	if fc.active == 1 {
-		fc.idle = make(chan struct{})
-	}
 }
 
 func (fc *floodControl) replyDone() {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	fc.active--
-	if fc.active == 0 {
+	if fc.active == 0 && fc.idle != nil {
 		close(fc.idle)
 		fc.idle = nil
 	}
