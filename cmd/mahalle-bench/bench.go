@@ -19,10 +19,6 @@ import (
 	"github.com/mahalle/mahalle/models"
 )
 
-// sendRate lifts the bot's global and per-chat send limits: the fake Bot API
-// has no flood limits, and a resident answers as fast as the bot replies.
-const sendRate = "1000000"
-
 // bench is one run: the fake Bot API, the bot subprocess, the residents.
 type bench struct {
 	opts      *options
@@ -83,10 +79,9 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	}
 
 	vars := map[string]string{
-		"HTTP_ADDR":          "",
-		"LOG_LEVEL":          "warn",
-		"SEND_RATE":          sendRate,
-		"SEND_RATE_PER_CHAT": sendRate,
+		"HTTP_ADDR": "",
+		"LOG_LEVEL": "warn",
+		"PPROF":     "1", // /debug/pprof on the ops listener, to profile a run
 	}
 	res.machine.Database, res.machine.Redis = "embedded SQLite", "in-process Redis (miniredis)"
 	if o.databaseURL != "" {
@@ -124,8 +119,12 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	}
 
 	token := strconv.Itoa(100000+rand.IntN(900000)) + ":bench" + randomHex(12)
-	b.srv = bottest.NewServer(bottest.WithoutRecording(), bottest.WithToken(token),
-		bottest.WithBotUser(7001, "mahalle_bench_bot"), bottest.WithOnSend(b.onSend))
+	srvOpts := []bottest.Option{bottest.WithoutRecording(), bottest.WithToken(token),
+		bottest.WithBotUser(7001, "mahalle_bench_bot"), bottest.WithOnSend(b.onSend)}
+	if o.tgLimits {
+		srvOpts = append(srvOpts, bottest.WithChatLimits(bottest.ChatLimits{}))
+	}
+	b.srv = bottest.NewServer(srvOpts...)
 	defer b.srv.Close()
 	b.rcfg = residentConfig{photoEvery: o.photoEvery, think: o.think, stepTimeout: o.stepTimeout,
 		queued: &b.queued, flows: &b.flows, measure: &b.measure, stop: &b.stop}
@@ -253,6 +252,22 @@ type window struct {
 	cpu       cpuSample
 	confirmed int
 	flows     int64
+	tooMany   int // 429s the fake Bot API gave so far
+	apiCalls  int // calls of the sending methods the fake Bot API got so far
+}
+
+// sendingMethods are the Bot API methods that count as calls per update.
+var sendingMethods = []string{"sendMessage", "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
+	"answerCallbackQuery", "sendPhoto", "sendDocument", "sendMediaGroup", "deleteMessage", "sendChatAction",
+	"setMyCommands", "deleteMyCommands"}
+
+// apiCalls counts the calls of sendingMethods the fake Bot API received.
+func (b *bench) apiCalls() int {
+	n := 0
+	for _, m := range sendingMethods {
+		n += b.srv.Calls(m)
+	}
+	return n
 }
 
 // open starts measuring: it takes the figures the phase is compared to.
@@ -261,7 +276,8 @@ func (b *bench) open(ctx context.Context, proc *botProc, base string) (window, e
 	if err != nil {
 		return window{}, err
 	}
-	w := window{metrics: m, cpu: sampleCPU(proc.pid()), confirmed: b.srv.Confirmed(), flows: b.flows.load(), sessions: b.sessions(ctx)}
+	w := window{metrics: m, cpu: sampleCPU(proc.pid()), confirmed: b.srv.Confirmed(), flows: b.flows.load(), sessions: b.sessions(ctx),
+		tooMany: b.srv.TooManyCount(), apiCalls: b.apiCalls()}
 	if o := b.opts; o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -299,6 +315,8 @@ func (b *bench) close(ctx context.Context, w window, proc *botProc, base string,
 	res.updates = int64(b.srv.Confirmed() - w.confirmed)
 	res.flows = b.flows.load() - w.flows
 	res.cpu = sampleCPU(proc.pid()).sub(w.cpu)
+	res.tooMany = b.srv.TooManyCount() - w.tooMany
+	res.apiCalls = b.apiCalls() - w.apiCalls
 	if n := b.sessions(ctx); n >= 0 && w.sessions >= 0 {
 		res.pgSessions = n - w.sessions
 	}

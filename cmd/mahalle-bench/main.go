@@ -47,6 +47,7 @@ type options struct {
 	open        int
 	photoEvery  int
 	think       time.Duration
+	tgLimits    bool
 	bin         string
 	databaseURL string
 	redisURL    string
@@ -70,6 +71,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.IntVar(&o.open, "open", 500, "residents left mid-flow to measure Redis memory per open conversation, real Redis only (0: skip)")
 	fs.IntVar(&o.photoEvery, "photo-every", 10, "every N-th resident sends one photo instead of skipping the photo step (0: none)")
 	fs.DurationVar(&o.think, "think", 0, "pause between a reply and the resident's next answer (0: answer at once)")
+	fs.BoolVar(&o.tgLimits, "tglimits", false, "the fake Bot API answers 429 as Telegram does for one chat: about 1 message/s with bursts of 3, edits included")
 	fs.StringVar(&o.bin, "bin", "", "the mahalle binary to run (default: go build ./cmd/mahalle into a temporary folder)")
 	fs.StringVar(&o.databaseURL, "database-url", getenv("BENCH_DATABASE_URL"), "PostgreSQL URL to create the run's database through (default $BENCH_DATABASE_URL; empty: embedded SQLite)")
 	fs.StringVar(&o.redisURL, "redis-url", getenv("BENCH_REDIS_URL"), "Redis URL (default $BENCH_REDIS_URL; empty: the bot's in-process Redis)")
