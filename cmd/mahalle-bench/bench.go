@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,7 @@ type bench struct {
 	measure   atomic.Bool
 	stop      atomic.Bool
 	profile   *os.File // the bench's CPU profile, while measuring
+	botProf   chan error
 	db        *benchDB // nil with SQLite
 }
 
@@ -140,6 +143,10 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	vars["TELEGRAM_TOKEN"] = token
 	vars["TELEGRAM_API_ENDPOINT"] = b.srv.Endpoint()
 	vars["HTTP_ADDR"] = "127.0.0.1:" + port
+	for _, kv := range o.botEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
 	env := botEnv(vars)
 	base := "http://127.0.0.1:" + port
 
@@ -289,9 +296,39 @@ func (b *bench) open(ctx context.Context, proc *botProc, base string) (window, e
 		}
 		b.profile = f
 	}
+	if o := b.opts; o.botProfile != "" {
+		b.botProf = make(chan error, 1)
+		go func() { b.botProf <- fetchProfile(ctx, base, o.duration, o.botProfile) }()
+	}
 	w.at = time.Now()
 	b.measure.Store(true)
 	return w, nil
+}
+
+// fetchProfile writes the bot's CPU profile over d to path.
+func fetchProfile(ctx context.Context, base string, d time.Duration, path string) error {
+	secs := max(1, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /debug/pprof/profile: %s (is PPROF=1 honoured?)", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // sessions reads the PostgreSQL connection count; -1 without PostgreSQL or
@@ -326,6 +363,12 @@ func (b *bench) close(ctx context.Context, w window, proc *botProc, base string,
 			return err
 		}
 		b.profile = nil
+	}
+	if b.botProf != nil {
+		if err := <-b.botProf; err != nil {
+			return fmt.Errorf("the bot's CPU profile: %w", err)
+		}
+		b.botProf = nil
 	}
 	after, err := scrape(ctx, base+"/metrics")
 	if err != nil {

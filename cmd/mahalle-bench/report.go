@@ -285,6 +285,9 @@ func (r *result) machineLine() string {
 // limitsLine says which send limits the run had.
 func (r *result) limitsLine() string {
 	s := "the bot's default send limits (replies: no global cap, new messages 1/s per chat with bursts of 3; notices 25/s)"
+	if len(r.opts.botEnv) > 0 {
+		s = "DIAGNOSTIC, not the defaults: the bot's environment adds " + r.opts.botEnv.String() + "; otherwise " + s
+	}
 	if r.opts.tgLimits {
 		return s + "; the fake Bot API answers 429 like Telegram per chat (-tglimits: 1 call/s, bursts of 3, edits included)"
 	}
