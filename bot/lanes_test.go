@@ -407,3 +407,33 @@ func TestUnknownOutcome(t *testing.T) {
 		}
 	})
 }
+
+func TestNoticesYieldToRepliesInFlight(t *testing.T) {
+	f, _ := newLaneFixture(t)
+	id, err := f.client.Send(tagged("r"), Message{ChatID: 41, Text: "سؤال"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A reply (an edit) is in flight, held by the platform for 100 ms.
+	f.srv.SetLatency("editMessageText", 100*time.Millisecond)
+	edited := make(chan error, 1)
+	go func() {
+		_, err := f.client.Send(tagged("r"), Message{ChatID: 41, EditMessageID: id, Text: "پاسخ"})
+		edited <- err
+	}()
+	pollUntil(t, "the edit to reach the platform", func() bool { return f.srv.Calls("editMessageText") == 1 })
+
+	if _, err := f.client.Notify(tagged("n"), Message{ChatID: 42, Text: "اطلاعیه"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-edited; err != nil {
+		t.Fatal(err)
+	}
+	edit, notice := f.srv.SentTo(41), f.srv.SentTo(42)
+	if len(edit) != 2 || len(notice) != 1 {
+		t.Fatalf("chat 41 got %v, chat 42 got %v", edit, notice)
+	}
+	if notice[0].Seq < edit[1].Seq {
+		t.Errorf("the notice (seq %d) went out before the reply in flight (seq %d) was done", notice[0].Seq, edit[1].Seq)
+	}
+}
