@@ -77,7 +77,7 @@ type Client struct {
 	api        *tgbotapi.BotAPI // template, copied per call with a context-aware HTTP client
 	httpClient *http.Client
 	// URLs of the hot path's methods; they hold the token.
-	urlSendMessage, urlEditText, urlAnswerCallback string
+	urlSendMessage, urlEditText, urlAnswerCallback *url.URL
 	fileFormat                                     string // file URL format: token, file_path
 	log                                            *slog.Logger
 	metrics                                        *Metrics
@@ -121,19 +121,16 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 
 	c := &Client{
-		platform:          cfg.Platform,
-		token:             cfg.Token,
-		httpClient:        cfg.HTTPClient,
-		urlSendMessage:    base + "/bot" + cfg.Token + "/sendMessage",
-		urlEditText:       base + "/bot" + cfg.Token + "/editMessageText",
-		urlAnswerCallback: base + "/bot" + cfg.Token + "/answerCallbackQuery",
-		fileFormat:        base + "/file/bot%s/%s",
-		log:               cfg.Logger,
-		metrics:           cfg.Metrics,
-		maxAttempts:       cfg.MaxAttempts,
-		blocked:           cfg.Blocked,
-		wait:              cfg.Wait,
-		now:               cfg.Now,
+		platform:    cfg.Platform,
+		token:       cfg.Token,
+		httpClient:  cfg.HTTPClient,
+		fileFormat:  base + "/file/bot%s/%s",
+		log:         cfg.Logger,
+		metrics:     cfg.Metrics,
+		maxAttempts: cfg.MaxAttempts,
+		blocked:     cfg.Blocked,
+		wait:        cfg.Wait,
+		now:         cfg.Now,
 	}
 	if c.httpClient == nil {
 		c.httpClient = &http.Client{Timeout: defaultHTTPTimeout, Transport: newTransport()}
@@ -150,6 +147,16 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	for _, h := range []struct {
+		dst    **url.URL
+		method string
+	}{{&c.urlSendMessage, "sendMessage"}, {&c.urlEditText, "editMessageText"}, {&c.urlAnswerCallback, "answerCallbackQuery"}} {
+		u, err := url.Parse(base + "/bot" + cfg.Token + "/" + h.method)
+		if err != nil {
+			return nil, errors.New("bot: new client: the endpoint and token do not make a URL")
+		}
+		*h.dst = u
 	}
 	c.limiter = newSendLimiter(cfg.Limits, c.now())
 	c.flood = newFloodControl(cfg.Limits, c.now())

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -166,23 +167,25 @@ func (c *Client) hotAnswerCallback(callbackID, text string) apiCall {
 	return c.hotCall("answerCallbackQuery", c.urlAnswerCallback, 0, laneReply, limitNone, true, o)
 }
 
-func (c *Client) hotCall(method, u string, chatID int64, ln lane, scope limitScope, idempotent bool, o *outgoing) apiCall {
+func (c *Client) hotCall(method string, u *url.URL, chatID int64, ln lane, scope limitScope, idempotent bool, o *outgoing) apiCall {
 	return apiCall{method: method, chatID: chatID, lane: ln, scope: scope, idempotent: idempotent,
 		release: o.release,
 		run:     func(ctx context.Context) (answer, error) { return c.post(ctx, method, u, o) }}
 }
 
 // post makes one attempt of a hand-built call.
-func (c *Client) post(ctx context.Context, method, u string, o *outgoing) (answer, error) {
-	body := o.reader()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, body)
-	if err != nil {
-		_ = body.Close()
-		return answer{}, redactToken(err, c.token)
-	}
-	req.ContentLength = int64(o.buf.Len())
-	req.GetBody = func() (io.ReadCloser, error) { return o.reader(), nil }
-	req.Header["Content-Type"] = formContentType
+func (c *Client) post(ctx context.Context, method string, u *url.URL, o *outgoing) (answer, error) {
+	// Built by hand: http.NewRequest parses the URL on every call, which
+	// was a sixth of this function's time.
+	target := *u
+	req := (&http.Request{
+		Method: http.MethodPost, URL: &target, Host: target.Host,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": formContentType},
+		Body:          o.reader(),
+		GetBody:       func() (io.ReadCloser, error) { return o.reader(), nil },
+		ContentLength: int64(o.buf.Len()),
+	}).WithContext(ctx)
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		return answer{}, redactToken(err, c.token)
