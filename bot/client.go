@@ -371,10 +371,11 @@ type answer struct {
 
 // apiCall is one Bot API call as the retry loop sees it.
 type apiCall struct {
-	method string
-	chatID int64 // 0 when the call is not addressed to a chat
-	lane   lane
-	scope  limitScope
+	method   string
+	chatID   int64 // 0 when the call is not addressed to a chat
+	lane     lane
+	scope    limitScope
+	messages int // new messages the call makes, for the chat's limiter (0 counts as 1)
 	// idempotent calls (edits, callback answers, reads) are retried freely
 	// when their outcome is unknown; others are sent again at most maxResends.
 	idempotent bool
@@ -518,7 +519,7 @@ func (c *Client) do(ctx context.Context, cl apiCall) (answer, error) {
 // notice budget, then for replies in flight.
 func (c *Client) admit(ctx context.Context, cl apiCall) error {
 	if cl.scope == limitChat && cl.chatID != 0 {
-		if err := c.limiter.waitChat(ctx, cl.chatID, c.now, c.wait); err != nil {
+		if err := c.limiter.waitChat(ctx, cl.chatID, cl.messages, c.now, c.wait); err != nil {
 			return err
 		}
 	}

@@ -437,3 +437,23 @@ func TestNoticesYieldToRepliesInFlight(t *testing.T) {
 		t.Errorf("the notice (seq %d) went out before the reply in flight (seq %d) was done", notice[0].Seq, edit[1].Seq)
 	}
 }
+
+func TestAlbumCountsItsMessages(t *testing.T) {
+	f, clock := newLaneFixture(t)
+	chat, user := bottest.Private(51)
+	a := f.srv.FileID(f.srv.SendPhoto(chat, user, "", ""))
+	b := f.srv.FileID(f.srv.SendPhoto(chat, user, "", ""))
+	if _, err := f.client.SendAlbum(tagged("album"), 51, []string{a, b, a}, "عکس‌ها"); err != nil {
+		t.Fatal(err)
+	}
+	if got := clock.waitsOf("album"); len(got) != 0 {
+		t.Fatalf("an album of 3 waited %v, want none (burst 3)", got)
+	}
+	// The album took the whole burst: the next new message waits a second.
+	if _, err := f.client.Send(tagged("after"), Message{ChatID: 51, Text: "پیام"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := clock.waitsOf("after"); !equalDurations(got, []time.Duration{time.Second}) {
+		t.Errorf("a message after an album of 3 waited %v, want [1s]", got)
+	}
+}

@@ -160,15 +160,20 @@ func (l *sendLimiter) size() int {
 	return len(l.chats)
 }
 
-// reserveChat takes one new-message token of chatID at now and returns how
-// long to wait, and the reservation to cancel when the caller gives up.
-func (l *sendLimiter) reserveChat(chatID int64, now time.Time) (time.Duration, *rate.Reservation, error) {
+// reserveChat takes n new-message tokens of chatID at now (at most the
+// burst: an album of ten is one call) and returns how long to wait, and the
+// reservation to cancel when the caller gives up.
+func (l *sendLimiter) reserveChat(chatID int64, n int, now time.Time) (time.Duration, *rate.Reservation, error) {
 	l.mu.Lock()
 	cs := l.chat(chatID, now)
 	cs.recover(now)
 	lim := cs.lim
 	l.mu.Unlock()
-	return limiterReserve(lim, now)
+	r := lim.ReserveN(now, max(1, min(n, lim.Burst())))
+	if !r.OK() {
+		return 0, nil, errors.New("burst is zero")
+	}
+	return r.DelayFrom(now), r, nil
 }
 
 // hold returns how long calls to chatID must still wait after a 429.
@@ -231,15 +236,15 @@ func waitReserved(ctx context.Context, d time.Duration, r *rate.Reservation, now
 	return nil
 }
 
-// waitChat blocks a new message to chatID until the chat's limiter allows
-// it. It does nothing when the proactive limits are disabled.
-func (l *sendLimiter) waitChat(ctx context.Context, chatID int64, now func() time.Time,
+// waitChat blocks n new messages to chatID until the chat's limiter allows
+// them. It does nothing when the proactive limits are disabled.
+func (l *sendLimiter) waitChat(ctx context.Context, chatID int64, n int, now func() time.Time,
 	wait func(context.Context, time.Duration) error) error {
 	if !l.enabled {
 		return nil
 	}
 	t := now()
-	d, r, err := l.reserveChat(chatID, t)
+	d, r, err := l.reserveChat(chatID, n, t)
 	if err != nil {
 		return err
 	}

@@ -152,7 +152,7 @@ func TestSendLimiterDisabledOnlyHolds(t *testing.T) {
 	var waits []time.Duration
 	wait := func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
 	for range 3 {
-		if err := l.waitChat(context.Background(), 5, now, wait); err != nil {
+		if err := l.waitChat(context.Background(), 5, 1, now, wait); err != nil {
 			t.Fatalf("waitChat: %v", err)
 		}
 	}
@@ -179,11 +179,11 @@ func TestSendLimiterChatRateAdaptsAfter429(t *testing.T) {
 		t.Fatalf("rate after two 429s = %v, want 0.25", got)
 	}
 	// It grows back by a tenth of the base rate a second, up to the base.
-	l.reserveChat(9, t0.Add(5*time.Second))
+	l.reserveChat(9, 1, t0.Add(5*time.Second))
 	if got := l.chat(9, t0).lim.Limit(); got < 0.74 || got > 0.76 {
 		t.Errorf("rate 5s later = %v, want 0.75", got)
 	}
-	l.reserveChat(9, t0.Add(time.Minute))
+	l.reserveChat(9, 1, t0.Add(time.Minute))
 	if got := l.chat(9, t0).lim.Limit(); got != 1 {
 		t.Errorf("rate a minute later = %v, want the base 1", got)
 	}
@@ -197,7 +197,7 @@ func TestSendLimiterCancelGivesTokenBack(t *testing.T) {
 	failing := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
 	delays(t, l.chat(9, t0).lim, t0, 1) // burst used
-	if err := l.waitChat(ctx, 9, now, failing); !errors.Is(err, context.Canceled) {
+	if err := l.waitChat(ctx, 9, 1, now, failing); !errors.Is(err, context.Canceled) {
 		t.Fatalf("wait = %v, want context.Canceled", err)
 	}
 	// The cancelled reservation was given back: the next one waits 1s, not 2s.

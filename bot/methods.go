@@ -102,7 +102,9 @@ func (c *Client) sendAlbum(ctx context.Context, chatID int64, fileIDs []string, 
 			}
 			media[i] = p
 		}
-		ans, err := c.do(ctx, c.viaLib("sendMediaGroup", chatID, ln, limitChat, tgbotapi.NewMediaGroup(chatID, media)))
+		call := c.viaLib("sendMediaGroup", chatID, ln, limitChat, tgbotapi.NewMediaGroup(chatID, media))
+		call.messages = len(chunk)
+		ans, err := c.do(ctx, call)
 		if err != nil {
 			return ids, err
 		}
