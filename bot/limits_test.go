@@ -179,11 +179,11 @@ func TestSendLimiterChatRateAdaptsAfter429(t *testing.T) {
 		t.Fatalf("rate after two 429s = %v, want 0.25", got)
 	}
 	// It grows back by a tenth of the base rate a second, up to the base.
-	l.reserveChat(9, 1, t0.Add(5*time.Second))
+	_, _, _ = l.reserveChat(9, 1, t0.Add(5*time.Second))
 	if got := l.chat(9, t0).lim.Limit(); got < 0.74 || got > 0.76 {
 		t.Errorf("rate 5s later = %v, want 0.75", got)
 	}
-	l.reserveChat(9, 1, t0.Add(time.Minute))
+	_, _, _ = l.reserveChat(9, 1, t0.Add(time.Minute))
 	if got := l.chat(9, t0).lim.Limit(); got != 1 {
 		t.Errorf("rate a minute later = %v, want the base 1", got)
 	}
