@@ -457,3 +457,23 @@ func TestAlbumCountsItsMessages(t *testing.T) {
 		t.Errorf("a message after an album of 3 waited %v, want [1s]", got)
 	}
 }
+
+func TestCallbackAnswer429IsHonoured(t *testing.T) {
+	f, clock := newLaneFixture(t)
+	chat, user := bottest.Private(61)
+	id, err := f.client.Send(tagged("x"), Message{ChatID: 61, Text: "سؤال"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upd := f.srv.PressButton(chat, user, id, "y")
+	f.srv.FailNext("answerCallbackQuery", 1, bottest.Fault{Code: 429, RetryAfter: 2})
+	if err := f.client.AnswerCallback(tagged("cb"), bottest.CallbackQueryID(upd), ""); err != nil {
+		t.Fatalf("AnswerCallback: %v", err)
+	}
+	if got := clock.waitsOf("cb"); !equalDurations(got, []time.Duration{2 * time.Second}) {
+		t.Errorf("callback answer waits = %v, want [2s] (retry_after)", got)
+	}
+	if !f.srv.CallbackAnswer(upd).Answered {
+		t.Error("the callback was not answered after the 429")
+	}
+}
