@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,6 +31,9 @@ const (
 	maxTooManyInARow   = 10               // 429 answers in a row before giving up
 	defaultRetryAfter  = time.Second      // a 429 without retry_after
 	defaultHTTPTimeout = 30 * time.Second // no call of the sender is a long poll
+	// maxResends bounds how often a new message whose outcome is unknown
+	// is sent again: a possible duplicate beats a lost reply, twice does not.
+	maxResends = 1
 )
 
 // BlockRecorder is told when a chat blocks the bot (a 403 answer), so that
@@ -58,26 +62,31 @@ type Config struct {
 	// Wait waits d or until ctx ends [a timer honouring ctx]. Tests inject one
 	// to record waits instead of sleeping.
 	Wait func(ctx context.Context, d time.Duration) error
-	// Now is the clock of the rate limiters [time.Now].
+	// Now is the clock of the rate limiters and holds [time.Now].
 	Now func() time.Time
 }
 
-// Client sends to one platform's Bot API: messages, edits, callback answers,
-// deletions and file look-ups, under per-chat, per-group and global rate
-// limits, retrying 429 and transient failures. It is safe for concurrent use.
+// Client sends to one platform's Bot API in two lanes: replies (Send,
+// AnswerCallback, ...), never held by a global cap, and notices (Notify),
+// under a global budget that yields to replies. It honours 429 answers per
+// chat, infers a flood of the whole bot from 429s of many chats, and retries
+// transient failures. It is safe for concurrent use.
 type Client struct {
-	platform    Platform
-	token       string
-	api         *tgbotapi.BotAPI // template, copied per call with a context-aware HTTP client
-	httpClient  *http.Client
-	fileFormat  string // file URL format: token, file_path
-	log         *slog.Logger
-	metrics     *Metrics
-	limiter     *sendLimiter // nil when limits are disabled
-	maxAttempts int
-	blocked     BlockRecorder
-	wait        func(ctx context.Context, d time.Duration) error
-	now         func() time.Time
+	platform   Platform
+	token      string
+	api        *tgbotapi.BotAPI // template, copied per call with a context-aware HTTP client
+	httpClient *http.Client
+	// URLs of the hot path's methods; they hold the token.
+	urlSendMessage, urlEditText, urlAnswerCallback *url.URL
+	fileFormat                                     string // file URL format: token, file_path
+	log                                            *slog.Logger
+	metrics                                        *Metrics
+	limiter                                        *sendLimiter
+	flood                                          *floodControl
+	maxAttempts                                    int
+	blocked                                        BlockRecorder
+	wait                                           func(ctx context.Context, d time.Duration) error
+	now                                            func() time.Time
 }
 
 // NewClient returns a Client for cfg. It does not call the network; it
@@ -139,9 +148,18 @@ func NewClient(cfg Config) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if !cfg.Limits.Disabled {
-		c.limiter = newSendLimiter(cfg.Limits, c.now())
+	for _, h := range []struct {
+		dst    **url.URL
+		method string
+	}{{&c.urlSendMessage, "sendMessage"}, {&c.urlEditText, "editMessageText"}, {&c.urlAnswerCallback, "answerCallbackQuery"}} {
+		u, err := url.Parse(base + "/bot" + cfg.Token + "/" + h.method)
+		if err != nil {
+			return nil, errors.New("bot: new client: the endpoint and token do not make a URL")
+		}
+		*h.dst = u
 	}
+	c.limiter = newSendLimiter(cfg.Limits, c.now())
+	c.flood = newFloodControl(cfg.Limits, c.now())
 	// Built by hand: tgbotapi's constructors call getMe over the network.
 	c.api = &tgbotapi.BotAPI{Token: cfg.Token, Buffer: 100}
 	c.api.SetAPIEndpoint(endpoint)
@@ -154,26 +172,29 @@ func (c *Client) Platform() Platform { return c.platform }
 // GetMe returns the bot's own user (https://core.telegram.org/bots/api#getme).
 // A rejected token gives an error matching ErrUnauthorized.
 func (c *Client) GetMe(ctx context.Context) (User, error) {
-	resp, err := c.do(ctx, apiCall{method: "getMe", scope: limitNone,
-		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.MakeRequest("getMe", nil) }})
+	ans, err := c.do(ctx, c.viaLib("getMe", 0, laneReply, limitNone, nil))
 	if err != nil {
 		return User{}, err
 	}
 	var u tgbotapi.User
-	if err := json.Unmarshal(resp.Result, &u); err != nil {
+	if err := json.Unmarshal(ans.result, &u); err != nil {
 		return User{}, fmt.Errorf("bot: getMe: decode result: %w", err)
 	}
 	return User{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Username: u.UserName,
 		LanguageCode: u.LanguageCode}, nil
 }
 
-// Send delivers m and returns the id of the (last) message it produced:
+// Send delivers m in the reply lane and returns the id of the (last) message
+// it produced:
 //   - m.EditMessageID != 0 and m.Text != "": editMessageText
 //     (https://core.telegram.org/bots/api#editmessagetext) with m.Inline;
 //   - m.EditMessageID != 0 and m.Text == "": editMessageReplyMarkup, which
 //     removes the inline keyboard when m.Inline is empty;
 //   - m.Photo != nil: sendPhoto by file id with m.Text as caption;
 //   - otherwise sendMessage (https://core.telegram.org/bots/api#sendmessage).
+//
+// Only a new message waits on the chat's limiter; nothing waits on a global
+// cap unless the platform answered 429 from many chats at once.
 //
 // Text is sent plain (no parse mode). Text longer than 4096 UTF-16 units is
 // split at line boundaries (a longer line at a space, else at a rune) into
@@ -188,42 +209,63 @@ func (c *Client) GetMe(ctx context.Context) (User, error) {
 // error. When a later part of a split text fails, the earlier ones were
 // delivered.
 func (c *Client) Send(ctx context.Context, m Message) (int, error) {
+	return c.send(ctx, m, laneReply)
+}
+
+// Notify delivers m like Send, in the notice lane: for messages nobody asked
+// for (alerts, decisions, digests, broadcasts). Notices share a global budget
+// (Limits.Notice a second), wait while replies are in flight, and are slowed
+// further after a flood. It blocks until m is sent or ctx ends; its errors are
+// those of Send.
+func (c *Client) Notify(ctx context.Context, m Message) (int, error) {
+	id, err := c.send(ctx, m, laneNotice)
+	c.countNotice(err)
+	return id, err
+}
+
+func (c *Client) send(ctx context.Context, m Message, ln lane) (int, error) {
 	switch {
 	case m.ChatID == 0:
 		return 0, errors.New("bot: send: no chat id")
 	case m.EditMessageID != 0 && m.Text != "":
-		return c.editText(ctx, m)
+		return c.editText(ctx, m, ln)
 	case m.EditMessageID != 0:
-		return c.editMarkup(ctx, m)
+		return c.editMarkup(ctx, m, ln)
 	case m.Photo != nil:
-		return c.sendPhoto(ctx, m)
+		return c.sendPhoto(ctx, m, ln)
+	}
+	if len(m.Text) <= maxTextUnits && strings.TrimSpace(m.Text) != "" {
+		// Fits whatever its script: a UTF-16 unit takes at least one byte.
+		ans, err := c.do(ctx, c.hotSendMessage(m.ChatID, m.Text, &m, ln))
+		return ans.messageID, err
 	}
 	parts := splitText(m.Text, maxTextUnits)
 	if len(parts) == 0 {
 		return 0, errors.New("bot: send: empty text")
 	}
-	return c.sendParts(ctx, m, parts)
+	return c.sendParts(ctx, m, parts, ln)
 }
 
 // sendParts sends each part as a message, with m's keyboard on the last.
-func (c *Client) sendParts(ctx context.Context, m Message, parts []string) (int, error) {
+func (c *Client) sendParts(ctx context.Context, m Message, parts []string, ln lane) (int, error) {
 	var id int
 	for i, p := range parts {
-		cfg := tgbotapi.NewMessage(m.ChatID, p)
+		var kb *Message
 		if i == len(parts)-1 {
-			cfg.ReplyMarkup = markupOf(m)
+			kb = &m
 		}
-		var err error
-		if id, err = c.sendMessage(ctx, "sendMessage", m.ChatID, cfg); err != nil {
+		ans, err := c.do(ctx, c.hotSendMessage(m.ChatID, p, kb, ln))
+		if err != nil {
 			return 0, err
 		}
+		id = ans.messageID
 	}
 	return id, nil
 }
 
 // sendPhoto sends m.Photo with m.Text as caption, or as a separate text
 // when the caption is too long.
-func (c *Client) sendPhoto(ctx context.Context, m Message) (int, error) {
+func (c *Client) sendPhoto(ctx context.Context, m Message, ln lane) (int, error) {
 	if m.Photo.FileID == "" {
 		return 0, errors.New("bot: send photo: no file id")
 	}
@@ -233,61 +275,52 @@ func (c *Client) sendPhoto(ctx context.Context, m Message) (int, error) {
 		cfg.Caption = m.Text
 		cfg.ReplyMarkup = markupOf(m)
 	}
-	id, err := c.sendMessage(ctx, "sendPhoto", m.ChatID, cfg)
+	id, err := c.sendMessage(ctx, "sendPhoto", m.ChatID, cfg, ln)
 	if err != nil || !longCaption {
 		return id, err
 	}
-	return c.sendParts(ctx, m, splitText(m.Text, maxTextUnits))
+	return c.sendParts(ctx, m, splitText(m.Text, maxTextUnits), ln)
 }
 
 // editText edits the text (and inline keyboard) of m.EditMessageID.
-func (c *Client) editText(ctx context.Context, m Message) (int, error) {
+func (c *Client) editText(ctx context.Context, m Message, ln lane) (int, error) {
 	parts := splitText(m.Text, maxTextUnits)
 	if len(parts) == 0 {
 		return 0, errors.New("bot: edit: blank text")
 	}
-	cfg := tgbotapi.NewEditMessageText(m.ChatID, m.EditMessageID, parts[0])
+	var inline [][]Button
 	if len(parts) == 1 {
-		cfg.ReplyMarkup = inlineMarkupOf(m.Inline)
+		inline = m.Inline
 	}
-	if err := c.edit(ctx, "editMessageText", m.ChatID, cfg); err != nil {
+	_, err := c.do(ctx, c.hotEditText(m.ChatID, m.EditMessageID, parts[0], inline, ln))
+	if err != nil && !isNotModified(err) {
 		return 0, err
 	}
 	if len(parts) == 1 {
 		return m.EditMessageID, nil
 	}
-	return c.sendParts(ctx, m, parts[1:])
+	return c.sendParts(ctx, m, parts[1:], ln)
 }
 
 // editMarkup replaces (or removes) the inline keyboard of m.EditMessageID.
-func (c *Client) editMarkup(ctx context.Context, m Message) (int, error) {
+func (c *Client) editMarkup(ctx context.Context, m Message, ln lane) (int, error) {
 	cfg := tgbotapi.EditMessageReplyMarkupConfig{BaseEdit: tgbotapi.BaseEdit{
 		ChatID: m.ChatID, MessageID: m.EditMessageID, ReplyMarkup: inlineMarkupOf(m.Inline)}}
-	if err := c.edit(ctx, "editMessageReplyMarkup", m.ChatID, cfg); err != nil {
+	_, err := c.do(ctx, c.viaLib("editMessageReplyMarkup", m.ChatID, ln, limitNone, cfg))
+	if err != nil && !isNotModified(err) {
 		return 0, err
 	}
 	return m.EditMessageID, nil
 }
 
-// edit runs an edit method; "message is not modified" is success.
-func (c *Client) edit(ctx context.Context, method string, chatID int64, cfg tgbotapi.Chattable) error {
-	_, err := c.do(ctx, apiCall{method: method, chatID: chatID, scope: limitChat,
-		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(cfg) }})
-	if err != nil && !isNotModified(err) {
-		return err
-	}
-	return nil
-}
-
-// sendMessage runs a method returning a Message and returns its id.
-func (c *Client) sendMessage(ctx context.Context, method string, chatID int64, cfg tgbotapi.Chattable) (int, error) {
-	resp, err := c.do(ctx, apiCall{method: method, chatID: chatID, scope: limitChat,
-		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(cfg) }})
+// sendMessage runs a tgbotapi method creating a message and returns its id.
+func (c *Client) sendMessage(ctx context.Context, method string, chatID int64, cfg tgbotapi.Chattable, ln lane) (int, error) {
+	ans, err := c.do(ctx, c.viaLib(method, chatID, ln, limitChat, cfg))
 	if err != nil {
 		return 0, err
 	}
 	var msg tgbotapi.Message
-	if err := json.Unmarshal(resp.Result, &msg); err != nil {
+	if err := json.Unmarshal(ans.result, &msg); err != nil {
 		// Delivered: retrying would send it twice.
 		return 0, fmt.Errorf("bot: %s: decode result: %w", method, err)
 	}
@@ -295,22 +328,18 @@ func (c *Client) sendMessage(ctx context.Context, method string, chatID int64, c
 }
 
 // AnswerCallback answers a callback query, showing text (may be empty) as a
-// toast (https://core.telegram.org/bots/api#answercallbackquery). It counts
-// toward the global rate limit only. A query older than the platform keeps
-// gives an error matching ErrBadRequest.
+// toast (https://core.telegram.org/bots/api#answercallbackquery). It is never
+// pre-throttled. A query older than the platform keeps gives an error
+// matching ErrBadRequest.
 func (c *Client) AnswerCallback(ctx context.Context, callbackID, text string) error {
-	cfg := tgbotapi.NewCallback(callbackID, text)
-	_, err := c.do(ctx, apiCall{method: "answerCallbackQuery", scope: limitGlobal,
-		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(cfg) }})
+	_, err := c.do(ctx, c.hotAnswerCallback(callbackID, text))
 	return err
 }
 
 // Delete deletes a message (https://core.telegram.org/bots/api#deletemessage).
 // A message that is gone or too old gives an error matching ErrBadRequest.
 func (c *Client) Delete(ctx context.Context, chatID int64, messageID int) error {
-	cfg := tgbotapi.NewDeleteMessage(chatID, messageID)
-	_, err := c.do(ctx, apiCall{method: "deleteMessage", chatID: chatID, scope: limitChat,
-		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(cfg) }})
+	_, err := c.do(ctx, c.viaLib("deleteMessage", chatID, laneReply, limitNone, tgbotapi.NewDeleteMessage(chatID, messageID)))
 	return err
 }
 
@@ -319,14 +348,12 @@ func (c *Client) Delete(ctx context.Context, chatID int64, messageID int) error 
 // log it or show it. A file the platform will not serve (too big) gives an
 // error matching ErrBadRequest or an error saying it has no path.
 func (c *Client) FileURL(ctx context.Context, fileID string) (string, error) {
-	cfg := tgbotapi.FileConfig{FileID: fileID}
-	resp, err := c.do(ctx, apiCall{method: "getFile", scope: limitGlobal,
-		run: func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return api.Request(cfg) }})
+	ans, err := c.do(ctx, c.viaLib("getFile", 0, laneReply, limitNone, tgbotapi.FileConfig{FileID: fileID}))
 	if err != nil {
 		return "", err
 	}
 	var f tgbotapi.File
-	if err := json.Unmarshal(resp.Result, &f); err != nil {
+	if err := json.Unmarshal(ans.result, &f); err != nil {
 		return "", fmt.Errorf("bot: getFile: decode result: %w", err)
 	}
 	if f.FilePath == "" {
@@ -335,115 +362,244 @@ func (c *Client) FileURL(ctx context.Context, fileID string) (string, error) {
 	return fmt.Sprintf(c.fileFormat, c.token, f.FilePath), nil
 }
 
-// apiCall is one Bot API call as the retry loop sees it.
-type apiCall struct {
-	method string
-	chatID int64 // 0 when the call is not addressed to a chat
-	scope  limitScope
-	run    func(api *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error)
+// answer is what a call gives back on success: the raw result (calls made
+// through tgbotapi) or the message id (the hot path).
+type answer struct {
+	result    json.RawMessage
+	messageID int
 }
 
-// do waits for the rate limiters, then runs cl, retrying 429 answers after
-// retry_after and 5xx answers, network errors and undecodable bodies with
-// backoff. Every error it returns starts with "bot: <method>:" and is free of
-// the token.
-func (c *Client) do(ctx context.Context, cl apiCall) (*tgbotapi.APIResponse, error) {
-	log := c.log.With(slog.String("method", cl.method))
-	if cl.chatID != 0 {
-		log = log.With(slog.Int64("chat_id", cl.chatID))
-	}
-	if err := c.limiter.wait(ctx, cl.scope, cl.chatID, c.now, c.wait); err != nil {
-		c.countSend(cl.method, "error")
-		return nil, fmt.Errorf("bot: %s: rate limit: %w", cl.method, err)
-	}
-	api := *c.api
-	api.Client = senderDoer{ctx: ctx, client: c.httpClient, token: c.token}
+// apiCall is one Bot API call as the retry loop sees it.
+type apiCall struct {
+	method   string
+	chatID   int64 // 0 when the call is not addressed to a chat
+	lane     lane
+	scope    limitScope
+	messages int // new messages the call makes, for the chat's limiter (0 counts as 1)
+	// idempotent calls (edits, callback answers, reads) are retried freely
+	// when their outcome is unknown; others are sent again at most maxResends.
+	idempotent bool
+	// run makes one attempt. An answer with ok=false gives an *APIError.
+	run func(ctx context.Context) (answer, error)
+	// release, when set, is called once the call is over.
+	release func()
+}
 
-	attempts, tooMany := 0, 0
+// viaLib is a call made through tgbotapi (every method but the hot ones).
+// A nil cfg calls method without parameters.
+func (c *Client) viaLib(method string, chatID int64, ln lane, scope limitScope, cfg tgbotapi.Chattable) apiCall {
+	return apiCall{method: method, chatID: chatID, lane: ln, scope: scope, idempotent: scope == limitNone,
+		run: func(ctx context.Context) (answer, error) {
+			api := *c.api
+			api.Client = senderDoer{ctx: ctx, client: c.httpClient, token: c.token}
+			var resp *tgbotapi.APIResponse
+			var err error
+			if cfg == nil {
+				resp, err = api.MakeRequest(method, nil)
+			} else {
+				resp, err = api.Request(cfg)
+			}
+			if err != nil {
+				var tgErr *tgbotapi.Error
+				if errors.As(err, &tgErr) {
+					return answer{}, &APIError{Method: method, Code: tgErr.Code, Description: c.redactText(tgErr.Message),
+						RetryAfter: time.Duration(tgErr.RetryAfter) * time.Second}
+				}
+				return answer{}, err
+			}
+			return answer{result: resp.Result}, nil
+		}}
+}
+
+// do admits cl to its lane, then runs it, honouring 429 answers (per chat,
+// or for the whole bot when many chats get them at once) and retrying 5xx
+// answers, network errors and undecodable bodies with backoff. A call whose
+// outcome is unknown (the request may have reached the platform) is retried
+// when idempotent, else sent again at most maxResends times. Every error it
+// returns starts with "bot: <method>:" and is free of the token.
+func (c *Client) do(ctx context.Context, cl apiCall) (answer, error) {
+	if cl.release != nil {
+		defer cl.release()
+	}
+	if err := c.admit(ctx, cl); err != nil {
+		c.countSend(cl.method, "error")
+		return answer{}, fmt.Errorf("bot: %s: rate limit: %w", cl.method, err)
+	}
+	attempts, tooMany, resends := 0, 0, 0
+	skipHold := false
 	for {
-		resp, err := cl.run(&api)
+		if !skipHold {
+			if err := c.waitHolds(ctx, cl.chatID); err != nil {
+				c.countSend(cl.method, "error")
+				return answer{}, fmt.Errorf("bot: %s: wait after 429: %w", cl.method, err)
+			}
+		}
+		skipHold = false
+		if cl.lane == laneReply {
+			c.flood.replyStart(c.now())
+		}
+		ans, err := cl.run(ctx)
+		if cl.lane == laneReply {
+			c.flood.replyDone()
+		}
 		if err == nil {
 			c.countSend(cl.method, "ok")
-			return resp, nil
+			return ans, nil
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			c.countSend(cl.method, "error")
-			return nil, fmt.Errorf("bot: %s: %w", cl.method, ctxErr)
+			return answer{}, fmt.Errorf("bot: %s: %w", cl.method, ctxErr)
 		}
 
-		var tgErr *tgbotapi.Error
-		if errors.As(err, &tgErr) {
-			apiErr := &APIError{Method: cl.method, Code: tgErr.Code, Description: c.redactText(tgErr.Message),
-				RetryAfter: time.Duration(tgErr.RetryAfter) * time.Second}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
 			if apiErr.Code == http.StatusTooManyRequests {
 				tooMany++
 				c.countTooMany(cl.method)
 				if tooMany >= maxTooManyInARow {
 					c.countSend(cl.method, "error")
-					log.Warn("giving up after repeated 429", slog.Int("answers", tooMany))
-					return nil, apiErr
+					c.logFor(cl).Warn("giving up after repeated 429", slog.Int("answers", tooMany))
+					return answer{}, apiErr
 				}
 				c.countSend(cl.method, "retry")
 				d := apiErr.RetryAfter
 				if d <= 0 {
 					d = defaultRetryAfter
 				}
-				log.Info("flood control, waiting", slog.Duration("retry_after", d))
+				d = max(d, c.tooMany(cl, d))
+				c.logFor(cl).Info("flood control, waiting", slog.Duration("retry_after", d))
 				if err := c.wait(ctx, d); err != nil {
-					return nil, fmt.Errorf("bot: %s: wait after 429: %w", cl.method, err)
+					return answer{}, fmt.Errorf("bot: %s: wait after 429: %w", cl.method, err)
 				}
+				skipHold = true
 				continue
 			}
 			tooMany = 0
 			if apiErr.Code < 500 {
-				return nil, c.fail(ctx, log, cl, apiErr)
+				return answer{}, c.fail(ctx, cl, apiErr)
 			}
-			err = apiErr
 		} else {
 			tooMany = 0
 			err = c.redact(fmt.Errorf("bot: %s: %w", cl.method, err))
+			if outcomeUnknown(err) {
+				if !cl.idempotent {
+					if resends >= maxResends {
+						c.countUnknown(cl.method, "gave_up")
+						c.countSend(cl.method, "error")
+						c.logFor(cl).Warn("outcome unknown again, not sending a third time", slog.String("error", err.Error()))
+						return answer{}, err
+					}
+					resends++
+					c.countUnknown(cl.method, "resent")
+				} else {
+					c.countUnknown(cl.method, "retried")
+				}
+			}
 		}
 
 		attempts++
 		if attempts >= c.maxAttempts {
 			c.countSend(cl.method, "error")
-			log.Warn("call failed", slog.Int("attempts", attempts), slog.String("error", err.Error()))
-			return nil, err
+			c.logFor(cl).Warn("call failed", slog.Int("attempts", attempts), slog.String("error", err.Error()))
+			return answer{}, err
 		}
 		c.countSend(cl.method, "retry")
 		c.countRetry(cl.method)
 		d := sendBackoff(attempts)
-		log.Warn("call failed, retrying", slog.Int("attempt", attempts), slog.Duration("backoff", d),
+		c.logFor(cl).Warn("call failed, retrying", slog.Int("attempt", attempts), slog.Duration("backoff", d),
 			slog.String("error", err.Error()))
 		if werr := c.wait(ctx, d); werr != nil {
-			return nil, fmt.Errorf("bot: %s: wait to retry: %w", cl.method, werr)
+			return answer{}, fmt.Errorf("bot: %s: wait to retry: %w", cl.method, werr)
 		}
 	}
 }
 
+// admit waits on cl's proactive limits: a new message on its chat's limiter;
+// a reply on the global cap only while slowed after a flood; a notice on the
+// notice budget, then for replies in flight.
+func (c *Client) admit(ctx context.Context, cl apiCall) error {
+	if cl.scope == limitChat && cl.chatID != 0 {
+		if err := c.limiter.waitChat(ctx, cl.chatID, cl.messages, c.now, c.wait); err != nil {
+			return err
+		}
+	}
+	if cl.lane == laneNotice {
+		return c.flood.waitNotice(ctx, c.now, c.wait)
+	}
+	return c.flood.waitReply(ctx, c.now, c.wait)
+}
+
+// waitHolds waits out the hold a 429 put on chatID or on the whole bot.
+func (c *Client) waitHolds(ctx context.Context, chatID int64) error {
+	now := c.now()
+	d := c.flood.hold(now)
+	if chatID != 0 {
+		d = max(d, c.limiter.hold(chatID, now))
+	}
+	if d <= 0 {
+		return nil
+	}
+	return c.wait(ctx, d)
+}
+
+// tooMany records a 429 of cl and returns the hold of the whole bot when it
+// completed a flood (0 otherwise).
+func (c *Client) tooMany(cl apiCall, retryAfter time.Duration) time.Duration {
+	now := c.now()
+	if cl.chatID != 0 {
+		c.limiter.tooMany(cl.chatID, now, retryAfter)
+	}
+	if !c.flood.tooMany(cl.chatID, now, retryAfter) {
+		return 0
+	}
+	c.countFlood()
+	c.log.Warn("429 from many chats at once: slowing every send", slog.Duration("retry_after", retryAfter))
+	return c.flood.hold(now)
+}
+
+// outcomeUnknown reports whether a transport error may have come after the
+// request reached the platform: anything but a failure to connect.
+func outcomeUnknown(err error) bool {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return false
+	}
+	var dnsErr *net.DNSError
+	return !errors.As(err, &dnsErr)
+}
+
+// logFor is the logger of one call.
+func (c *Client) logFor(cl apiCall) *slog.Logger {
+	log := c.log.With(slog.String("method", cl.method))
+	if cl.chatID != 0 {
+		log = log.With(slog.Int64("chat_id", cl.chatID))
+	}
+	return log
+}
+
 // fail records and logs a 4xx answer other than 429, which is not retried.
-func (c *Client) fail(ctx context.Context, log *slog.Logger, cl apiCall, apiErr *APIError) error {
+func (c *Client) fail(ctx context.Context, cl apiCall, apiErr *APIError) error {
 	desc := slog.String("description", apiErr.Description)
 	switch {
 	case apiErr.Code == http.StatusForbidden:
 		c.countSend(cl.method, "blocked")
-		log.Info("chat blocked the bot", desc)
+		c.logFor(cl).Info("chat blocked the bot", desc)
 		if c.blocked != nil && cl.chatID != 0 {
 			if err := c.blocked.MarkBlocked(ctx, c.platform, cl.chatID); err != nil {
-				log.Warn("record blocked chat", slog.String("error", err.Error()))
+				c.logFor(cl).Warn("record blocked chat", slog.String("error", err.Error()))
 			}
 		}
 	case apiErr.Code == http.StatusBadRequest && isNotModified(apiErr):
 		c.countSend(cl.method, "ok")
 	case apiErr.Code == http.StatusBadRequest:
 		c.countSend(cl.method, "bad_request")
-		log.Warn("request refused", desc)
+		c.logFor(cl).Warn("request refused", desc)
 	case apiErr.Code == http.StatusUnauthorized:
 		c.countSend(cl.method, "error")
-		log.Warn("token rejected", desc)
+		c.logFor(cl).Warn("token rejected", desc)
 	default:
 		c.countSend(cl.method, "error")
-		log.Warn("call failed", slog.Int("code", apiErr.Code), desc)
+		c.logFor(cl).Warn("call failed", slog.Int("code", apiErr.Code), desc)
 	}
 	return apiErr
 }
@@ -460,25 +616,6 @@ func isNotModified(err error) bool {
 // uniformly random in [0, min(cap, base·2^(attempt-1))), "full jitter".
 func sendBackoff(attempt int) time.Duration {
 	return Backoff{Min: backoffBase, Max: backoffCap}.delay(attempt-1) + time.Millisecond
-}
-
-// countSend, countTooMany and countRetry record metrics; Metrics may be nil.
-func (c *Client) countSend(method, result string) {
-	if c.metrics != nil && c.metrics.Sends != nil {
-		c.metrics.Sends.WithLabelValues(string(c.platform), method, result).Inc()
-	}
-}
-
-func (c *Client) countTooMany(method string) {
-	if c.metrics != nil && c.metrics.TooManyRequests != nil {
-		c.metrics.TooManyRequests.WithLabelValues(string(c.platform), method).Inc()
-	}
-}
-
-func (c *Client) countRetry(method string) {
-	if c.metrics != nil && c.metrics.Retries != nil {
-		c.metrics.Retries.WithLabelValues(string(c.platform), method).Inc()
-	}
 }
 
 // redactText replaces the token in s.

@@ -9,17 +9,21 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Limits are the outgoing rate limits of one bot, after Telegram's published
-// ones: about one message a second in a chat, twenty a minute in a group,
-// thirty a second in all. Zero values take the defaults in brackets.
+// Limits are the proactive outgoing limits of one bot. Replies (answers to
+// the update being handled) have no global cap: only a new message to a chat
+// waits on that chat's limiter, after Telegram's published limits (about one
+// message a second in a chat, twenty a minute in a group); edits and callback
+// answers are not pre-throttled. Notices (Client.Notify) share a global
+// budget. Whatever the limits, a 429 is always honoured. Zero values take the
+// defaults in brackets.
 type Limits struct {
-	PerChat       rate.Limit // messages a second to one private chat [1]
+	PerChat       rate.Limit // new messages a second to one private chat [1]
 	PerChatBurst  int        // [3]
-	PerGroup      rate.Limit // messages a second to one group (chat id < 0) [20 a minute]
+	PerGroup      rate.Limit // new messages a second to one group (chat id < 0) [20 a minute]
 	PerGroupBurst int        // [3]
-	Global        rate.Limit // calls a second of the whole bot [30]
-	GlobalBurst   int        // [30]
-	Disabled      bool       // no limiting at all, for benchmarks and tests
+	Notice        rate.Limit // notices a second for the whole bot [25]
+	NoticeBurst   int        // [5]
+	Disabled      bool       // no proactive limit at all, for tests; 429s are still honoured
 }
 
 // withDefaults returns l with zero fields set to their defaults.
@@ -36,94 +40,165 @@ func (l Limits) withDefaults() Limits {
 	if l.PerGroupBurst == 0 {
 		l.PerGroupBurst = 3
 	}
-	if l.Global == 0 {
-		l.Global = 30
+	if l.Notice == 0 {
+		l.Notice = 25
 	}
-	if l.GlobalBurst == 0 {
-		l.GlobalBurst = 30
+	if l.NoticeBurst == 0 {
+		l.NoticeBurst = 5
 	}
 	return l
 }
 
 // validate rejects negative limits and bursts.
 func (l Limits) validate() error {
-	if l.PerChat < 0 || l.PerGroup < 0 || l.Global < 0 {
+	if l.PerChat < 0 || l.PerGroup < 0 || l.Notice < 0 {
 		return errors.New("bot: limits: negative rate")
 	}
-	if l.PerChatBurst < 0 || l.PerGroupBurst < 0 || l.GlobalBurst < 0 {
+	if l.PerChatBurst < 0 || l.PerGroupBurst < 0 || l.NoticeBurst < 0 {
 		return errors.New("bot: limits: negative burst")
 	}
 	return nil
 }
 
-// limitScope says which limiters a call waits on.
+// limitScope says which proactive limiter a call waits on before its first
+// attempt. Holds after a 429 apply to every scope.
 type limitScope int
 
 const (
-	limitNone   limitScope = iota // getMe: not limited
-	limitGlobal                   // answerCallbackQuery, getFile: the global limiter only
-	limitChat                     // messages: the chat's limiter, then the global one
+	limitNone limitScope = iota // edits, callback answers, getFile...: no pre-throttle
+	limitChat                   // a new message: the chat's limiter
 )
 
-// limiterSweepEvery is how often idle chat limiters are dropped. A limiter is
-// dropped only when it is full again, so a new one behaves exactly the same
-// and dropping never lets a burst through.
+// limiterSweepEvery is how often idle chat states are dropped. A state is
+// dropped only when its limiter is full, its rate restored and no hold is
+// pending, so a new one behaves exactly the same.
 const limiterSweepEvery = time.Minute
 
-// sendLimiter holds the global limiter and one limiter per recently used
-// chat. Memory stays bounded by the chats written to within about a minute
-// (plus those with messages still queued).
+// chatRateRecoverPerSec is the share of a chat's base rate given back each
+// second after a 429 halved it; chatRateFloor is the least it is cut to.
+const (
+	chatRateRecoverPerSec = 0.1
+	chatRateFloor         = rate.Limit(1.0 / 30)
+)
+
+// chatState is what the sender keeps about one chat: its limiter of new
+// messages and the hold a 429 put on it.
+type chatState struct {
+	lim       *rate.Limiter
+	base      rate.Limit
+	holdUntil time.Time // no call to the chat before this (retry_after)
+	last429   time.Time
+	adjusted  time.Time // when the limiter's rate was last raised toward base
+}
+
+// sendLimiter holds one state per recently used chat. Memory stays bounded
+// by the chats written to within about a minute (plus those still held).
 type sendLimiter struct {
-	limits Limits
-	global *rate.Limiter
+	limits  Limits
+	enabled bool // the proactive per-chat limiter; holds work either way
 
 	mu        sync.Mutex
-	chats     map[int64]*rate.Limiter
+	chats     map[int64]*chatState
 	lastSweep time.Time
 }
 
 // newSendLimiter returns a limiter for l (defaults applied) as of now.
 func newSendLimiter(l Limits, now time.Time) *sendLimiter {
+	enabled := !l.Disabled
 	l = l.withDefaults()
-	return &sendLimiter{
-		limits:    l,
-		global:    rate.NewLimiter(l.Global, l.GlobalBurst),
-		chats:     make(map[int64]*rate.Limiter),
-		lastSweep: now,
-	}
+	return &sendLimiter{limits: l, enabled: enabled, chats: make(map[int64]*chatState), lastSweep: now}
 }
 
-// chat returns the limiter of chatID, creating it when needed. Groups
+// chat returns the state of chatID, creating it when needed. Groups
 // (negative ids) get the stricter of the group and the chat limits. Every
-// limiterSweepEvery it drops the limiters that are full.
-func (l *sendLimiter) chat(chatID int64, now time.Time) *rate.Limiter {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// limiterSweepEvery it drops the idle states. l.mu must be held.
+func (l *sendLimiter) chat(chatID int64, now time.Time) *chatState {
 	if now.Sub(l.lastSweep) >= limiterSweepEvery {
-		for id, lim := range l.chats {
-			if lim.TokensAt(now) >= float64(lim.Burst()) {
+		for id, cs := range l.chats {
+			if cs.lim.Limit() == cs.base && cs.lim.TokensAt(now) >= float64(cs.lim.Burst()) && !now.Before(cs.holdUntil) {
 				delete(l.chats, id)
 			}
 		}
 		l.lastSweep = now
 	}
-	lim, ok := l.chats[chatID]
+	cs, ok := l.chats[chatID]
 	if !ok {
 		r, b := l.limits.PerChat, l.limits.PerChatBurst
 		if chatID < 0 {
 			r, b = min(r, l.limits.PerGroup), min(b, l.limits.PerGroupBurst)
 		}
-		lim = rate.NewLimiter(r, b)
-		l.chats[chatID] = lim
+		cs = &chatState{lim: rate.NewLimiter(r, b), base: r}
+		l.chats[chatID] = cs
 	}
-	return lim
+	return cs
 }
 
-// size returns the number of chat limiters held.
+// recover raises a chat's rate, cut by a 429, by chatRateRecoverPerSec of its
+// base for every second since the last 429 or raise. l.mu must be held.
+func (cs *chatState) recover(now time.Time) {
+	cur := cs.lim.Limit()
+	if cur >= cs.base {
+		return
+	}
+	from := cs.adjusted
+	if cs.last429.After(from) {
+		from = cs.last429
+	}
+	secs := now.Sub(from).Seconds()
+	if secs < 1 {
+		return
+	}
+	next := min(cs.base, cur+rate.Limit(secs*chatRateRecoverPerSec)*cs.base)
+	cs.lim.SetLimitAt(now, next)
+	cs.adjusted = now
+}
+
+// size returns the number of chat states held.
 func (l *sendLimiter) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.chats)
+}
+
+// reserveChat takes n new-message tokens of chatID at now (at most the
+// burst: an album of ten is one call) and returns how long to wait, and the
+// reservation to cancel when the caller gives up.
+func (l *sendLimiter) reserveChat(chatID int64, n int, now time.Time) (time.Duration, *rate.Reservation, error) {
+	l.mu.Lock()
+	cs := l.chat(chatID, now)
+	cs.recover(now)
+	lim := cs.lim
+	l.mu.Unlock()
+	r := lim.ReserveN(now, max(1, min(n, lim.Burst())))
+	if !r.OK() {
+		return 0, nil, errors.New("burst is zero")
+	}
+	return r.DelayFrom(now), r, nil
+}
+
+// hold returns how long calls to chatID must still wait after a 429.
+func (l *sendLimiter) hold(chatID int64, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cs, ok := l.chats[chatID]
+	if !ok {
+		return 0
+	}
+	return max(0, cs.holdUntil.Sub(now))
+}
+
+// tooMany records a 429 for chatID: no call to it before now+retryAfter, and
+// its rate of new messages is halved, to recover slowly.
+func (l *sendLimiter) tooMany(chatID int64, now time.Time, retryAfter time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cs := l.chat(chatID, now)
+	if until := now.Add(retryAfter); until.After(cs.holdUntil) {
+		cs.holdUntil = until
+	}
+	cs.recover(now)
+	cs.lim.SetLimitAt(now, max(chatRateFloor, cs.lim.Limit()/2))
+	cs.last429 = now
 }
 
 // limiterReserve takes one event from lim at now and returns how long the caller
@@ -144,6 +219,13 @@ func limiterAcquire(ctx context.Context, lim *rate.Limiter, now func() time.Time
 	if err != nil {
 		return err
 	}
+	return waitReserved(ctx, d, r, now, wait)
+}
+
+// waitReserved waits d for a reservation already taken, giving it back when
+// the wait fails.
+func waitReserved(ctx context.Context, d time.Duration, r *rate.Reservation, now func() time.Time,
+	wait func(context.Context, time.Duration) error) error {
 	if d <= 0 {
 		return nil
 	}
@@ -154,20 +236,19 @@ func limiterAcquire(ctx context.Context, lim *rate.Limiter, now func() time.Time
 	return nil
 }
 
-// wait blocks the caller of a call in scope to chatID until the limiters
-// allow it: first the chat's limiter (so a busy chat does not hold global
-// tokens while it waits), then the global one.
-func (l *sendLimiter) wait(ctx context.Context, scope limitScope, chatID int64, now func() time.Time,
+// waitChat blocks n new messages to chatID until the chat's limiter allows
+// them. It does nothing when the proactive limits are disabled.
+func (l *sendLimiter) waitChat(ctx context.Context, chatID int64, n int, now func() time.Time,
 	wait func(context.Context, time.Duration) error) error {
-	if l == nil || scope == limitNone {
+	if !l.enabled {
 		return nil
 	}
-	if scope == limitChat {
-		if err := limiterAcquire(ctx, l.chat(chatID, now()), now, wait); err != nil {
-			return err
-		}
+	t := now()
+	d, r, err := l.reserveChat(chatID, n, t)
+	if err != nil {
+		return err
 	}
-	return limiterAcquire(ctx, l.global, now, wait)
+	return waitReserved(ctx, d, r, now, wait)
 }
 
 // sleep waits d or until ctx ends, whichever comes first; it returns

@@ -18,11 +18,11 @@ func TestLimitsWithDefaults(t *testing.T) {
 		want Limits
 	}{
 		{"zero", Limits{}, Limits{PerChat: 1, PerChatBurst: 3, PerGroup: rate.Every(3 * time.Second),
-			PerGroupBurst: 3, Global: 30, GlobalBurst: 30}},
-		{"kept", Limits{PerChat: 2, PerChatBurst: 1, PerGroup: 5, PerGroupBurst: 2, Global: 10, GlobalBurst: 4},
-			Limits{PerChat: 2, PerChatBurst: 1, PerGroup: 5, PerGroupBurst: 2, Global: 10, GlobalBurst: 4}},
+			PerGroupBurst: 3, Notice: 25, NoticeBurst: 5}},
+		{"kept", Limits{PerChat: 2, PerChatBurst: 1, PerGroup: 5, PerGroupBurst: 2, Notice: 10, NoticeBurst: 4},
+			Limits{PerChat: 2, PerChatBurst: 1, PerGroup: 5, PerGroupBurst: 2, Notice: 10, NoticeBurst: 4}},
 		{"disabled kept", Limits{Disabled: true}, Limits{PerChat: 1, PerChatBurst: 3,
-			PerGroup: rate.Every(3 * time.Second), PerGroupBurst: 3, Global: 30, GlobalBurst: 30, Disabled: true}},
+			PerGroup: rate.Every(3 * time.Second), PerGroupBurst: 3, Notice: 25, NoticeBurst: 5, Disabled: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,9 +40,9 @@ func TestLimitsValidate(t *testing.T) {
 		wantErr bool
 	}{
 		{"zero", Limits{}, false},
-		{"inf", Limits{Global: rate.Inf}, false},
+		{"inf", Limits{Notice: rate.Inf}, false},
 		{"negative rate", Limits{PerChat: -1}, true},
-		{"negative burst", Limits{GlobalBurst: -1}, true},
+		{"negative burst", Limits{NoticeBurst: -1}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,26 +85,20 @@ func TestSendLimiterBursts(t *testing.T) {
 		name   string
 		limits Limits
 		chatID int64
-		global bool
 		n      int
 		want   []time.Duration
 	}{
-		{"private chat: the 4th of a burst waits 1s", Limits{PerChat: 1, PerChatBurst: 3}, 42, false, 5,
+		{"private chat: the 4th of a burst waits 1s", Limits{PerChat: 1, PerChatBurst: 3}, 42, 5,
 			[]time.Duration{0, 0, 0, time.Second, 2 * time.Second}},
-		{"group: 20 a minute, the 4th waits 3s", Limits{}, -100123, false, 5,
+		{"group: 20 a minute, the 4th waits 3s", Limits{}, -100123, 5,
 			[]time.Duration{0, 0, 0, 3 * time.Second, 6 * time.Second}},
 		{"group never looser than a private chat", Limits{PerChat: 1, PerChatBurst: 2, PerGroup: 10, PerGroupBurst: 5},
-			-7, false, 3, []time.Duration{0, 0, time.Second}},
-		{"global: the 31st waits 1/30s", Limits{}, 0, true, 31,
-			append(make([]time.Duration, 30), time.Second/30)},
+			-7, 3, []time.Duration{0, 0, time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newSendLimiter(tt.limits, t0)
-			lim := l.global
-			if !tt.global {
-				lim = l.chat(tt.chatID, t0)
-			}
+			lim := l.chat(tt.chatID, t0).lim
 			if got := delays(t, lim, t0, tt.n); !equalDurations(got, tt.want) {
 				t.Errorf("delays = %v, want %v", got, tt.want)
 			}
@@ -114,10 +108,10 @@ func TestSendLimiterBursts(t *testing.T) {
 
 func TestSendLimiterChatsAreIndependent(t *testing.T) {
 	l := newSendLimiter(Limits{PerChat: 1, PerChatBurst: 1}, t0)
-	if got := delays(t, l.chat(1, t0), t0, 2); !equalDurations(got, []time.Duration{0, time.Second}) {
+	if got := delays(t, l.chat(1, t0).lim, t0, 2); !equalDurations(got, []time.Duration{0, time.Second}) {
 		t.Fatalf("chat 1 delays = %v", got)
 	}
-	if got := delays(t, l.chat(2, t0), t0, 1); !equalDurations(got, []time.Duration{0}) {
+	if got := delays(t, l.chat(2, t0).lim, t0, 1); !equalDurations(got, []time.Duration{0}) {
 		t.Errorf("chat 2 delays = %v, want [0]: chat 1's queue must not slow chat 2", got)
 	}
 	if l.chat(1, t0) != l.chat(1, t0) {
@@ -128,10 +122,10 @@ func TestSendLimiterChatsAreIndependent(t *testing.T) {
 func TestSendLimiterSweep(t *testing.T) {
 	l := newSendLimiter(Limits{PerChat: 1, PerChatBurst: 3}, t0)
 	for id := int64(1); id <= 100; id++ {
-		delays(t, l.chat(id, t0), t0, 1)
+		delays(t, l.chat(id, t0).lim, t0, 1)
 	}
 	// Chat 7 has a long queue: 100 messages at one a second.
-	delays(t, l.chat(7, t0), t0, 100)
+	delays(t, l.chat(7, t0).lim, t0, 100)
 	if got, want := l.size(), 100; got != want {
 		t.Fatalf("size = %d, want %d", got, want)
 	}
@@ -146,44 +140,52 @@ func TestSendLimiterSweep(t *testing.T) {
 	if got, want := l.size(), 2; got != want {
 		t.Errorf("size after the sweep = %d, want %d", got, want)
 	}
-	lim := l.chat(7, t0.Add(limiterSweepEvery+time.Second))
+	lim := l.chat(7, t0.Add(limiterSweepEvery+time.Second)).lim
 	if d, _, _ := limiterReserve(lim, t0.Add(limiterSweepEvery+time.Second)); d < 30*time.Second {
 		t.Errorf("chat 7 delay after the sweep = %v, want its queue kept (> 30s)", d)
 	}
 }
 
-func TestSendLimiterWaitOrder(t *testing.T) {
-	l := newSendLimiter(Limits{PerChat: 1, PerChatBurst: 1, Global: 10, GlobalBurst: 1}, t0)
+func TestSendLimiterDisabledOnlyHolds(t *testing.T) {
+	l := newSendLimiter(Limits{PerChat: 1, PerChatBurst: 1, Disabled: true}, t0)
 	now := func() time.Time { return t0 }
 	var waits []time.Duration
 	wait := func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
-	ctx := context.Background()
-
-	for range 2 {
-		if err := l.wait(ctx, limitChat, 5, now, wait); err != nil {
-			t.Fatalf("wait: %v", err)
+	for range 3 {
+		if err := l.waitChat(context.Background(), 5, 1, now, wait); err != nil {
+			t.Fatalf("waitChat: %v", err)
 		}
 	}
-	// Second call: the chat limiter (1s), then the global one (0.1s).
-	if want := []time.Duration{time.Second, 100 * time.Millisecond}; !equalDurations(waits, want) {
-		t.Errorf("waits = %v, want %v", waits, want)
+	if len(waits) != 0 {
+		t.Errorf("disabled limits waited %v, want no wait", waits)
 	}
+	l.tooMany(5, t0, 4*time.Second)
+	if got := l.hold(5, t0.Add(time.Second)); got != 3*time.Second {
+		t.Errorf("hold of chat 5 = %v, want 3s: a 429 is honoured whatever the limits", got)
+	}
+	if got := l.hold(6, t0); got != 0 {
+		t.Errorf("hold of chat 6 = %v, want 0", got)
+	}
+}
 
-	waits = nil
-	if err := l.wait(ctx, limitGlobal, 5, now, wait); err != nil {
-		t.Fatalf("wait: %v", err)
+func TestSendLimiterChatRateAdaptsAfter429(t *testing.T) {
+	l := newSendLimiter(Limits{PerChat: 1, PerChatBurst: 1}, t0)
+	l.tooMany(9, t0, time.Second)
+	if got := l.chat(9, t0).lim.Limit(); got != 0.5 {
+		t.Fatalf("rate after a 429 = %v, want 0.5 (halved)", got)
 	}
-	if want := []time.Duration{200 * time.Millisecond}; !equalDurations(waits, want) {
-		t.Errorf("global-only waits = %v, want %v (the chat limiter is not consulted)", waits, want)
+	l.tooMany(9, t0, time.Second)
+	if got := l.chat(9, t0).lim.Limit(); got != 0.25 {
+		t.Fatalf("rate after two 429s = %v, want 0.25", got)
 	}
-
-	waits = nil
-	if err := l.wait(ctx, limitNone, 5, now, wait); err != nil || len(waits) != 0 {
-		t.Errorf("limitNone: err %v, waits %v; want none", err, waits)
+	// It grows back by a tenth of the base rate a second, up to the base.
+	_, _, _ = l.reserveChat(9, 1, t0.Add(5*time.Second))
+	if got := l.chat(9, t0).lim.Limit(); got < 0.74 || got > 0.76 {
+		t.Errorf("rate 5s later = %v, want 0.75", got)
 	}
-	var nilLimiter *sendLimiter
-	if err := nilLimiter.wait(ctx, limitChat, 5, now, wait); err != nil || len(waits) != 0 {
-		t.Errorf("disabled limiter: err %v, waits %v; want none", err, waits)
+	_, _, _ = l.reserveChat(9, 1, t0.Add(time.Minute))
+	if got := l.chat(9, t0).lim.Limit(); got != 1 {
+		t.Errorf("rate a minute later = %v, want the base 1", got)
 	}
 }
 
@@ -194,12 +196,12 @@ func TestSendLimiterCancelGivesTokenBack(t *testing.T) {
 	cancel()
 	failing := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
-	delays(t, l.chat(9, t0), t0, 1) // burst used
-	if err := l.wait(ctx, limitChat, 9, now, failing); !errors.Is(err, context.Canceled) {
+	delays(t, l.chat(9, t0).lim, t0, 1) // burst used
+	if err := l.waitChat(ctx, 9, 1, now, failing); !errors.Is(err, context.Canceled) {
 		t.Fatalf("wait = %v, want context.Canceled", err)
 	}
 	// The cancelled reservation was given back: the next one waits 1s, not 2s.
-	if got := delays(t, l.chat(9, t0), t0, 1); !equalDurations(got, []time.Duration{time.Second}) {
+	if got := delays(t, l.chat(9, t0).lim, t0, 1); !equalDurations(got, []time.Duration{time.Second}) {
 		t.Errorf("delay after a cancelled wait = %v, want [1s]", got)
 	}
 }

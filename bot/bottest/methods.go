@@ -607,3 +607,76 @@ func (s *Server) serveFile(w http.ResponseWriter, filePath string) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(f.data)
 }
+
+// sendMediaGroup serves https://core.telegram.org/bots/api#sendmediagroup
+// for albums of 2-10 photos given by file_id. Each photo becomes a message
+// and is recorded as a call of its own (Method "sendMediaGroup").
+func (s *Server) sendMediaGroup(w http.ResponseWriter, _ *http.Request, p url.Values) {
+	chatID, desc := chatIDParam(p)
+	if desc != "" {
+		s.bad(w, desc)
+		return
+	}
+	var media []struct {
+		Type    string `json:"type"`
+		Media   string `json:"media"`
+		Caption string `json:"caption"`
+	}
+	if err := json.Unmarshal([]byte(p.Get("media")), &media); err != nil {
+		s.bad(w, "Bad Request: can't parse media JSON object")
+		return
+	}
+	if len(media) < 2 || len(media) > 10 {
+		s.bad(w, "Bad Request: wrong number of media in the album: must include 2-10 items")
+		return
+	}
+	for _, m := range media {
+		if m.Type != "photo" {
+			s.bad(w, "Bad Request: only photo albums are modelled")
+			return
+		}
+		if desc := checkText(m.Caption, maxCaptionLen, "", DescCaptionTooLong); desc != "" {
+			s.bad(w, desc)
+			return
+		}
+	}
+
+	s.mu.Lock()
+	files := make([]*file, len(media))
+	for i, m := range media {
+		if files[i] = s.files[m.Media]; files[i] == nil {
+			s.mu.Unlock()
+			s.bad(w, DescWrongFile)
+			return
+		}
+	}
+	cs, code, desc := s.target(chatID)
+	if code != 0 {
+		s.mu.Unlock()
+		s.writeError(w, code, desc, 0)
+		return
+	}
+	group := "album" + strconv.Itoa(cs.lastMsgID+1)
+	out := []byte(`{"ok":true,"result":[`)
+	var sents []Sent
+	for i, m := range media {
+		cs.lastMsgID++
+		bm := &botMsg{
+			Message: Message{ChatID: chatID, MessageID: cs.lastMsgID, Method: "sendMediaGroup", Text: m.Caption, FileID: files[i].id},
+			date:    s.cfg.now().Unix(),
+			media:   append(appendPhotoSizes(nil, []*file{files[i]}, photoDims[2:]), `,"media_group_id":"`+group+`"`...),
+		}
+		s.storeMsg(cs, bm)
+		sents = append(sents, s.record(Sent{Method: "sendMediaGroup", ChatID: chatID, MessageID: bm.MessageID,
+			Text: m.Caption, FileID: files[i].id, Params: p}, cs))
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = s.appendBotMessage(out, cs, bm)
+	}
+	s.mu.Unlock()
+	for _, sent := range sents {
+		s.observe(sent)
+	}
+	s.writeJSON(w, http.StatusOK, append(out, "]}"...))
+}

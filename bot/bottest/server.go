@@ -80,6 +80,7 @@ type config struct {
 	now            func() time.Time
 	onSend         func(Sent)
 	knownChatsOnly bool
+	chatLimits     *ChatLimits
 }
 
 // WithToken sets the only token the server accepts; any other gets 401.
@@ -158,7 +159,11 @@ type Server struct {
 	faults   map[string][]Fault
 	latency  map[string]time.Duration
 	changed  chan struct{}
-	commands string
+	commands map[string]string // by scope key ("" for the default scope, "chat:<id>")
+	// per-chat 429s
+	chatFaults map[int64][]Fault
+	buckets    map[int64]*bucket
+	tooMany    int
 }
 
 // New starts a Server on a loopback port. When t is not nil the server is
@@ -200,6 +205,9 @@ func NewServer(opts ...Option) *Server {
 		calls:        make(map[string]int),
 		faults:       make(map[string][]Fault),
 		latency:      make(map[string]time.Duration),
+		chatFaults:   make(map[int64][]Fault),
+		commands:     make(map[string]string),
+		buckets:      make(map[int64]*bucket),
 	}
 	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
 	if cfg.onSend != nil {
@@ -313,7 +321,7 @@ var methods = func() map[string]string {
 	for _, name := range []string{
 		"getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo", "logOut", "close",
 		"setMyCommands", "getMyCommands", "deleteMyCommands",
-		"sendMessage", "sendPhoto", "sendDocument", "sendChatAction",
+		"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "sendChatAction",
 		"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "deleteMessage",
 		"answerCallbackQuery", "getFile", "file",
 	} {
@@ -399,6 +407,11 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, method string) bo
 		_, _ = w.Write([]byte(f.RawBody))
 		return false
 	case f.Code != 0:
+		if f.Code == http.StatusTooManyRequests {
+			s.mu.Lock()
+			s.tooMany++
+			s.mu.Unlock()
+		}
 		desc := f.Description
 		if desc == "" {
 			desc = defaultDescription(f.Code, f.RetryAfter)
@@ -480,6 +493,7 @@ func init() {
 		"sendMessage":            (*Server).sendMessage,
 		"sendPhoto":              (*Server).sendMedia,
 		"sendDocument":           (*Server).sendMedia,
+		"sendMediaGroup":         (*Server).sendMediaGroup,
 		"sendChatAction":         (*Server).sendChatAction,
 		"editMessageText":        (*Server).editMessage,
 		"editMessageCaption":     (*Server).editMessage,
@@ -502,6 +516,9 @@ func (s *Server) serveMethod(w http.ResponseWriter, r *http.Request, method stri
 	p, err := readParams(r)
 	if err != nil {
 		s.writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error(), 0)
+		return
+	}
+	if !s.admitChat(w, method, p) {
 		return
 	}
 	h(s, w, r, p)
@@ -597,13 +614,57 @@ func (s *Server) getWebhookInfo(w http.ResponseWriter, _ *http.Request, _ url.Va
 	s.writeOK(w, append(b, '}'))
 }
 
+// scopeKey is the key of a BotCommandScope parameter: "" for the default
+// scope, "chat:<id>" for one chat, else the scope's type.
+func scopeKey(raw string) (string, bool) {
+	if raw == "" {
+		return "", true
+	}
+	var sc struct {
+		Type   string          `json:"type"`
+		ChatID json.RawMessage `json:"chat_id"`
+	}
+	if err := json.Unmarshal([]byte(raw), &sc); err != nil || sc.Type == "" {
+		return "", false
+	}
+	switch sc.Type {
+	case "default":
+		return "", true
+	case "chat", "chat_administrators":
+		id, err := strconv.ParseInt(strings.Trim(string(sc.ChatID), `"`), 10, 64)
+		if err != nil || id == 0 {
+			return "", false
+		}
+		return sc.Type + ":" + strconv.FormatInt(id, 10), true
+	}
+	return sc.Type, true
+}
+
+// ChatCommands returns the commands (the JSON array as sent) set for one
+// chat's scope (BotCommandScopeChat), and whether any are.
+func (s *Server) ChatCommands(chatID int64) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.commands["chat:"+strconv.FormatInt(chatID, 10)]
+	return c, ok
+}
+
 func (s *Server) setMyCommands(w http.ResponseWriter, r *http.Request, p url.Values) {
 	method := canonical(methodOf(r))
+	key, ok := scopeKey(p.Get("scope"))
+	if !ok {
+		s.bad(w, "Bad Request: can't parse BotCommandScope JSON object")
+		return
+	}
+	if method == "setMyCommands" && !json.Valid([]byte(p.Get("commands"))) {
+		s.bad(w, "Bad Request: can't parse commands JSON object")
+		return
+	}
 	s.mu.Lock()
 	if method == "setMyCommands" {
-		s.commands = p.Get("commands")
+		s.commands[key] = p.Get("commands")
 	} else {
-		s.commands = ""
+		delete(s.commands, key)
 	}
 	sent := s.record(Sent{Method: method, Params: p}, nil)
 	s.mu.Unlock()
@@ -611,9 +672,14 @@ func (s *Server) setMyCommands(w http.ResponseWriter, r *http.Request, p url.Val
 	s.writeOK(w, trueResult)
 }
 
-func (s *Server) getMyCommands(w http.ResponseWriter, _ *http.Request, _ url.Values) {
+func (s *Server) getMyCommands(w http.ResponseWriter, _ *http.Request, p url.Values) {
+	key, ok := scopeKey(p.Get("scope"))
+	if !ok {
+		s.bad(w, "Bad Request: can't parse BotCommandScope JSON object")
+		return
+	}
 	s.mu.Lock()
-	cmds := s.commands
+	cmds := s.commands[key]
 	s.mu.Unlock()
 	if cmds == "" || !json.Valid([]byte(cmds)) {
 		cmds = "[]"

@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,10 +20,6 @@ import (
 	"github.com/mahalle/mahalle/bot/bottest"
 	"github.com/mahalle/mahalle/models"
 )
-
-// sendRate lifts the bot's global and per-chat send limits: the fake Bot API
-// has no flood limits, and a resident answers as fast as the bot replies.
-const sendRate = "1000000"
 
 // bench is one run: the fake Bot API, the bot subprocess, the residents.
 type bench struct {
@@ -35,6 +33,7 @@ type bench struct {
 	measure   atomic.Bool
 	stop      atomic.Bool
 	profile   *os.File // the bench's CPU profile, while measuring
+	botProf   chan error
 	db        *benchDB // nil with SQLite
 }
 
@@ -83,10 +82,9 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	}
 
 	vars := map[string]string{
-		"HTTP_ADDR":          "",
-		"LOG_LEVEL":          "warn",
-		"SEND_RATE":          sendRate,
-		"SEND_RATE_PER_CHAT": sendRate,
+		"HTTP_ADDR": "",
+		"LOG_LEVEL": "warn",
+		"PPROF":     "1", // /debug/pprof on the ops listener, to profile a run
 	}
 	res.machine.Database, res.machine.Redis = "embedded SQLite", "in-process Redis (miniredis)"
 	if o.databaseURL != "" {
@@ -124,8 +122,12 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	}
 
 	token := strconv.Itoa(100000+rand.IntN(900000)) + ":bench" + randomHex(12)
-	b.srv = bottest.NewServer(bottest.WithoutRecording(), bottest.WithToken(token),
-		bottest.WithBotUser(7001, "mahalle_bench_bot"), bottest.WithOnSend(b.onSend))
+	srvOpts := []bottest.Option{bottest.WithoutRecording(), bottest.WithToken(token),
+		bottest.WithBotUser(7001, "mahalle_bench_bot"), bottest.WithOnSend(b.onSend)}
+	if o.tgLimits {
+		srvOpts = append(srvOpts, bottest.WithChatLimits(bottest.ChatLimits{}))
+	}
+	b.srv = bottest.NewServer(srvOpts...)
 	defer b.srv.Close()
 	b.rcfg = residentConfig{photoEvery: o.photoEvery, think: o.think, stepTimeout: o.stepTimeout,
 		queued: &b.queued, flows: &b.flows, measure: &b.measure, stop: &b.stop}
@@ -141,6 +143,10 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	vars["TELEGRAM_TOKEN"] = token
 	vars["TELEGRAM_API_ENDPOINT"] = b.srv.Endpoint()
 	vars["HTTP_ADDR"] = "127.0.0.1:" + port
+	for _, kv := range o.botEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
 	env := botEnv(vars)
 	base := "http://127.0.0.1:" + port
 
@@ -253,6 +259,22 @@ type window struct {
 	cpu       cpuSample
 	confirmed int
 	flows     int64
+	tooMany   int // 429s the fake Bot API gave so far
+	apiCalls  int // calls of the sending methods the fake Bot API got so far
+}
+
+// sendingMethods are the Bot API methods that count as calls per update.
+var sendingMethods = []string{"sendMessage", "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
+	"answerCallbackQuery", "sendPhoto", "sendDocument", "sendMediaGroup", "deleteMessage", "sendChatAction",
+	"setMyCommands", "deleteMyCommands"}
+
+// apiCalls counts the calls of sendingMethods the fake Bot API received.
+func (b *bench) apiCalls() int {
+	n := 0
+	for _, m := range sendingMethods {
+		n += b.srv.Calls(m)
+	}
+	return n
 }
 
 // open starts measuring: it takes the figures the phase is compared to.
@@ -261,7 +283,8 @@ func (b *bench) open(ctx context.Context, proc *botProc, base string) (window, e
 	if err != nil {
 		return window{}, err
 	}
-	w := window{metrics: m, cpu: sampleCPU(proc.pid()), confirmed: b.srv.Confirmed(), flows: b.flows.load(), sessions: b.sessions(ctx)}
+	w := window{metrics: m, cpu: sampleCPU(proc.pid()), confirmed: b.srv.Confirmed(), flows: b.flows.load(), sessions: b.sessions(ctx),
+		tooMany: b.srv.TooManyCount(), apiCalls: b.apiCalls()}
 	if o := b.opts; o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -273,9 +296,39 @@ func (b *bench) open(ctx context.Context, proc *botProc, base string) (window, e
 		}
 		b.profile = f
 	}
+	if o := b.opts; o.botProfile != "" {
+		b.botProf = make(chan error, 1)
+		go func() { b.botProf <- fetchProfile(ctx, base, o.duration, o.botProfile) }()
+	}
 	w.at = time.Now()
 	b.measure.Store(true)
 	return w, nil
+}
+
+// fetchProfile writes the bot's CPU profile over d to path.
+func fetchProfile(ctx context.Context, base string, d time.Duration, path string) error {
+	secs := max(1, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /debug/pprof/profile: %s (is PPROF=1 honoured?)", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // sessions reads the PostgreSQL connection count; -1 without PostgreSQL or
@@ -299,6 +352,8 @@ func (b *bench) close(ctx context.Context, w window, proc *botProc, base string,
 	res.updates = int64(b.srv.Confirmed() - w.confirmed)
 	res.flows = b.flows.load() - w.flows
 	res.cpu = sampleCPU(proc.pid()).sub(w.cpu)
+	res.tooMany = b.srv.TooManyCount() - w.tooMany
+	res.apiCalls = b.apiCalls() - w.apiCalls
 	if n := b.sessions(ctx); n >= 0 && w.sessions >= 0 {
 		res.pgSessions = n - w.sessions
 	}
@@ -308,6 +363,12 @@ func (b *bench) close(ctx context.Context, w window, proc *botProc, base string,
 			return err
 		}
 		b.profile = nil
+	}
+	if b.botProf != nil {
+		if err := <-b.botProf; err != nil {
+			return fmt.Errorf("the bot's CPU profile: %w", err)
+		}
+		b.botProf = nil
 	}
 	after, err := scrape(ctx, base+"/metrics")
 	if err != nil {

@@ -47,12 +47,15 @@ type options struct {
 	open        int
 	photoEvery  int
 	think       time.Duration
+	tgLimits    bool
 	bin         string
 	databaseURL string
 	redisURL    string
 	record      bool
 	recordFile  string
 	cpuProfile  string
+	botProfile  string
+	botEnv      envList
 	timeout     time.Duration
 	stepTimeout time.Duration
 	command     string // the command line, for the report
@@ -70,12 +73,15 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.IntVar(&o.open, "open", 500, "residents left mid-flow to measure Redis memory per open conversation, real Redis only (0: skip)")
 	fs.IntVar(&o.photoEvery, "photo-every", 10, "every N-th resident sends one photo instead of skipping the photo step (0: none)")
 	fs.DurationVar(&o.think, "think", 0, "pause between a reply and the resident's next answer (0: answer at once)")
+	fs.BoolVar(&o.tgLimits, "tglimits", false, "the fake Bot API answers 429 as Telegram does for one chat: about 1 message/s with bursts of 3, edits included")
 	fs.StringVar(&o.bin, "bin", "", "the mahalle binary to run (default: go build ./cmd/mahalle into a temporary folder)")
 	fs.StringVar(&o.databaseURL, "database-url", getenv("BENCH_DATABASE_URL"), "PostgreSQL URL to create the run's database through (default $BENCH_DATABASE_URL; empty: embedded SQLite)")
 	fs.StringVar(&o.redisURL, "redis-url", getenv("BENCH_REDIS_URL"), "Redis URL (default $BENCH_REDIS_URL; empty: the bot's in-process Redis)")
 	fs.BoolVar(&o.record, "record", false, "append the figures to BENCHMARKS.md")
 	fs.StringVar(&o.recordFile, "record-file", "", "where -record appends (default: BENCHMARKS.md at the module root)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench process (fake Bot API + residents) over the measured phase")
+	fs.StringVar(&o.botProfile, "bot-cpuprofile", "", "write a CPU profile of the bot over the measured phase (-duration only), from its /debug/pprof (PPROF=1)")
+	fs.Var(&o.botEnv, "bot-env", "KEY=VALUE added to the bot's environment, for a diagnostic run (repeatable; the report lists them)")
 	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "stop the run after this long (the bot build is not counted)")
 	fs.DurationVar(&o.stepTimeout, "step-timeout", 30*time.Second, "a reply later than this stops the run")
 	if err := fs.Parse(args); err != nil {
@@ -99,6 +105,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 		return nil, errors.New("-photo-every, -think, -warmup, -duration and -open cannot be negative")
 	case o.timeout <= 0 || o.stepTimeout <= 0:
 		return nil, errors.New("-timeout and -step-timeout must be positive")
+	case o.botProfile != "" && o.rounds > 0:
+		return nil, errors.New("-bot-cpuprofile needs -duration, not -rounds")
 	}
 	quoted := make([]string, len(args))
 	for i, a := range args {
@@ -147,6 +155,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mahalle-bench: appended to", path)
 	}
 	return code
+}
+
+// envList is the value of -bot-env: KEY=VALUE pairs.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 // shellQuote quotes a for a POSIX shell when it needs it, so the command

@@ -40,7 +40,8 @@ func TestSmoke(t *testing.T) {
 	for _, want := range []string{
 		"updates handled per second", "latency p50 / p95 / p99 / max", "Redis round trips per update",
 		"Redis commands per update", "allocations per update (bot process)", "Redis memory per open conversation",
-		"CPU per update: bot", "latency by step", "confirm", "machine:", "SEND_RATE=", "grammY",
+		"CPU per update: bot", "latency by step", "confirm", "machine:", "default send limits", "grammY",
+		"issue 12: bot CPU per update", "issue 12: Bot API calls per update", "issue 12: 429s the bot caused",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)

@@ -44,11 +44,12 @@ const (
 	mCommands       = "mahalle_redis_commands_total"
 	mSends          = "mahalle_sends_total"
 	mRetries        = "mahalle_send_retries_total"
+	m429            = "mahalle_send_429_total"
 	mMallocs        = "go_memstats_mallocs_total"
 	mCPU            = "process_cpu_seconds_total"
 )
 
-var scraped = []string{mUpdatesHandled, mUpdatesFailed, mRoundTrips, mCommands, mSends, mRetries, mMallocs, mCPU}
+var scraped = []string{mUpdatesHandled, mUpdatesFailed, mRoundTrips, mCommands, mSends, mRetries, m429, mMallocs, mCPU}
 
 // metrics are the values of one scrape of the bot's /metrics.
 type metrics map[string]float64

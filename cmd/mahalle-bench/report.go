@@ -19,6 +19,15 @@ const (
 	targetOpenBytes        = 2_000 // "2 KB", read strictly
 )
 
+// The targets of issue 12 (replies that never wait behind a cap), on the
+// same machine with the default send limits.
+const (
+	targetIssue12UpdatesPerSecond = 3_000                 // 200 residents answering at once
+	targetIssue12P99              = 10 * time.Millisecond // 1,000-2,000 residents thinking 2 s
+	targetBotCPUPerUpdate         = 150 * time.Microsecond
+	targetCallsPerUpdate          = 1.9
+)
+
 // grammYReference is the figure the issue quotes for scale.
 const grammYReference = "grammY reference (from the issue): about 2,000 updates/s at p99 130 ms on such a machine"
 
@@ -39,6 +48,8 @@ type result struct {
 	byStep   map[string]latencies // the same, by step of the flow
 	bot      metrics              // the bot's metrics, delta over the measured phase
 	cpu      cpuSample            // CPU seconds used over the measured phase
+	tooMany  int                  // 429s the fake Bot API answered in the measured phase
+	apiCalls int                  // calls of the sending methods the fake Bot API got in the phase
 
 	pgSessions          int64 // connections the bot opened to PostgreSQL in the window (-1: unknown)
 	open                int   // residents left mid-flow (0: not measured)
@@ -118,9 +129,10 @@ func (r *result) figures() []figure {
 	} else {
 		fs = append(fs, figure{"Redis memory per open conversation", "not measured (real Redis only)", "≤ 2 KB (" + thousands(targetOpenBytes) + " bytes)", "n/a"})
 	}
+	fs = append(fs, r.issue12Figures()...)
 	fs = append(fs,
 		figure{"Redis commands per update", fmt.Sprintf("%.2f", r.perUpdate(mCommands)), "", ""},
-		figure{"Bot API calls per update (bot → fake API)", fmt.Sprintf("%.2f", r.perUpdate(mSends)), "", ""},
+		figure{"Bot API calls per update, bot's own count (mahalle_sends_total)", fmt.Sprintf("%.2f", r.perUpdate(mSends)), "", ""},
 		figure{"allocations per update (bot process)", thousands(r.perUpdate(mMallocs)), "", ""},
 		figure{"rows written", fmt.Sprintf("%s (completed flows: %s)", thousands(float64(r.rows)), thousands(float64(r.allFlows))), "= completed flows", okMismatch(r.rowsOK())},
 	)
@@ -136,6 +148,47 @@ func (r *result) figures() []figure {
 	if n := r.bot[mRetries]; n > 0 {
 		fs = append(fs, figure{"send retries (bot)", thousands(n), "", ""})
 	}
+	return fs
+}
+
+// issue12Figures are the figures of issue 12's table: throughput with 200
+// residents at once, p99 with residents who think, the bot's CPU per update,
+// Bot API calls per update and the 429s the bot caused.
+func (r *result) issue12Figures() []figure {
+	var fs []figure
+	o := r.opts
+	if o.think == 0 {
+		v := "n/a (the target is for 200 residents)"
+		if o.residents == 200 {
+			v = verdict(r.perSecond() >= targetIssue12UpdatesPerSecond)
+		}
+		fs = append(fs, figure{"issue 12: updates/s, residents answering at once", thousands(r.perSecond()),
+			"≥ " + thousands(targetIssue12UpdatesPerSecond) + " (200 residents)", v})
+	} else {
+		p99 := r.lat.quantile(0.99)
+		fs = append(fs, figure{"issue 12: p99 reply latency, residents thinking " + o.think.String(), ms(p99) + " ms",
+			"≤ " + ms(targetIssue12P99) + " ms", verdict(len(r.lat) > 0 && p99 <= targetIssue12P99)})
+	}
+	if r.cpu.ok && r.updates > 0 {
+		per := time.Duration(r.cpu.bot / float64(r.updates) * float64(time.Second))
+		fs = append(fs, figure{"issue 12: bot CPU per update (the bot process alone)", thousands(float64(per.Microseconds())) + " µs",
+			"≤ " + thousands(float64(targetBotCPUPerUpdate.Microseconds())) + " µs", verdict(per <= targetBotCPUPerUpdate)})
+	}
+	calls := 0.0
+	if r.updates > 0 {
+		calls = float64(r.apiCalls) / float64(r.updates)
+	}
+	fs = append(fs, figure{"issue 12: Bot API calls per update (fake API's count, 429s included)", fmt.Sprintf("%.2f", calls),
+		fmt.Sprintf("≤ %.1f", targetCallsPerUpdate), verdict(r.updates > 0 && calls <= targetCallsPerUpdate)})
+	v := "n/a (without -tglimits the fake API never answers 429)"
+	if o.tgLimits {
+		v = "n/a (the target is for residents answering at human speed: -think)"
+		if o.think > 0 {
+			v = verdict(r.tooMany == 0)
+		}
+	}
+	fs = append(fs, figure{"issue 12: 429s the bot caused (fake API's count; bot saw " + thousands(r.bot[m429]) + ")",
+		thousands(float64(r.tooMany)), "0 at human speed", v})
 	return fs
 }
 
@@ -229,8 +282,17 @@ func (r *result) machineLine() string {
 	return fmt.Sprintf("%d CPUs, %s, %s, %s; bot runtime settings: %s", m.CPUs, m.CPUModel, m.Kernel, m.Go, m.Tuning)
 }
 
-const limitsLine = "SEND_RATE=" + sendRate + " and SEND_RATE_PER_CHAT=" + sendRate +
-	": the bot's send limits are lifted for the benchmark (the fake Bot API has no flood limits)"
+// limitsLine says which send limits the run had.
+func (r *result) limitsLine() string {
+	s := "the bot's default send limits (replies: no global cap, new messages 1/s per chat with bursts of 3; notices 25/s)"
+	if len(r.opts.botEnv) > 0 {
+		s = "DIAGNOSTIC, not the defaults: the bot's environment adds " + r.opts.botEnv.String() + "; otherwise " + s
+	}
+	if r.opts.tgLimits {
+		return s + "; the fake Bot API answers 429 like Telegram per chat (-tglimits: 1 call/s, bursts of 3, edits included)"
+	}
+	return s + "; the fake Bot API never answers 429 (no -tglimits)"
+}
 
 // writeText prints the report for a terminal.
 func (r *result) writeText(w io.Writer) {
@@ -239,7 +301,7 @@ func (r *result) writeText(w io.Writer) {
 	fmt.Fprintf(w, "backends: %s\n", r.backendLine())
 	fmt.Fprintf(w, "machine:  %s\n", r.machineLine())
 	fmt.Fprintf(w, "load:     %s\n", r.loadLine())
-	fmt.Fprintf(w, "limits:   %s\n", limitsLine)
+	fmt.Fprintf(w, "limits:   %s\n", r.limitsLine())
 	fmt.Fprintf(w, "measured: %s updates in %.2f s, %s flows completed, %s replies timed\n\n",
 		thousands(float64(r.updates)), r.wall.Seconds(), thousands(float64(r.flows)), thousands(float64(len(r.lat))))
 	if n := r.coverageNote(); n != "" {
@@ -305,7 +367,7 @@ func (r *result) markdown() string {
 	fmt.Fprintf(&b, "- backends: %s\n", r.backendLine())
 	fmt.Fprintf(&b, "- machine: %s\n", r.machineLine())
 	fmt.Fprintf(&b, "- load: %s\n", r.loadLine())
-	fmt.Fprintf(&b, "- limits: %s\n", limitsLine)
+	fmt.Fprintf(&b, "- limits: %s\n", r.limitsLine())
 	fmt.Fprintf(&b, "- measured: %s updates in %.2f s, %s flows completed, %s replies timed\n\n",
 		thousands(float64(r.updates)), r.wall.Seconds(), thousands(float64(r.flows)), thousands(float64(len(r.lat))))
 	if n := r.coverageNote(); n != "" {

@@ -189,7 +189,7 @@ func (a *app) serve(ctx context.Context) error {
 
 		client, err := bot.NewClient(bot.Config{
 			Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics,
-			Limits:  bot.Limits{Global: rate.Limit(cfg.SendRate), GlobalBurst: int(cfg.SendRate), PerChat: rate.Limit(cfg.SendRatePerChat)},
+			Limits:  bot.Limits{Notice: rate.Limit(cfg.NoticeRate), PerChat: rate.Limit(cfg.SendRatePerChat)},
 			Blocked: reach,
 		})
 		if err != nil {

@@ -40,8 +40,8 @@ type config struct {
 	LogJSON          bool
 	AdminPhones      []string // E.164
 	ConversationTTL  time.Duration
-	SendRate         float64 // global messages per second, per platform
-	SendRatePerChat  float64 // messages per second to one chat
+	NoticeRate       float64 // notices (messages nobody asked for) per second, per platform
+	SendRatePerChat  float64 // new messages per second to one chat
 	Escalation       models.Escalation
 }
 
@@ -67,7 +67,7 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 		HTTPAddr:        "127.0.0.1:8080",
 		LogLevel:        slog.LevelInfo,
 		ConversationTTL: 24 * time.Hour,
-		SendRate:        30,
+		NoticeRate:      25,
 		SendRatePerChat: 1,
 		RedisPrefix:     "mh",
 	}
@@ -152,12 +152,14 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 		}
 		c.ConversationTTL = d
 	}
-	if v := getenv("SEND_RATE"); v != "" {
+	// Replies have no global cap (only 429s slow them); SEND_RATE, which
+	// capped every call, is gone.
+	if v := getenv("NOTICE_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || r <= 0 {
-			return nil, &configError{"SEND_RATE", fmt.Sprintf("%q is not a positive number of messages per second", v)}
+			return nil, &configError{"NOTICE_RATE", fmt.Sprintf("%q is not a positive number of notices per second", v)}
 		}
-		c.SendRate = r
+		c.NoticeRate = r
 	}
 	if v := getenv("SEND_RATE_PER_CHAT"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)

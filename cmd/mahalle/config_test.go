@@ -47,7 +47,7 @@ func TestConfigErrors(t *testing.T) {
 		{"log format bad", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{"admin phone bad", map[string]string{"ADMIN_PHONES": "09121234567,12345"}, "ADMIN_PHONES"},
 		{"conversation ttl bad", map[string]string{"CONVERSATION_TTL": "soon"}, "CONVERSATION_TTL"},
-		{"send rate bad", map[string]string{"SEND_RATE": "-1"}, "SEND_RATE"},
+		{"notice rate bad", map[string]string{"NOTICE_RATE": "-1"}, "NOTICE_RATE"},
 		{"send rate per chat bad", map[string]string{"SEND_RATE_PER_CHAT": "fast"}, "SEND_RATE_PER_CHAT"},
 		{"escalation days not three", map[string]string{"ESCALATION_DAYS": "3,7"}, "ESCALATION_DAYS"},
 		{"escalation to the province before the county", map[string]string{"ESCALATION_DAYS": "7,3,5"}, "ESCALATION_DAYS"},
@@ -94,7 +94,7 @@ func TestConfigDefaults(t *testing.T) {
 	if cfg.DatabaseURL != "" || cfg.Redis != nil || cfg.DataDir != "." || cfg.HTTPAddr != "127.0.0.1:8080" {
 		t.Errorf("backend defaults = %+v", cfg)
 	}
-	if cfg.RedisPrefix != "mh" || cfg.SendRate != 30 || cfg.ConversationTTL.Hours() != 24 {
+	if cfg.RedisPrefix != "mh" || cfg.NoticeRate != 25 || cfg.ConversationTTL.Hours() != 24 {
 		t.Errorf("defaults = %+v", cfg)
 	}
 }

@@ -1,0 +1,200 @@
+package bot
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// decodeAnswer reads a Bot API answer the way the hot path needs it:
+// ok, error_code, description, parameters.retry_after and, when the result
+// is an object, its message_id; every other value is skipped unread. It
+// reports false when b is not a JSON object it can walk, and the caller falls
+// back to encoding/json.
+func decodeAnswer(b []byte, a *hotAnswer) bool {
+	s := jsonScan{b: b}
+	ok := s.object(func(key []byte) bool {
+		switch string(key) {
+		case "ok":
+			return s.boolean(&a.OK)
+		case "error_code":
+			return s.integer(&a.ErrorCode)
+		case "description":
+			raw, ok := s.rawString()
+			if !ok {
+				return false
+			}
+			return json.Unmarshal(raw, &a.Description) == nil
+		case "parameters":
+			if s.peek() != '{' {
+				return s.skip()
+			}
+			return s.object(func(key []byte) bool {
+				if string(key) == "retry_after" {
+					return s.integer(&a.Parameters.RetryAfter)
+				}
+				return s.skip()
+			})
+		case "result":
+			if s.peek() != '{' {
+				return s.skip()
+			}
+			return s.object(func(key []byte) bool {
+				if string(key) == "message_id" {
+					return s.integer(&a.Result.messageID)
+				}
+				return s.skip()
+			})
+		}
+		return s.skip()
+	})
+	s.ws()
+	return ok && s.i == len(s.b)
+}
+
+// jsonScan walks JSON text without building values.
+type jsonScan struct {
+	b []byte
+	i int
+}
+
+func (s *jsonScan) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte, 0 at the end.
+func (s *jsonScan) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// object walks an object, calling fn with each key (escapes kept) while the
+// scanner stands before its value; fn must consume the value.
+func (s *jsonScan) object(fn func(key []byte) bool) bool {
+	if s.peek() != '{' {
+		return false
+	}
+	s.i++
+	if s.peek() == '}' {
+		s.i++
+		return true
+	}
+	for {
+		raw, ok := s.rawString()
+		if !ok || s.peek() != ':' {
+			return false
+		}
+		s.i++
+		if !fn(raw[1 : len(raw)-1]) {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// rawString returns the next string with its quotes, escapes unresolved.
+func (s *jsonScan) rawString() ([]byte, bool) {
+	if s.peek() != '"' {
+		return nil, false
+	}
+	start := s.i
+	for s.i++; s.i < len(s.b); s.i++ {
+		switch s.b[s.i] {
+		case '\\':
+			s.i++
+		case '"':
+			s.i++
+			return s.b[start:s.i], true
+		}
+	}
+	return nil, false
+}
+
+func (s *jsonScan) boolean(v *bool) bool {
+	s.ws()
+	switch {
+	case len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "true":
+		*v, s.i = true, s.i+4
+	case len(s.b)-s.i >= 5 && string(s.b[s.i:s.i+5]) == "false":
+		*v, s.i = false, s.i+5
+	default:
+		return false
+	}
+	return true
+}
+
+func (s *jsonScan) integer(v *int) bool {
+	s.ws()
+	start := s.i
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		s.i++
+	}
+	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
+		s.i++
+	}
+	n, err := strconv.Atoi(string(s.b[start:s.i]))
+	if err != nil {
+		return false
+	}
+	*v = n
+	return true
+}
+
+// skip passes over one value of any kind.
+func (s *jsonScan) skip() bool {
+	switch c := s.peek(); {
+	case c == '"':
+		_, ok := s.rawString()
+		return ok
+	case c == '{' || c == '[':
+		depth := 0
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case '"':
+				if _, ok := s.rawString(); !ok {
+					return false
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					s.i++
+					return true
+				}
+			}
+			s.i++
+		}
+		return false
+	case c == 0:
+		return false
+	default: // number, true, false, null
+		start := s.i
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return s.i > start
+			}
+			s.i++
+		}
+		return s.i > start
+	}
+}
