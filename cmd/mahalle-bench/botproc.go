@@ -98,7 +98,7 @@ func tuning() string {
 // seedBot runs `mahalle seed` with env: the database is migrated and the
 // reference data loaded before the bot starts.
 func seedBot(ctx context.Context, bin string, env []string) error {
-	cmd := exec.CommandContext(ctx, bin, "seed")
+	cmd := exec.CommandContext(ctx, bin, "seed", "--demo") // the residents walk to the demo places
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("mahalle seed: %w\n%s", err, out)
