@@ -31,7 +31,7 @@ const (
 	msgTryLater             = "فهرست گزینه‌ها الان در دسترس نیست؛ لطفاً چند دقیقهٔ دیگر دوباره امتحان کنید."
 	msgNothingFound         = "گزینه‌ای برای نمایش نیست. می‌توانید نام را بنویسید تا جستجو کنم."
 	msgFooter               = "↩️ /back بازگشت · ✖️ /cancel لغو"
-	msgTextLength           = "متن باید دست‌کم %s و حداکثر %s نویسه باشد (متن شما %s نویسه بود)."
+	msgTextLength           = "متن باید دست‌کم %s و حداکثر %s حرف باشد (متن شما %s حرف بود)."
 	msgNumberRange          = "عدد باید بین %s و %s باشد."
 	msgDateFuture           = "تاریخ نمی‌تواند بعد از امروز باشد."
 	msgDatePast             = "تاریخ نمی‌تواند بیش از %s روز پیش باشد."
@@ -56,3 +56,20 @@ const (
 	msgExpectDocument    = "در این مرحله یک فایل لازم است."
 	msgPressButton       = "لطفاً یکی از دکمه‌های زیر پیام را بزنید."
 )
+
+// Menu groups, /help and the command list.
+const (
+	msgGroupResident    = "🏠 برای همه"
+	msgGroupMember      = "👥 برای اعضای شورا"
+	msgGroupCoordinator = "🗂 برای هماهنگ‌کنندگان"
+	msgGroupAdmin       = "⚙️ برای مدیر سامانه"
+	msgHelpInFlow       = "در میانهٔ هر گفتگو:\n/back بازگشت به مرحلهٔ قبل\n/cancel لغو\n/menu منوی اصلی (پیش‌نویس نگه داشته می‌شود)"
+	msgCmdStart         = "شروع و منوی اصلی"
+	msgCmdHelp          = "راهنما"
+	msgCmdMenu          = "منوی اصلی؛ پیش‌نویس نگه داشته می‌شود"
+	msgCmdBack          = "بازگشت به مرحلهٔ قبل"
+	msgCmdCancel        = "لغو گفتگوی جاری"
+)
+
+// Rendering.
+const msgKeyboardClosed = "دکمه‌های پایین صفحه برداشته شد."

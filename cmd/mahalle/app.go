@@ -124,16 +124,13 @@ func (a *app) serve(ctx context.Context) error {
 	members := &member.Flows{
 		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store,
 	}
-	engine := conversations.NewEngine(conv, conversations.Config{
+	engine, err := conversations.NewEngine(conv, conversations.Config{
 		Flows: append([]*conversations.Flow{
 			residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform }),
 			residentflows.TrackFlow(a.store),
 		}, members.Flows()...),
-		MenuFor: members.Menu,
-		// What everyone may use, when a member's menu cannot be read.
-		Menu: []conversations.MenuItem{
-			{Label: "ارسال پیشنهاد", Flow: residentflows.FlowSuggest},
-			{Label: "پیگیری پیشنهاد", Flow: residentflows.FlowTrack},
+		Viewer: func(ctx context.Context, k conversations.Key) (models.Viewer, error) {
+			return a.store.Viewer(ctx, k.Platform, k.UserID)
 		},
 		Welcome: msgWelcome,
 		Help:    msgHelp,
@@ -141,6 +138,9 @@ func (a *app) serve(ctx context.Context) error {
 		Now:     a.now,
 		Logger:  log,
 	})
+	if err != nil {
+		return fmt.Errorf("flows: %w", err)
+	}
 	reach := reachability{store: a.store, conv: conv}
 
 	type platform struct {
@@ -312,7 +312,7 @@ func redactURL(s string) string {
 // What the bot says on /start and /help.
 const (
 	msgWelcome = "سلام! به «محله» خوش آمدید. 🏡\nاینجا می‌توانید کارهای شورای پیشرفت محلهٔ خود را ببینید و پیشنهاد، شکایت یا نظرتان را برای شورا بفرستید."
-	msgHelp    = "راهنمای «محله»:\n\n• «ارسال پیشنهاد»: محله یا روستای خود را پیدا کنید، موضوع را انتخاب کنید و پیشنهادتان را بنویسید یا پیام صوتی بفرستید؛ یک کد پیگیری می‌گیرید.\n• «پیگیری پیشنهاد»: با کد پیگیری، وضعیت پیشنهادتان را ببینید.\n\nدر میانهٔ هر گفتگو:\n/back بازگشت به مرحلهٔ قبل\n/cancel لغو\n/menu منوی اصلی (پیش‌نویس نگه داشته می‌شود)"
+	msgHelp    = "راهنمای «محله»: آنچه می‌توانید انجام دهید."
 )
 
 // Compile-time checks that the store and the engine are what the consumers

@@ -65,51 +65,31 @@ type Flows struct {
 	Geo     resident.Geography
 }
 
-// Menu is the main menu for the person in k: members see member features,
-// everyone else the way to join.
-func (m *Flows) Menu(ctx context.Context, k conversations.Key) ([]conversations.MenuItem, error) {
-	items := []conversations.MenuItem{
-		{Label: "ارسال پیشنهاد", Flow: resident.FlowSuggest},
-		{Label: "پیگیری پیشنهاد", Flow: resident.FlowTrack},
-	}
-	_, _, err := m.Members.MemberOf(ctx, k.Platform, k.UserID)
-	switch models.ErrorCode(err) {
-	case "":
-		return append(items, conversations.MenuItem{Label: "گزارش اقدام", Flow: FlowReport}, conversations.MenuItem{Label: "اقدام‌های شورا", Flow: FlowMine}), nil
-	case models.ENOTFOUND:
-		return append(items, conversations.MenuItem{Label: "عضو شورا هستم", Flow: FlowJoin}), nil
-	}
-	return nil, err
-}
-
-// member is the person's active membership, or a Persian reason they
+// member is the viewer's active membership, or a Persian reason they
 // have none.
-func (m *Flows) member(ctx context.Context, k conversations.Key) (models.MembershipView, string, error) {
-	v, pending, err := m.Members.MemberOf(ctx, k.Platform, k.UserID)
-	switch {
-	case err == nil:
-		return v, "", nil
-	case models.ErrorCode(err) != models.ENOTFOUND:
-		return v, "", err
-	case pending:
-		return v, msgMembershipPending, nil
+func member(v models.Viewer) (models.MembershipView, string) {
+	if m, ok := v.Membership(); ok {
+		return m, ""
 	}
-	return v, msgMembersOnly, nil
+	if v.Pending {
+		return models.MembershipView{}, msgMembershipPending
+	}
+	return models.MembershipView{}, msgMembersOnly
 }
 
 // allowMember lets active members through.
-func (m *Flows) allowMember(ctx context.Context, k conversations.Key, _ string) (string, error) {
-	_, why, err := m.member(ctx, k)
-	return why, err
+func (m *Flows) allowMember(_ context.Context, v models.Viewer, _ string) (string, error) {
+	_, why := member(v)
+	return why, nil
 }
 
 // allowOwnAction lets an active member through for an action of their own
 // council; with editable, only while the action may still be edited.
-func (m *Flows) allowOwnAction(editable bool) func(ctx context.Context, k conversations.Key, arg string) (string, error) {
-	return func(ctx context.Context, k conversations.Key, arg string) (string, error) {
-		v, why, err := m.member(ctx, k)
-		if why != "" || err != nil {
-			return why, err
+func (m *Flows) allowOwnAction(editable bool) func(ctx context.Context, v models.Viewer, arg string) (string, error) {
+	return func(ctx context.Context, v models.Viewer, arg string) (string, error) {
+		mv, why := member(v)
+		if why != "" {
+			return why, nil
 		}
 		id, err := strconv.ParseUint(arg, 10, 64)
 		if err != nil {
@@ -121,7 +101,7 @@ func (m *Flows) allowOwnAction(editable bool) func(ctx context.Context, k conver
 		} else if err != nil {
 			return "", err
 		}
-		if a.CouncilID != v.CouncilID {
+		if a.CouncilID != mv.CouncilID {
 			return msgOtherCouncil, nil
 		}
 		if a.Status == models.ActionRejected {
@@ -146,14 +126,31 @@ func (m *Flows) Flows() []*conversations.Flow {
 func (m *Flows) join() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowJoin, Version: 1, Title: "عضویت در شورا",
+		Menu: "عضو شورا هستم", Order: 90, Help: msgHelpJoin,
+		MenuLabel: func(v models.Viewer) string {
+			switch {
+			case v.Has(models.RoleMember):
+				return ""
+			case v.Pending:
+				return msgPendingButton
+			}
+			return "عضو شورا هستم"
+		},
+		Allowed: func(_ context.Context, v models.Viewer, _ string) (string, error) {
+			if v.Pending {
+				return msgMembershipPending, nil
+			}
+			return "", nil
+		},
+		Depends: map[string][]string{"cnty": {"prov"}, "place": {"prov", "cnty"}, "committee": {"place"}},
 		Steps: append([]*conversations.Step{
 			{
 				Key: "phone", Label: "شماره", Kind: conversations.InputPhone, ContactOnly: true,
-				Prompt: "اگر عضو شورای پیشرفت محله هستید، شمارهٔ همراه خود را با دکمهٔ «ارسال شمارهٔ من» بفرستید تا با فهرست اعضا تطبیق داده شود.\n(شمارهٔ شما به ساکنان نشان داده نمی‌شود.)",
+				Prompt: msgAskPhone,
 				After:  m.linkPhone,
 			},
 			{Key: "name", Label: "نام و نام خانوادگی", Kind: conversations.InputText, MinLen: 2, MaxLen: 60,
-				Prompt: "شماره‌تان در فهرست اعضای شوراها نیست؛ درخواست عضویت ثبت می‌کنیم تا هماهنگ‌کنندهٔ شهرستان بررسی کند.\nنام و نام خانوادگی خود را بنویسید:"},
+				Prompt: msgAskName},
 		}, append(resident.PlaceSteps(m.Geo), []*conversations.Step{
 			{
 				Key: "position", Label: "سمت", Kind: conversations.InputChoice, Columns: 3,
@@ -241,27 +238,27 @@ func (m *Flows) committeeOptions(ctx context.Context, provinceID, own uint) ([]c
 	return opts, nil
 }
 
-// context is what the member flows keep about the member, under hidden keys.
-func (m *Flows) context(ctx context.Context, k conversations.Key, _ string) (map[string]conversations.Answer, error) {
-	v, why, err := m.member(ctx, k)
-	if err != nil {
-		return nil, err
-	}
+// context is what the member flows keep about the member: the run's
+// context, never shown.
+func (m *Flows) context(_ context.Context, v models.Viewer, _ string) (conversations.Prefilled, error) {
+	mv, why := member(v)
 	if why != "" {
-		return nil, models.Errorf(models.EFORBIDDEN, "%s", why)
+		return conversations.Prefilled{}, models.Errorf(models.EFORBIDDEN, "%s", why)
 	}
-	return map[string]conversations.Answer{
-		"_council": {Number: int64(v.CouncilID)},
-		"_place":   {Number: int64(v.PlaceID)},
-		"_prov":    {Number: int64(v.ProvinceID)},
-		"_own":     {Number: int64(v.CommitteeID)},
-		"_person":  {Number: int64(v.PersonID)},
-	}, nil
+	return conversations.Prefilled{Hidden: map[string]conversations.Answer{
+		"council": {Number: int64(mv.CouncilID)},
+		"place":   {Number: int64(mv.PlaceID)},
+		"prov":    {Number: int64(mv.ProvinceID)},
+		"own":     {Number: int64(mv.CommitteeID)},
+		"person":  {Number: int64(mv.PersonID)},
+	}}, nil
 }
 
 func (m *Flows) report() *conversations.Flow {
 	return &conversations.Flow{
-		Name: FlowReport, Version: 1, Title: "گزارش اقدام",
+		Name: FlowReport, Version: 1, Title: "گزارش اقدام", Counter: true,
+		Menu: "گزارش اقدام", Order: 10, Roles: memberRoles, Command: "report", Help: msgHelpReport,
+		Depends: actionDepends,
 		Allowed: m.allowMember,
 		Prefill: m.context,
 		Steps:   m.actionSteps(),
@@ -272,7 +269,8 @@ func (m *Flows) report() *conversations.Flow {
 
 func (m *Flows) edit() *conversations.Flow {
 	return &conversations.Flow{
-		Name: FlowEdit, Version: 1, Title: "ویرایش اقدام",
+		Name: FlowEdit, Version: 1, Title: "ویرایش اقدام", Roles: memberRoles,
+		Depends: actionDepends,
 		Allowed: m.allowOwnAction(true),
 		Steps:   m.actionSteps(),
 		Prefill: m.prefillAction,
@@ -287,7 +285,7 @@ func (m *Flows) actionSteps() []*conversations.Step {
 			Key: "committee", Label: "کارگروه", Kind: conversations.InputChoice,
 			Prompt: "این اقدام در کدام کارگروه انجام شد؟",
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-				return m.committeeOptions(ctx, conversations.HiddenID(st.Answers, "_prov"), conversations.HiddenID(st.Answers, "_own"))
+				return m.committeeOptions(ctx, conversations.HiddenID(st.Hidden, "prov"), conversations.HiddenID(st.Hidden, "own"))
 			},
 		},
 		{
@@ -309,9 +307,9 @@ func (m *Flows) actionSteps() []*conversations.Step {
 			},
 		},
 		{Key: "title", Label: "عنوان", Kind: conversations.InputText, MinLen: 3, MaxLen: 120,
-			Prompt: "عنوان کوتاه اقدام را بنویسید (۳ تا ۱۲۰ نویسه)، مثلاً «لایروبی جوی خیابان شهید بهشتی»:"},
+			Prompt: "عنوان کوتاه اقدام را بنویسید (۳ تا ۱۲۰ حرف)، مثلاً «لایروبی جوی خیابان شهید بهشتی»:"},
 		{Key: "desc", Label: "شرح", Kind: conversations.InputText, MinLen: 3, MaxLen: 2000,
-			Prompt: "شرح اقدام را بنویسید: چه کاری، چگونه و با چه نتیجه‌ای (تا ۲۰۰۰ نویسه):"},
+			Prompt: "شرح اقدام را بنویسید: چه کاری، چگونه و با چه نتیجه‌ای (تا ۲۰۰۰ حرف):"},
 		{Key: "date", Label: "تاریخ", Kind: conversations.InputDate,
 			Prompt: "تاریخ انجام اقدام را بنویسید (مثلاً ۱۴۰۵/۹/۱) یا «امروز» را بزنید:"},
 		{Key: "loc", Label: "موقعیت", Kind: conversations.InputLocation, Optional: true,
@@ -342,14 +340,14 @@ func (m *Flows) actionSteps() []*conversations.Step {
 func actionOf(sub conversations.Submission) models.Action {
 	a := sub.Answers
 	act := models.Action{
-		PlaceID:          uint(a["_place"].Number),
+		PlaceID:          conversations.HiddenID(sub.Hidden, "place"),
 		CommitteeID:      conversations.AnswerID(a, "committee"),
 		Programmes:       a["programmes"].Values,
 		Title:            a["title"].Text,
 		Description:      a["desc"].Text,
 		Date:             time.Unix(a["date"].Time, 0),
 		Partners:         a["partners"].Text,
-		ReporterPersonID: uint(a["_person"].Number),
+		ReporterPersonID: conversations.HiddenID(sub.Hidden, "person"),
 	}
 	if l, ok := a["loc"]; ok && !l.Skipped {
 		act.Lat, act.Lon = &l.Lat, &l.Lon
@@ -378,7 +376,7 @@ func (m *Flows) review(ctx context.Context, sub conversations.Submission) (*conv
 	b.WriteString("⚠️ این اقدام شبیه کارهایی است که در ۹۰ روز گذشته در همین محله یا محله‌های همین شهرستان ثبت شده است:\n")
 	opts := []conversations.Option{{Value: "new", Label: "کار دیگری است؛ ثبت به‌عنوان اقدام تازه"}}
 	for _, s := range similar {
-		fmt.Fprintf(&b, "\n• %s «%s»، %s، %s", s.Code, s.Title, s.PlaceName, persian.FormatDate(s.Date))
+		fmt.Fprintf(&b, "\n• اقدام %s «%s»، %s، %s", s.Code, s.Title, s.PlaceName, persian.FormatDate(s.Date))
 		opts = append(opts, conversations.Option{Value: "same:" + conversations.FormatID(s.ID), Label: "همان کار " + s.Code + " است"})
 	}
 	b.WriteString("\n\nآیا همان کار است؟ اگر همان است، گزارش شما به آن اقدام افزوده می‌شود تا کار دو بار ثبت نشود.")
@@ -387,10 +385,7 @@ func (m *Flows) review(ctx context.Context, sub conversations.Submission) (*conv
 }
 
 func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) (string, error) {
-	v, why, err := m.member(ctx, sub.Key)
-	if err != nil {
-		return "", err
-	}
+	v, why := member(sub.Viewer)
 	if why != "" {
 		return "", models.Errorf(models.EFORBIDDEN, "%s", why)
 	}
@@ -408,8 +403,10 @@ func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) 
 			return "", err
 		}
 		if dup.CouncilID == v.CouncilID {
+			// The update keeps everything the member just typed: the
+			// figures go in its note, since an update has no columns for them.
 			u := models.ActionUpdate{Key: "upd:" + sub.Run, ActionID: dup.ID, Progress: dup.Progress, PersonID: v.PersonID,
-				Note: act.Title + "\n" + act.Description, Photos: act.Photos}
+				Note: updateNote(act), Photos: act.Photos}
 			if err := m.Actions.AddActionUpdate(ctx, actor(sub.Key), &u); err != nil {
 				return "", err
 			}
@@ -432,19 +429,21 @@ func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) 
 
 // prefillAction opens an action for editing: the member's context and the
 // action's answers.
-func (m *Flows) prefillAction(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
-	pre, err := m.context(ctx, k, arg)
+func (m *Flows) prefillAction(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
+	p, err := m.context(ctx, v, arg)
 	if err != nil {
-		return nil, err
+		return p, err
 	}
 	n, _ := strconv.ParseUint(arg, 10, 64)
 	a, _, err := m.Actions.Action(ctx, uint(n))
 	if err != nil {
-		return nil, err
+		return p, err
 	}
-	pre["_place"] = conversations.Answer{Number: int64(a.PlaceID)}
+	p.Hidden["place"] = conversations.Answer{Number: int64(a.PlaceID)}
+	pre := map[string]conversations.Answer{}
+	p.Answers = pre
 	pre["committee"] = conversations.Answer{Values: []string{conversations.FormatID(a.CommitteeID)}}
-	if cs, err := m.committeeOptions(ctx, conversations.HiddenID(pre, "_prov"), 0); err == nil {
+	if cs, err := m.committeeOptions(ctx, conversations.HiddenID(p.Hidden, "prov"), 0); err == nil {
 		for _, o := range cs {
 			if o.Value == conversations.FormatID(a.CommitteeID) {
 				pre["committee"] = conversations.Answer{Values: []string{o.Value}, Text: o.Label}
@@ -474,7 +473,7 @@ func (m *Flows) prefillAction(ctx context.Context, k conversations.Key, arg stri
 		pre["unit"] = conversations.Answer{Values: []string{a.CostUnit}, Text: label}
 	}
 	pre["partners"] = conversations.Answer{Text: a.Partners, Skipped: a.Partners == ""}
-	return pre, nil
+	return p, nil
 }
 
 func (m *Flows) submitEdit(ctx context.Context, sub conversations.Submission) (string, error) {
@@ -496,16 +495,18 @@ func (m *Flows) submitEdit(ctx context.Context, sub conversations.Submission) (s
 func (m *Flows) mine() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowMine, Version: 1, Title: "اقدام‌های شورا", NoSummary: true,
+		Menu: "اقدام‌های شورا", Order: 20, Roles: memberRoles, Command: "actions", Help: msgHelpMine,
 		Allowed: m.allowMember,
 		Prefill: m.context,
 		Steps: []*conversations.Step{{
 			Key: "act", Label: "اقدام", Kind: conversations.InputChoice, Columns: 1, PageSize: 5,
 			Prompt: "اقدام‌های شورای شما، تازه‌ترین اول. یکی را بزنید تا کامل ببینید:",
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-				acts, err := m.Finder.ActionsByCouncil(ctx, conversations.HiddenID(st.Answers, "_council"), 0, 200)
+				acts, err := m.Finder.ActionsByCouncil(ctx, conversations.HiddenID(st.Hidden, "council"), 0, 200)
 				opts := make([]conversations.Option, len(acts))
 				for i, a := range acts {
-					opts[i] = conversations.Option{Value: conversations.FormatID(a.ID), Label: a.Code + " · " + clip(a.Title, 32) + " · " + actionStatus(a.Status)}
+					// The title first: a label that starts with a Latin code is laid out left to right.
+					opts[i] = conversations.Option{Value: conversations.FormatID(a.ID), Label: clip(a.Title, 32) + " · " + actionStatus(a.Status) + " · " + a.Code}
 				}
 				return opts, err
 			},
@@ -529,11 +530,11 @@ func (m *Flows) showAction(ctx context.Context, sub conversations.Submission) (s
 	if err != nil {
 		return "", err
 	}
-	if uint(sub.Answers["_council"].Number) != a.CouncilID {
+	if conversations.HiddenID(sub.Hidden, "council") != a.CouncilID {
 		return "", models.Errorf(models.EINVALID, "%s", msgOtherCouncil)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "📌 %s — %s\nوضعیت: %s · پیشرفت: %s٪\nتاریخ: %s\n\n%s", a.Code, a.Title, actionStatus(a.Status),
+	fmt.Fprintf(&b, "📌 اقدام %s — %s\nوضعیت: %s · پیشرفت: %s٪\nتاریخ: %s\n\n%s", a.Code, a.Title, actionStatus(a.Status),
 		persian.Digits(fmt.Sprint(a.Progress)), persian.FormatDate(a.Date), a.Description)
 	if a.Beneficiaries != nil {
 		b.WriteString("\nبهره‌مندان: " + persian.FormatNumber(*a.Beneficiaries) + " نفر")
@@ -556,6 +557,12 @@ func (m *Flows) showAction(ctx context.Context, sub conversations.Submission) (s
 	}
 	if len(updates) > 0 {
 		b.WriteString("\n\n🕒 روند کار:")
+		if len(updates) > historyPage {
+			// The newest page only: a long history would fill the screen twice.
+			fmt.Fprintf(&b, "\n(%s به‌روزرسانی قدیمی‌تر نشان داده نمی‌شود؛ %s تای آخر:)",
+				persian.Digits(fmt.Sprint(len(updates)-historyPage)), persian.Digits(fmt.Sprint(historyPage)))
+			updates = updates[len(updates)-historyPage:]
+		}
 		for _, u := range updates {
 			fmt.Fprintf(&b, "\n• %s — %s٪", persian.FormatDate(u.At), persian.Digits(fmt.Sprint(u.Progress)))
 			if u.Note != "" {
@@ -568,7 +575,7 @@ func (m *Flows) showAction(ctx context.Context, sub conversations.Submission) (s
 
 func (m *Flows) progress() *conversations.Flow {
 	return &conversations.Flow{
-		Name: FlowProgress, Version: 1, Title: "افزودن پیشرفت",
+		Name: FlowProgress, Version: 1, Title: "افزودن پیشرفت", Roles: memberRoles,
 		Allowed: m.allowOwnAction(false),
 		Prefill: m.context,
 		Steps: []*conversations.Step{
@@ -580,10 +587,7 @@ func (m *Flows) progress() *conversations.Flow {
 				Prompt: "عکس‌های تازه را بفرستید و «تمام» را بزنید، یا «رد کردن»."},
 		},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
-			v, why, err := m.member(ctx, sub.Key)
-			if err != nil {
-				return "", err
-			}
+			v, why := member(sub.Viewer)
 			if why != "" {
 				return "", models.Errorf(models.EFORBIDDEN, "%s", why)
 			}
@@ -621,4 +625,36 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// memberRoles run the member flows.
+var memberRoles = []models.Role{models.RoleMember}
+
+// actionDepends: the unit is asked again when the cost changes.
+var actionDepends = map[string][]string{"unit": {"cost"}}
+
+// historyPage is how many of an action's updates are shown at once.
+const historyPage = 5
+
+// updateNote is the note of an update made from a report of the same
+// work: the title and description, and the figures the member typed.
+func updateNote(act models.Action) string {
+	lines := []string{act.Title, act.Description, "تاریخ: " + persian.FormatDate(act.Date)}
+	if act.Beneficiaries != nil {
+		lines = append(lines, "بهره‌مندان: "+persian.FormatNumber(*act.Beneficiaries)+" نفر")
+	}
+	if act.Cost != nil {
+		unit := "تومان"
+		if act.CostUnit == models.CostRial {
+			unit = "ریال"
+		}
+		lines = append(lines, "هزینه: "+persian.FormatNumber(*act.Cost)+" "+unit)
+	}
+	if act.Lat != nil && act.Lon != nil {
+		lines = append(lines, fmt.Sprintf("موقعیت: %s، %s", persian.Digits(fmt.Sprintf("%.5f", *act.Lat)), persian.Digits(fmt.Sprintf("%.5f", *act.Lon))))
+	}
+	if act.Partners != "" {
+		lines = append(lines, "همکاران: "+act.Partners)
+	}
+	return strings.Join(lines, "\n")
 }
