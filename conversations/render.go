@@ -35,7 +35,9 @@ func (t *turn) finish() {
 }
 
 // isSend reports whether o sends a new message.
-func isSend(o Out) bool { return o.AnswerCallback == "" && o.Edit == 0 && o.Text != "" && len(o.Album) == 0 }
+func isSend(o Out) bool {
+	return o.AnswerCallback == "" && o.Edit == 0 && o.Text != "" && len(o.Album) == 0
+}
 
 // mergeSends joins a message that has no keyboard with the message after it.
 func (t *turn) mergeSends(outs []Out) []Out {
