@@ -874,6 +874,8 @@ func (t *turn) submit(f *Flow) error {
 			if f.NoSummary && len(t.st.Trail) > 0 {
 				t.st.Step = t.st.Trail[len(t.st.Trail)-1]
 				t.st.Trail = t.st.Trail[:len(t.st.Trail)-1]
+				// The refused answer is not offered back as «پاسخ فعلی»: the hint quotes it.
+				delete(t.st.Answers, t.st.Step)
 				t.answer("")
 				t.prompt(f, userMessage(err, msgBadAnswer))
 				return nil

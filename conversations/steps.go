@@ -34,7 +34,11 @@ func (t *turn) prompt(f *Flow, hint string) {
 	if hint != "" {
 		b.WriteString("⚠️ " + hint + "\n\n")
 	}
-	fmt.Fprintf(&b, "%s — مرحله %s از %s\n\n%s", f.Title, persian.Digits(fmt.Sprint(i+1)), persian.Digits(fmt.Sprint(len(f.Steps))), step.Prompt)
+	if f.Counter {
+		fmt.Fprintf(&b, "%s — مرحله %s از %s\n\n%s", f.Title, persian.Digits(fmt.Sprint(i+1)), persian.Digits(fmt.Sprint(len(f.Steps))), step.Prompt)
+	} else {
+		fmt.Fprintf(&b, "%s\n\n%s", f.Title, step.Prompt)
+	}
 	if old, ok := t.st.Answers[step.Key]; ok && !old.Skipped {
 		b.WriteString("\n\nپاسخ فعلی: " + show(step, old))
 	}
