@@ -12,7 +12,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/mahalle/mahalle/bot/bottest")
+	"github.com/mahalle/mahalle/bot/bottest"
+)
 
 // update rewrites the golden transcripts: go test ./cmd/mahalle -run TestGolden -update
 var update = flag.Bool("update", false, "rewrite the golden transcripts under testdata/golden")
