@@ -79,10 +79,16 @@ func (t *turn) mergeIntoPressed(outs []Out) []Out {
 					m.Text = p.Text + "\n\n" + o.Text
 				}
 				if o.Prompt {
-					// The pressed message is now the prompt.
-					t.st.PromptID = t.in.MessageID
-					t.st.Shown = shown(m.Text, m.Buttons)
+					// The pressed message is now the prompt; one without
+					// buttons needs no stripping later.
+					t.st.PromptID, t.st.Shown = 0, 0
+					if len(m.Buttons) > 0 {
+						t.st.PromptID = t.in.MessageID
+						t.st.Shown = shown(m.Text, m.Buttons)
+					}
 					m.Prompt = false
+				} else if t.st.PromptID == t.in.MessageID {
+					t.st.PromptID = 0 // no longer a prompt: a closing message or the menu
 				}
 				res[n-1] = m
 				continue
