@@ -139,7 +139,7 @@ func newSuggestionCode() (string, error) {
 // idempotent on sg.Key: when a suggestion with that Key exists (a replay, or a
 // concurrent call that won), *sg is filled from the stored row and nil is
 // returned; a second row is never created. Returns EINVALID (with a Persian
-// message) when Key, PlaceID or both Text and VoiceFileID are
+// message) when Key, PlaceID, CommitteeID or both Text and VoiceFileID are
 // missing, when the place or committee does not exist, or when the status or
 // coordinates are out of range.
 func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
@@ -166,11 +166,8 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 		if err := exists(tx, &Place{}, row.PlaceID, "place"); err != nil {
 			return invalidRef(err, "محل انتخاب‌شده پیدا نشد.")
 		}
-		// CommitteeID 0 is «سایر / نمی‌دانم»: the council sorts it.
-		if row.CommitteeID != 0 {
-			if err := exists(tx, &Committee{}, row.CommitteeID, "committee"); err != nil {
-				return invalidRef(err, "کمیته انتخاب‌شده پیدا نشد.")
-			}
+		if err := exists(tx, &Committee{}, row.CommitteeID, "committee"); err != nil {
+			return invalidRef(err, "کمیته انتخاب‌شده پیدا نشد.")
 		}
 		try, inserted, err := insertCoded(tx, row.Key, s.newCode, func(code string) Suggestion {
 			try := row
@@ -266,6 +263,8 @@ func validateSuggestion(sg *Suggestion) error {
 		return Errorf(EINVALID, "پیشنهاد شناسه ندارد.")
 	case sg.PlaceID == 0:
 		return Errorf(EINVALID, "محله یا روستا انتخاب نشده است.")
+	case sg.CommitteeID == 0:
+		return Errorf(EINVALID, "کمیته انتخاب نشده است.")
 	case strings.TrimSpace(sg.Text) == "" && sg.VoiceFileID == "":
 		return Errorf(EINVALID, "متن یا پیام صوتی پیشنهاد خالی است.")
 	case sg.Lat != nil && (*sg.Lat < -90 || *sg.Lat > 90), sg.Lon != nil && (*sg.Lon < -180 || *sg.Lon > 180):

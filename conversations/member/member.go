@@ -224,7 +224,7 @@ func (m *Flows) committeeOptions(ctx context.Context, provinceID, own uint) ([]c
 	}
 	var opts []conversations.Option
 	for _, c := range cs {
-		if c.Crisis {
+		if c.Crisis || c.Code == resident.TopicOther {
 			continue
 		}
 		o := conversations.Option{Value: conversations.FormatID(c.ID), Label: c.Name}
@@ -651,7 +651,7 @@ func updateNote(act models.Action) string {
 		lines = append(lines, "هزینه: "+persian.FormatNumber(*act.Cost)+" "+unit)
 	}
 	if act.Lat != nil && act.Lon != nil {
-		lines = append(lines, fmt.Sprintf("موقعیت: %s، %s", persian.Digits(fmt.Sprintf("%.5f", *act.Lat)), persian.Digits(fmt.Sprintf("%.5f", *act.Lon))))
+		lines = append(lines, "موقعیت: "+strings.ReplaceAll(persian.Digits(fmt.Sprintf("%.5f، %.5f", *act.Lat, *act.Lon)), ".", "٫"))
 	}
 	if act.Partners != "" {
 		lines = append(lines, "همکاران: "+act.Partners)

@@ -38,9 +38,29 @@ const (
 
 const searchLimit = 8
 
-// TopicOther is the topic of a suggestion that fits no committee: the
-// council sorts it.
+// TopicOther is the topic of a suggestion that fits no committee, and the
+// code of the committee that holds such suggestions when the province's list
+// has one: the council sorts them.
 const TopicOther = "other"
+
+// otherCommittee is the committee that holds «سایر / نمی‌دانم» suggestions in
+// the place's province; EINVALID when the list has none.
+func otherCommittee(ctx context.Context, store Suggestions, placeID uint) (uint, error) {
+	pm, err := store.Place(ctx, placeID)
+	if err != nil {
+		return 0, err
+	}
+	cs, err := store.Committees(ctx, pm.ProvinceID)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range cs {
+		if c.Code == TopicOther {
+			return c.ID, nil
+		}
+	}
+	return 0, models.Errorf(models.EINVALID, "%s", msgNoOtherTopic)
+}
 
 // SuggestionFlow is a resident's suggestion, complaint or comment: the
 // neighborhood (browsed or searched), the topic, the text or a voice
@@ -69,12 +89,21 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(conversation
 					}
 					cs, err := store.Committees(ctx, pm.ProvinceID)
 					var opts []conversations.Option
+					other := false
 					for _, c := range cs {
-						if !c.Crisis {
+						switch {
+						case c.Code == TopicOther:
+							other = true
+						case !c.Crisis:
 							opts = append(opts, conversations.Option{Value: conversations.FormatID(c.ID), Label: c.Name})
 						}
 					}
-					return append(opts, conversations.Option{Value: TopicOther, Label: "سایر / نمی‌دانم"}), err
+					if other {
+						// Offered only when the list has a committee to hold it:
+						// a suggestion is always stored under a committee.
+						opts = append(opts, conversations.Option{Value: TopicOther, Label: msgTopicOther})
+					}
+					return opts, err
 				},
 			},
 			{
@@ -106,12 +135,20 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(conversation
 		}...),
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			a := sub.Answers
+			committee := conversations.AnswerID(a, "topic")
+			if a["topic"].First() == TopicOther {
+				id, err := otherCommittee(ctx, store, conversations.AnswerID(a, "place"))
+				if err != nil {
+					return "", err
+				}
+				committee = id
+			}
 			sg := models.Suggestion{
 				Key:         "sg:" + sub.Run,
 				Platform:    platform(sub.Key),
 				UserID:      sub.Key.UserID,
 				PlaceID:     conversations.AnswerID(a, "place"),
-				CommitteeID: conversations.AnswerID(a, "topic"),
+				CommitteeID: committee,
 				Anonymous:   a["anon"].First() != "named",
 			}
 			if b := a["body"]; b.Text != "" {
