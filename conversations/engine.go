@@ -19,11 +19,12 @@ const (
 
 	// Keys of State.Hidden, the engine's bookkeeping (never shown, never
 	// mixed with the person's answers).
-	keyArg      = "arg"     // the argument a flow was started with
-	keyReview   = "review"  // the choice made at the review step
-	keyPending  = "pending" // a typed answer that came after expiry, kept for «ادامه»
-	querySuffix = ".q"      // <step>.q: the text searched that the step lists results of
-	pageSuffix  = ".p"      // <step>.p: the page of a paged choice step
+	keyArg       = "arg"     // the argument a flow was started with
+	keyReview    = "review"  // the choice made at the review step
+	keyPending   = "pending" // a typed answer that came after expiry, kept for «ادامه»
+	keyAlbumOver = "over"    // the album already told it was over the photo limit
+	querySuffix  = ".q"      // <step>.q: the text searched that the step lists results of
+	pageSuffix   = ".p"      // <step>.p: the page of a paged choice step
 
 	valSkip    = "_skip"
 	valDone    = "_done"
@@ -59,13 +60,16 @@ type Config struct {
 	Menu []MenuItem
 	// Viewer resolves who is asking; it is called at most once per update.
 	// [everyone is a plain resident]
-	Viewer   func(ctx context.Context, k Key) (models.Viewer, error)
-	Welcome  string           // shown with the menu on /start
-	Help     string           // shown on /help above the list of what the person may do
-	Now      func() time.Time // [time.Now]
-	TTL      time.Duration    // a flow expires after this long without an answer [24h]
-	DraftTTL time.Duration    // an expired flow's answers are kept this long [7 days]
-	Logger   *slog.Logger
+	Viewer func(ctx context.Context, k Key) (models.Viewer, error)
+	// ChatCommands says the router can set a chat's own command list:
+	// Out.Commands is then filled when the viewer's list changed.
+	ChatCommands bool
+	Welcome      string           // shown with the menu on /start
+	Help         string           // shown on /help above the list of what the person may do
+	Now          func() time.Time // [time.Now]
+	TTL          time.Duration    // a flow expires after this long without an answer [24h]
+	DraftTTL     time.Duration    // an expired flow's answers are kept this long [7 days]
+	Logger       *slog.Logger
 }
 
 // Engine walks people through flows. Every transition is one compare-and-set
@@ -282,6 +286,11 @@ func (t *turn) decide() error {
 			t.menu(msgPausedHint)
 			return nil
 		}
+		if t.in.Text != "" && !t.in.Edited && !t.in.Forwarded {
+			// What they typed is kept: «ادامه» applies it to the step.
+			t.setHidden(keyPending, Answer{Text: t.in.Text})
+		}
+		t.stripPrompt()
 		t.announceExpiry(f)
 		return nil
 	}
@@ -389,9 +398,19 @@ func (t *turn) menuPress(value string) error {
 		t.st.Paused, t.st.Announced = false, false
 		t.st.Expires = t.now.Add(t.e.cfg.TTL).Unix()
 		t.changed = true
-		if !t.upgrade(f) {
-			t.prompt(f, msgResumed)
+		if t.upgrade(f) {
+			return nil
 		}
+		if p, ok := t.st.Hidden[keyPending]; ok {
+			// The answer typed after expiry is taken now, as if just typed.
+			delete(t.st.Hidden, keyPending)
+			pressed := t.in
+			t.in = Input{UpdateID: pressed.UpdateID, SenderID: pressed.SenderID, SenderName: pressed.SenderName, Text: p.Text}
+			err := t.input(f, "")
+			t.in = pressed
+			return err
+		}
+		t.prompt(f, msgResumed)
 		return nil
 	}
 	restart := strings.HasPrefix(value, menuRestart)
@@ -515,7 +534,11 @@ func (t *turn) announceExpiry(f *Flow) {
 		t.st.Announced = true
 		t.changed = true
 	}
-	t.send(fmt.Sprintf(msgExpired, f.Title), [][]Button{
+	text := fmt.Sprintf(msgExpired, f.Title)
+	if p, ok := t.st.Hidden[keyPending]; ok {
+		text += "\n" + fmt.Sprintf(msgPendingKept, clip(p.Text, 60))
+	}
+	t.send(text, [][]Button{
 		{t.menuButton("ادامهٔ پیش‌نویس", menuResume)},
 		{t.menuButton("شروع دوباره", menuRestart+flowValue(f.Name, t.st.Hidden[keyArg].Text))},
 	})
@@ -951,6 +974,15 @@ func (t *turn) reset(notice string) {
 	t.st = State{}
 	t.changed = true
 	t.menu(notice)
+}
+
+// clip shortens s to n characters, marking the cut.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func isSkipWord(s string) bool {

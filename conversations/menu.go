@@ -189,19 +189,26 @@ func (e *Engine) Commands(v models.Viewer) []Command {
 // commands puts the viewer's command list on the last Out when it is not
 // the one last set for this chat.
 func (t *turn) commands() {
-	if t.replaying || len(t.outs) == 0 {
+	if !t.e.cfg.ChatCommands || t.replaying || len(t.outs) == 0 {
 		return
 	}
 	cmds := t.e.Commands(t.menuViewer())
-	h := fnv.New32a()
-	for _, c := range cmds {
-		fmt.Fprintf(h, "%s\x00%s\x00", c.Command, c.Description)
-	}
-	sum := h.Sum32()
-	if sum == t.st.Commands {
+	sum := commandsHash(cmds)
+	if sum == t.st.Commands || t.st.Commands == 0 && sum == commandsHash(t.e.Commands(models.Viewer{})) {
+		// Already set for this chat, or the install's default list (set
+		// once for every chat at start) is the right one.
 		return
 	}
 	t.st.Commands = sum
 	t.changed = true
 	t.outs[len(t.outs)-1].Commands = cmds
+}
+
+// commandsHash identifies a command list.
+func commandsHash(cmds []Command) uint32 {
+	h := fnv.New32a()
+	for _, c := range cmds {
+		fmt.Fprintf(h, "%s\x00%s\x00", c.Command, c.Description)
+	}
+	return h.Sum32() | 1
 }

@@ -293,6 +293,12 @@ func (t *turn) photo(f *Flow, step *Step, a Answer) (*Answer, string, error) {
 		max = 1
 	}
 	if len(a.Values) >= max {
+		if g := t.in.MediaGroupID; g != "" {
+			if t.st.Hidden[keyAlbumOver].Text == g {
+				return nil, "", nil // the rest of an album over the limit: told once
+			}
+			t.setHidden(keyAlbumOver, Answer{Text: g})
+		}
 		return nil, fmt.Sprintf(msgTooManyPhotos, persian.Digits(fmt.Sprint(max))), nil
 	}
 	a.Values = append(a.Values, t.in.Photo)
