@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -61,6 +62,12 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 			return nil, fmt.Errorf("start in-process redis: %w", err)
 		}
 		a.rdb = redis.NewClient(&redis.Options{Addr: a.mini.Addr()})
+		n, err := loadSnapshot(a.mini, cfg.DataDir, now())
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		log.Info("in-process redis restored", slog.String("file", filepath.Join(cfg.DataDir, snapshotFile)), slog.Int("keys", n))
 	}
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		a.close()
@@ -74,6 +81,9 @@ func (a *app) close() {
 		_ = a.rdb.Close()
 	}
 	if a.mini != nil {
+		if err := saveSnapshot(a.mini, a.cfg.DataDir, a.now()); err != nil {
+			a.log.Error("save the in-process redis", slog.Any("err", err))
+		}
 		a.mini.Close()
 	}
 	if a.store != nil {
@@ -100,7 +110,7 @@ func (a *app) serve(ctx context.Context) error {
 		dbKind = "embedded SQLite " + cfg.DataDir + "/mahalle.db"
 	}
 	if a.mini != nil {
-		redisKind = "in-process Redis (conversations are lost when the process stops)"
+		redisKind = "in-process Redis (kept in " + filepath.Join(cfg.DataDir, snapshotFile) + " every minute and at shutdown)"
 	}
 	log.Info("backends", slog.String("database", dbKind), slog.String("redis", redisKind))
 	if cfg.DatabaseURL == "" || a.mini != nil {
@@ -205,6 +215,22 @@ func (a *app) serve(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if a.mini != nil {
+		go func() {
+			tick := time.NewTicker(snapshotEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					if err := saveSnapshot(a.mini, cfg.DataDir, a.now()); err != nil {
+						log.Error("save the in-process redis", slog.Any("err", err))
+					}
+				}
+			}
+		}()
+	}
 	errs := make(chan error, len(pollers))
 	var wg sync.WaitGroup
 	for p, poller := range pollers {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,4 +122,23 @@ func TestFlowBugs(t *testing.T) {
 			t.Errorf("stored photos = %d, %v; want the 3 the summary showed", len(sg.PhotoFileIDs), err)
 		}
 	})
+}
+
+// With the in-process Redis, a draft survives a restart: it is kept under
+// DATA_DIR at shutdown (and every minute) and read back at start.
+func TestEmbeddedRedisKeepsDrafts(t *testing.T) {
+	h := newHarness(t)
+	delete(h.env, "REDIS_URL")
+	r := h.start()
+	p := h.person(4305)
+	p.say("/start")
+	p.toTopic()
+	if code := r.stop(t); code != exitOK {
+		t.Fatalf("exit = %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(h.env["DATA_DIR"], snapshotFile)); err != nil {
+		t.Fatalf("no snapshot under DATA_DIR: %v", err)
+	}
+	h.start()
+	expect(t, p.press("عمران"), "مرحله ۵ از ۹", "پیشنهاد، شکایت یا نظر")
 }
