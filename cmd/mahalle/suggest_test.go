@@ -186,7 +186,8 @@ func TestExpiryAndDraftRestore(t *testing.T) {
 	expect(t, got, "پیش‌نویس نیمه‌کاره")
 	hasButton(t, got, "ادامهٔ «ارسال پیشنهاد»")
 	got = p.press("ادامهٔ")
-	expect(t, got, "ادامه از همان جایی که ماندید", "مرحله ۵ از ۹")
+	// «سلام», typed after the expiry, was kept and is tried now: too short.
+	expect(t, got, "دست‌کم ۱۰", "مرحله ۵ از ۹")
 	expect(t, p.say("یک پیشنهاد فرهنگی برای محله داریم"), "مرحله ۶ از ۹", "موقعیت")
 
 	// Past the draft's week it is gone.
