@@ -170,6 +170,13 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 			}
 			e.cache.put(k, snap.State, in.UpdateID)
 			return e.replay(ctx, k, &snap.State, in), nil
+		case err != nil && t.submitted:
+			// The record is stored; only the conversation could not move
+			// on. Saying «not done» would be false: the closing message is
+			// sent, and pressing «تأیید» again finds the stored run.
+			e.cache.drop(k)
+			e.cfg.Logger.Error("conversations: commit after a stored record", slog.Any("err", err))
+			return t.outs, nil
 		case err != nil:
 			e.cache.drop(k)
 			return nil, fmt.Errorf("conversations: commit: %w", err)
@@ -246,6 +253,7 @@ type turn struct {
 	outs      []Out
 	changed   bool // st must be committed
 	submitErr error
+	submitted bool // a record was stored (or found stored) in this turn
 	who       *viewerMemo
 	hadKB     bool   // a reply keyboard was on the screen when the turn began
 	record    string // the record line of the answer just taken ("✔️ موقعیت: —")
@@ -817,6 +825,9 @@ func (t *turn) stripPrompt() {
 func (t *turn) summaryInput(f *Flow, pressed string) error {
 	switch {
 	case pressed == valConfirm:
+		if done, err := t.alreadySubmitted(f); done || err != nil {
+			return err
+		}
 		if f.Review != nil {
 			rev, err := f.Review(t.ctx, t.submission())
 			if err != nil {
@@ -882,6 +893,19 @@ func (t *turn) submit(f *Flow) error {
 		}
 	}
 	msg, err := f.Submit(t.ctx, t.submission())
+	if err != nil && f.Submitted != nil && models.ErrorCode(err) == models.EINTERNAL {
+		// The store failed, perhaps after its commit: say only what is
+		// known, by looking the run up.
+		t.e.cfg.Logger.Error("conversations: submit", slog.String("flow", f.Name), slog.Any("err", err))
+		m, done, lerr := f.Submitted(t.ctx, t.submission())
+		switch {
+		case lerr == nil && done:
+			msg, err = m, nil
+		case lerr == nil:
+			t.reask(f, msgNotSaved) // on the pressed button: a toast; the summary stays
+			return nil
+		}
+	}
 	if err != nil {
 		switch models.ErrorCode(err) {
 		case models.EFORBIDDEN, models.ENOTFOUND, models.ECONFLICT:
@@ -908,10 +932,34 @@ func (t *turn) submit(f *Flow) error {
 		}
 		return fmt.Errorf("conversations: submit %s: %w", f.Name, err)
 	}
+	t.closeRun(f, msg)
+	return nil
+}
+
+// alreadySubmitted recognises a run already stored (a replay after a crash
+// between the insert and the commit) by its key, before any question is
+// asked: the duplicate check would find the run's own record. It closes
+// the run when so.
+func (t *turn) alreadySubmitted(f *Flow) (bool, error) {
+	if f.Submitted == nil {
+		return false, nil
+	}
+	msg, done, err := f.Submitted(t.ctx, t.submission())
+	if err != nil {
+		return false, fmt.Errorf("conversations: submitted %s: %w", f.Name, err)
+	}
+	if done {
+		t.closeRun(f, msg)
+	}
+	return done, nil
+}
+
+// closeRun ends a stored run: the summary stays on screen as the record of
+// what was sent, and the closing message and the menu go below it.
+func (t *turn) closeRun(f *Flow, msg string) {
 	t.answer("")
+	t.submitted = true
 	if !f.NoSummary && t.in.CallbackID != "" {
-		// The summary stays on screen as the record of what was sent; the
-		// closing message and the menu are added below it in the same edit.
 		t.outs = append(t.outs, Out{Edit: t.in.MessageID, Text: summaryText(t, f)})
 	}
 	var links [][]Button
@@ -923,7 +971,6 @@ func (t *turn) submit(f *Flow) error {
 	t.st = State{Notice: msg}
 	t.changed = true
 	t.menuWith(msg, links)
-	return nil
 }
 
 func (t *turn) submission() Submission {

@@ -259,6 +259,9 @@ func (t *turn) reviewInput(f *Flow, pressed string) error {
 		t.reask(f, msgPressButton)
 		return nil
 	}
+	if done, err := t.alreadySubmitted(f); done || err != nil {
+		return err
+	}
 	rev, err := f.Review(t.ctx, t.submission())
 	if err != nil {
 		return fmt.Errorf("conversations: review %s: %w", f.Name, err)

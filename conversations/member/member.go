@@ -3,6 +3,7 @@ package member
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ type Actions interface {
 	AddActionUpdate(ctx context.Context, actor models.Actor, u *models.ActionUpdate) error
 	EditAction(ctx context.Context, actor models.Actor, a *models.Action) error
 	Action(ctx context.Context, id uint) (models.Action, []models.ActionUpdate, error)
+	// ActionByKey and ActionUpdateByKey find what a run stored; ENOTFOUND
+	// when it stored nothing.
+	ActionByKey(ctx context.Context, key string) (models.Action, error)
+	ActionUpdateByKey(ctx context.Context, key string) (models.ActionUpdate, error)
 }
 
 // ActionFinder lists a council's actions and finds likely duplicates.
@@ -258,12 +263,13 @@ func (m *Flows) report() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowReport, Version: 1, Title: "گزارش اقدام", Counter: true,
 		Menu: "گزارش اقدام", Order: 10, Roles: memberRoles, Command: "report", Help: msgHelpReport,
-		Depends: actionDepends,
-		Allowed: m.allowMember,
-		Prefill: m.context,
-		Steps:   m.actionSteps(),
-		Review:  m.review,
-		Submit:  m.submitAction,
+		Depends:   actionDepends,
+		Allowed:   m.allowMember,
+		Prefill:   m.context,
+		Steps:     m.actionSteps(),
+		Review:    m.review,
+		Submit:    m.submitAction,
+		Submitted: m.submittedAction,
 	}
 }
 
@@ -372,6 +378,11 @@ func (m *Flows) review(ctx context.Context, sub conversations.Submission) (*conv
 	if err != nil || len(similar) == 0 {
 		return nil, err
 	}
+	own := "act:" + sub.Run
+	similar = slices.DeleteFunc(similar, func(s models.SimilarAction) bool { return s.Key == own }) // never the run's own record
+	if len(similar) == 0 {
+		return nil, nil
+	}
 	var b strings.Builder
 	b.WriteString("⚠️ این اقدام شبیه کارهایی است که در ۹۰ روز گذشته در همین محله یا محله‌های همین شهرستان ثبت شده است:\n")
 	opts := []conversations.Option{{Value: "new", Label: "کار دیگری است؛ ثبت به‌عنوان اقدام تازه"}}
@@ -410,7 +421,7 @@ func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) 
 			if err := m.Actions.AddActionUpdate(ctx, actor(sub.Key), &u); err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("✅ گزارش شما به‌عنوان به‌روزرسانی اقدام %s ثبت شد، نه اقدامی تازه.", dup.Code), nil
+			return fmt.Sprintf(msgSavedAsUpdate, dup.Code), nil
 		}
 		d := dup.ID
 		act.DuplicateWarned, act.DuplicateChoice, act.DuplicateOf = true, models.DuplicateSame, &d
@@ -420,11 +431,38 @@ func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) 
 	if err := m.Actions.CreateAction(ctx, actor(sub.Key), &act); err != nil {
 		return "", err
 	}
-	msg := fmt.Sprintf("✅ اقدام ثبت شد.\nکد پیگیری: %s\nوضعیت: در انتظار بررسی هماهنگ‌کنندهٔ شهرستان.", act.Code)
+	return actionSaved(act), nil
+}
+
+// actionSaved is the closing message of a stored report.
+func actionSaved(act models.Action) string {
+	msg := fmt.Sprintf(msgActionSaved, act.Code)
 	if act.DuplicateChoice == models.DuplicateSame {
-		msg += "\nهماهنگ‌کننده می‌بیند که به گفتهٔ شما همان کار شورای دیگری است."
+		msg += "\n" + msgSameOtherCouncil
 	}
-	return msg, nil
+	return msg
+}
+
+// submittedAction recognises a report already stored by this run, as an
+// action or as an update of the same work, and says so.
+func (m *Flows) submittedAction(ctx context.Context, sub conversations.Submission) (string, bool, error) {
+	a, err := m.Actions.ActionByKey(ctx, "act:"+sub.Run)
+	if err == nil {
+		return actionSaved(a), true, nil
+	} else if models.ErrorCode(err) != models.ENOTFOUND {
+		return "", false, err
+	}
+	u, err := m.Actions.ActionUpdateByKey(ctx, "upd:"+sub.Run)
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, err
+	}
+	dup, _, err := m.Actions.Action(ctx, u.ActionID)
+	if err != nil {
+		return "", false, err
+	}
+	return fmt.Sprintf(msgSavedAsUpdate, dup.Code), true, nil
 }
 
 // prefillAction opens an action for editing: the member's context and the
