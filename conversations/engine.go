@@ -23,6 +23,7 @@ const (
 	keyReview    = "review"  // the choice made at the review step
 	keyPending   = "pending" // a typed answer that came after expiry, kept for «ادامه»
 	keyAlbumOver = "over"    // the album already told it was over the photo limit
+	keyAlbum     = "album"   // the step whose Display photos were last sent
 	querySuffix  = ".q"      // <step>.q: the text searched that the step lists results of
 	pageSuffix   = ".p"      // <step>.p: the page of a paged choice step
 
@@ -685,6 +686,7 @@ func (t *turn) advance(f *Flow, a Answer) {
 		t.dropDependents(f, step)
 	}
 	t.st.Answers[step] = a
+	delete(t.st.Hidden, keyAlbum)
 	if s, _ := f.step(step); s != nil && s.Search != nil {
 		delete(t.st.Hidden, s.Jump+querySuffix) // browsing replaced an earlier search
 	}

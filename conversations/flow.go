@@ -22,6 +22,7 @@ const (
 	InputPhoto                        // one or several photos (albums welcome)
 	InputVoice                        // a voice message
 	InputDocument                     // a file
+	InputNone                         // nothing: a display-only step (its Display and «ادامه»)
 )
 
 // Option is one button of a choice step.
@@ -75,6 +76,18 @@ type Step struct {
 	// Show, when set, says how the answer reads in the summary; by default
 	// the text, the chosen labels, the date or a count of files.
 	Show func(a Answer) string
+
+	// Display, when set, is a record shown above the question, computed
+	// each time the step is asked (an action with its details and photos
+	// above «تأیید / درخواست اصلاح / رد»). Its photos go first, as an
+	// album; the question with its buttons is its own message.
+	Display func(ctx context.Context, st *State) (Display, error)
+}
+
+// Display is what a step shows above its question.
+type Display struct {
+	Text   string
+	Photos []string // file ids
 }
 
 // Flow is a guided conversation: ordered steps, then a summary where any

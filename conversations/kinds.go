@@ -55,6 +55,16 @@ func init() {
 			}},
 		InputVoice:    {hint: msgExpectVoice, show: func(Answer) string { return "🎤 پیام صوتی" }, read: readFile(func(in Input) string { return in.Voice })},
 		InputDocument: {hint: msgExpectDocument, show: func(Answer) string { return "📎 فایل" }, read: readFile(func(in Input) string { return in.Document })},
+		InputNone: {hint: msgPressButton, show: func(Answer) string { return "دیده شد" },
+			read: func(t *turn, _ *Flow, step *Step, pressed string) (*Answer, string, error) {
+				if pressed == valDone {
+					return &Answer{}, "", nil
+				}
+				return nil, msgPressButton, nil
+			},
+			keys: func(t *turn, _ *Flow, _ *Step, _ *Out) [][]Button {
+				return [][]Button{{{Text: "ادامه ⬅️", Data: t.data(valDone)}}}
+			}},
 	}
 }
 

@@ -34,6 +34,25 @@ func (t *turn) prompt(f *Flow, hint string) {
 	if hint != "" {
 		b.WriteString("⚠️ " + hint + "\n\n")
 	}
+	if step.Display != nil {
+		d, err := step.Display(t.ctx, &t.st)
+		switch {
+		case err != nil:
+			t.e.cfg.Logger.Error("conversations: display", slog.String("flow", f.Name), slog.String("step", step.Key), slog.Any("err", err))
+			b.WriteString(msgTryLater + "\n\n")
+		default:
+			if len(d.Photos) > 0 && t.st.Hidden[keyAlbum].Text != step.Key {
+				// The photos once per asking: a hint or a redraw reuses them.
+				t.outs = append(t.outs, Out{Album: d.Photos})
+				if !t.replaying {
+					t.setHidden(keyAlbum, Answer{Text: step.Key})
+				}
+			}
+			if d.Text != "" {
+				b.WriteString(d.Text + "\n\n")
+			}
+		}
+	}
 	if f.Counter {
 		fmt.Fprintf(&b, "%s — مرحله %s از %s\n\n%s", f.Title, persian.Digits(fmt.Sprint(i+1)), persian.Digits(fmt.Sprint(len(f.Steps))), step.Prompt)
 	} else {
@@ -69,7 +88,7 @@ func (t *turn) promptSummary(f *Flow, hint string) {
 	}
 	var rows [][]Button
 	for _, s := range f.Steps {
-		if s.Skip != nil && s.Skip(&t.st) {
+		if s.Skip != nil && s.Skip(&t.st) || s.Kind == InputNone {
 			continue
 		}
 		rows = appendButton(rows, Button{Text: "✏️ " + s.Label, Data: t.data(editPrefix + s.Key)}, 2)
@@ -82,7 +101,7 @@ func summaryText(t *turn, f *Flow) string {
 	var b strings.Builder
 	b.WriteString("📋 خلاصهٔ «" + f.Title + "»\n")
 	for _, s := range f.Steps {
-		if s.Skip != nil && s.Skip(&t.st) {
+		if s.Skip != nil && s.Skip(&t.st) || s.Kind == InputNone {
 			continue
 		}
 		a, ok := t.st.Answers[s.Key]
