@@ -159,7 +159,7 @@ func (m *Flows) join() *conversations.Flow {
 		}, append(resident.PlaceSteps(m.Geo), []*conversations.Step{
 			{
 				Key: "position", Label: "سمت", Kind: conversations.InputChoice, Columns: 3,
-				Prompt: "سمت شما در شورا چیست؟",
+				Prompt: msgAskPosition,
 				Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
 					return []conversations.Option{
 						{Value: models.PositionChair, Label: models.PositionName(models.PositionChair)},
@@ -170,7 +170,7 @@ func (m *Flows) join() *conversations.Flow {
 			},
 			{
 				Key: "committee", Label: "کارگروه", Kind: conversations.InputChoice,
-				Prompt: "مسئول کدام کارگروه هستید؟",
+				Prompt: msgAskCommittee,
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 					pm, err := m.Catalog.Place(ctx, conversations.AnswerID(st.Answers, "place"))
 					if err != nil {
@@ -188,11 +188,11 @@ func (m *Flows) join() *conversations.Flow {
 				PlaceID: conversations.AnswerID(a, "place"), CommitteeID: conversations.AnswerID(a, "committee"), Position: a["position"].First(),
 			})
 			if models.ErrorCode(err) == models.ECONFLICT {
-				return "شما هم‌اکنون عضو فعال همین شورا هستید.", nil
+				return msgAlreadyMember, nil
 			} else if err != nil {
 				return "", err
 			}
-			return "✅ درخواست عضویت شما ثبت شد و برای هماهنگ‌کنندهٔ شهرستان فرستاده شد. پس از تأیید، از همین‌جا خبردار می‌شوید.", nil
+			return msgRequestSaved, nil
 		},
 	}
 }
@@ -216,7 +216,7 @@ func (m *Flows) linkPhone(ctx context.Context, k conversations.Key, _ *conversat
 		return "", nil // an ended membership: they may ask again
 	}
 	v := vs[0]
-	return fmt.Sprintf("✅ سلام %s! شما %s شورای پیشرفت %s (%s) هستید و مسئول کارگروه «%s».\nاز منو «گزارش اقدام» را بزنید تا کارهای شورا را ثبت کنید.",
+	return fmt.Sprintf(msgLinked,
 		p.Name, models.PositionName(v.Position), v.PlaceName, v.CountyName, v.CommitteeName), nil
 }
 
@@ -289,14 +289,14 @@ func (m *Flows) actionSteps() []*conversations.Step {
 	return []*conversations.Step{
 		{
 			Key: "committee", Label: "کارگروه", Kind: conversations.InputChoice,
-			Prompt: "این اقدام در کدام کارگروه انجام شد؟",
+			Prompt: msgAskActionCommittee,
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 				return m.committeeOptions(ctx, conversations.HiddenID(st.Hidden, "prov"), conversations.HiddenID(st.Hidden, "own"))
 			},
 		},
 		{
 			Key: "programmes", Label: "برنامه‌ها", Kind: conversations.InputMultiChoice, Columns: 1,
-			Prompt: "این اقدام در قالب کدام برنامه‌های ملی بوده است؟ هر کدام را بزنید و در پایان «تمام». (اگر هیچ‌کدام، فقط «تمام»)",
+			Prompt: msgAskProgrammes,
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 				ps, err := m.Catalog.Programmes(ctx)
 				opts := make([]conversations.Option, len(ps))
@@ -313,22 +313,22 @@ func (m *Flows) actionSteps() []*conversations.Step {
 			},
 		},
 		{Key: "title", Label: "عنوان", Kind: conversations.InputText, MinLen: 3, MaxLen: 120,
-			Prompt: "عنوان کوتاه اقدام را بنویسید (۳ تا ۱۲۰ حرف)، مثلاً «لایروبی جوی خیابان شهید بهشتی»:"},
+			Prompt: msgAskTitle},
 		{Key: "desc", Label: "شرح", Kind: conversations.InputText, MinLen: 3, MaxLen: 2000,
-			Prompt: "شرح اقدام را بنویسید: چه کاری، چگونه و با چه نتیجه‌ای (تا ۲۰۰۰ حرف):"},
+			Prompt: msgAskDesc},
 		{Key: "date", Label: "تاریخ", Kind: conversations.InputDate,
-			Prompt: "تاریخ انجام اقدام را بنویسید (مثلاً ۱۴۰۵/۹/۱) یا «امروز» را بزنید:"},
+			Prompt: msgAskDate},
 		{Key: "loc", Label: "موقعیت", Kind: conversations.InputLocation, Optional: true,
-			Prompt: "اگر اقدام جای مشخصی داشت، موقعیت آن را بفرستید؛ وگرنه «رد کردن»."},
+			Prompt: msgAskActionLocation},
 		{Key: "photos", Label: "عکس‌ها", Kind: conversations.InputPhoto, Optional: true, MaxFiles: 10,
-			Prompt: "عکس‌های اقدام را بفرستید (تا ۱۰ عکس، آلبوم هم می‌شود)، سپس «تمام» را بزنید؛ اگر عکسی ندارید «رد کردن»."},
+			Prompt: msgAskPhotos},
 		{Key: "benef", Label: "بهره‌مندان", Kind: conversations.InputNumber, Optional: true, Min: 0, Max: 10_000_000,
-			Prompt: "چند نفر از این اقدام بهره‌مند شدند؟ (عدد؛ اگر نمی‌دانید «رد کردن»)"},
+			Prompt: msgAskBeneficiaries},
 		{Key: "cost", Label: "هزینه", Kind: conversations.InputNumber, Optional: true, Min: 0, Max: 10_000_000_000_000,
-			Prompt: "هزینهٔ اقدام چقدر بود؟ فقط عدد را بنویسید (واحد را در مرحلهٔ بعد می‌پرسم)؛ اگر هزینه‌ای نداشت «رد کردن»."},
+			Prompt: msgAskCost},
 		{
 			Key: "unit", Label: "واحد هزینه", Kind: conversations.InputChoice,
-			Prompt: "این مبلغ به تومان است یا ریال؟",
+			Prompt: msgAskUnit,
 			Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
 				return []conversations.Option{{Value: models.CostToman, Label: "تومان"}, {Value: models.CostRial, Label: "ریال"}}, nil
 			},
@@ -338,7 +338,7 @@ func (m *Flows) actionSteps() []*conversations.Step {
 			},
 		},
 		{Key: "partners", Label: "همکاران", Kind: conversations.InputText, Optional: true, MinLen: 2, MaxLen: 300,
-			Prompt: "چه کسانی یا چه نهادهایی همکاری کردند؟ (اگر کسی نبود «رد کردن»)"},
+			Prompt: msgAskPartners},
 	}
 }
 
@@ -385,13 +385,13 @@ func (m *Flows) review(ctx context.Context, sub conversations.Submission) (*conv
 	}
 	var b strings.Builder
 	b.WriteString("⚠️ این اقدام شبیه کارهایی است که در ۹۰ روز گذشته در همین محله یا محله‌های همین شهرستان ثبت شده است:\n")
-	opts := []conversations.Option{{Value: "new", Label: "کار دیگری است؛ ثبت به‌عنوان اقدام تازه"}}
+	opts := []conversations.Option{{Value: "new", Label: msgReviewNew}}
 	for _, s := range similar {
 		fmt.Fprintf(&b, "\n• اقدام %s «%s»، %s، %s", s.Code, s.Title, s.PlaceName, persian.FormatDate(s.Date))
 		opts = append(opts, conversations.Option{Value: "same:" + conversations.FormatID(s.ID), Label: "همان کار " + s.Code + " است"})
 	}
 	b.WriteString("\n\nآیا همان کار است؟ اگر همان است، گزارش شما به آن اقدام افزوده می‌شود تا کار دو بار ثبت نشود.")
-	opts = append(opts, conversations.Option{Value: "cancel", Label: "لغو گزارش"})
+	opts = append(opts, conversations.Option{Value: "cancel", Label: msgReviewCancel})
 	return &conversations.Review{Text: b.String(), Options: opts}, nil
 }
 
@@ -406,7 +406,7 @@ func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) 
 	choice := sub.Choice()
 	switch {
 	case choice == "cancel":
-		return "گزارش لغو شد و چیزی ثبت نشد.", nil
+		return msgReportCancelled, nil
 	case strings.HasPrefix(choice, "same:"):
 		dupID, _ := strconv.ParseUint(strings.TrimPrefix(choice, "same:"), 10, 64)
 		dup, _, err := m.Actions.Action(ctx, uint(dupID))
@@ -538,7 +538,7 @@ func (m *Flows) mine() *conversations.Flow {
 		Prefill: m.context,
 		Steps: []*conversations.Step{{
 			Key: "act", Label: "اقدام", Kind: conversations.InputChoice, Columns: 1, PageSize: 5,
-			Prompt: "اقدام‌های شورای شما، تازه‌ترین اول. یکی را بزنید تا کامل ببینید:",
+			Prompt: msgAskAction,
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 				acts, err := m.Finder.ActionsByCouncil(ctx, conversations.HiddenID(st.Hidden, "council"), 0, 200)
 				opts := make([]conversations.Option, len(acts))
@@ -618,11 +618,11 @@ func (m *Flows) progress() *conversations.Flow {
 		Prefill: m.context,
 		Steps: []*conversations.Step{
 			{Key: "pct", Label: "درصد پیشرفت", Kind: conversations.InputNumber, Min: 0, Max: 100,
-				Prompt: "کار اکنون چند درصد پیش رفته است؟ (عددی از ۰ تا ۱۰۰)"},
+				Prompt: msgAskPercent},
 			{Key: "note", Label: "یادداشت", Kind: conversations.InputText, Optional: true, MinLen: 2, MaxLen: 1000,
-				Prompt: "یادداشتی دربارهٔ این پیشرفت بنویسید (یا «رد کردن»):"},
+				Prompt: msgAskNote},
 			{Key: "photos", Label: "عکس‌ها", Kind: conversations.InputPhoto, Optional: true, MaxFiles: 10,
-				Prompt: "عکس‌های تازه را بفرستید و «تمام» را بزنید، یا «رد کردن»."},
+				Prompt: msgAskNewPhotos},
 		},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			v, why := member(sub.Viewer)
