@@ -4,9 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mahalle/mahalle/persian"
 )
 
 // toLocation walks a suggestion to its location step (the 📍 keyboard).
@@ -141,4 +144,28 @@ func TestEmbeddedRedisKeepsDrafts(t *testing.T) {
 	}
 	h.start()
 	expect(t, p.press("عمران"), "مرحله ۵ از ۹", "پیشنهاد، شکایت یا نظر")
+}
+
+// An action's history is paged: after seven updates its page shows the
+// newest five and says how many older ones there are.
+func TestActionHistoryPaged(t *testing.T) {
+	h := memberHarness(t)
+	m := h.person(4306)
+	m.register("09121111111")
+	reportQuick(t, h, m, "نصب چراغ در کوچهٔ سوم")
+	for i := 1; i <= 7; i++ {
+		m.say("/actions")
+		m.press("نصب چراغ")
+		m.press("افزودن پیشرفت")
+		m.say(strconv.Itoa(i * 10))
+		m.say("گزارش شمارهٔ " + persian.Digits(strconv.Itoa(i)) + " از کار")
+		m.press("رد کردن")
+		expect(t, m.press("تأیید و ارسال"), "پیشرفت ثبت شد")
+	}
+	m.say("/actions")
+	got := lastText(m.press("نصب چراغ"))
+	if !strings.Contains(got, "۲ به‌روزرسانی قدیمی‌تر") || !strings.Contains(got, "گزارش شمارهٔ ۷") ||
+		strings.Contains(got, "گزارش شمارهٔ ۱ ") || strings.Contains(got, "گزارش شمارهٔ ۲ ") {
+		t.Errorf("the action's page:\n%s", got)
+	}
 }
