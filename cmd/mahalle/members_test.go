@@ -83,6 +83,7 @@ func TestRegistration(t *testing.T) {
 	// While pending, the menu says so instead of «عضو شورا هستم», and
 	// pressing it asks nothing more.
 	other.say("/start")
+	other.button("درخواست شما در انتظار تأیید است (فرستاده در ") // with the day it was sent
 	expect(t, other.press("درخواست شما در انتظار تأیید است"), "در انتظار تأیید هماهنگ‌کنندهٔ شهرستان")
 	noEnglish(t, h.srv.SentTo(other.chat.ID))
 }

@@ -136,6 +136,8 @@ func (m *Flows) join() *conversations.Flow {
 			switch {
 			case v.Has(models.RoleMember):
 				return ""
+			case v.Pending && !v.PendingAt.IsZero():
+				return fmt.Sprintf(msgPendingSince, persian.FormatDate(v.PendingAt))
 			case v.Pending:
 				return msgPendingButton
 			}
