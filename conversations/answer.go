@@ -24,3 +24,14 @@ func AnswerID(a map[string]Answer, key string) uint {
 
 // HiddenID reads an id kept under a hidden key ("_council", ...).
 func HiddenID(a map[string]Answer, key string) uint { return uint(a[key].Number) }
+
+// Page is the page a paged choice step shows (0 for the first).
+func (st *State) Page(step string) int { return int(max(st.Hidden[step+pageSuffix].Number, 0)) }
+
+// SetPage sets the page a paged choice step shows.
+func (st *State) SetPage(step string, page int) {
+	if st.Hidden == nil {
+		st.Hidden = map[string]Answer{}
+	}
+	st.Hidden[step+pageSuffix] = Answer{Number: int64(page)}
+}

@@ -5,19 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/mahalle/mahalle/models"
-	"github.com/mahalle/mahalle/persian"
 )
 
 // Special step keys and callback values.
 const (
 	stepSummary = "_summary"
 	stepReview  = "_review"
-	keyArg      = "_arg"    // the argument a flow was started with
-	keyReview   = "_review" // the choice made at the review step
+
+	// Keys of State.Hidden, the engine's bookkeeping (never shown, never
+	// mixed with the person's answers).
+	keyArg       = "arg"     // the argument a flow was started with
+	keyReview    = "review"  // the choice made at the review step
+	keyPending   = "pending" // a typed answer that came after expiry, kept for «ادامه»
+	keyAlbumOver = "over"    // the album already told it was over the photo limit
+	keyAlbum     = "album"   // the step whose Display photos were last sent
+	querySuffix  = ".q"      // <step>.q: the text searched that the step lists results of
+	pageSuffix   = ".p"      // <step>.p: the page of a paged choice step
 
 	valSkip    = "_skip"
 	valDone    = "_done"
@@ -48,16 +56,21 @@ type MenuItem struct {
 // Config configures an Engine. Zero values take the defaults in brackets.
 type Config struct {
 	Flows []*Flow
-	Menu  []MenuItem
-	// MenuFor, when set, gives each person their own menu (a council
-	// member sees member features); Menu is then unused.
-	MenuFor  func(ctx context.Context, k Key) ([]MenuItem, error)
-	Welcome  string           // shown with the menu on /start
-	Help     string           // shown on /help
-	Now      func() time.Time // [time.Now]
-	TTL      time.Duration    // a flow expires after this long without an answer [24h]
-	DraftTTL time.Duration    // an expired flow's answers are kept this long [7 days]
-	Logger   *slog.Logger
+	// Menu holds extra main-menu buttons that show a text (MenuItem.Text);
+	// the flows' buttons come from Flow.Menu, Order and Roles.
+	Menu []MenuItem
+	// Viewer resolves who is asking; it is called at most once per update.
+	// [everyone is a plain resident]
+	Viewer func(ctx context.Context, k Key) (models.Viewer, error)
+	// ChatCommands says the router can set a chat's own command list:
+	// Out.Commands is then filled when the viewer's list changed.
+	ChatCommands bool
+	Welcome      string           // shown with the menu on /start
+	Help         string           // shown on /help above the list of what the person may do
+	Now          func() time.Time // [time.Now]
+	TTL          time.Duration    // a flow expires after this long without an answer [24h]
+	DraftTTL     time.Duration    // an expired flow's answers are kept this long [7 days]
+	Logger       *slog.Logger
 }
 
 // Engine walks people through flows. Every transition is one compare-and-set
@@ -70,8 +83,10 @@ type Engine struct {
 	cache *stateCache
 }
 
-// NewEngine returns an engine over store.
-func NewEngine(store *Store, cfg Config) *Engine {
+// NewEngine returns an engine over store. It returns an error naming the
+// flow and step when a flow is wrong (see validate): a bad flow is refused
+// at start, not found by a person.
+func NewEngine(store *Store, cfg Config) (*Engine, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -84,11 +99,14 @@ func NewEngine(store *Store, cfg Config) *Engine {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if err := validate(cfg.Flows); err != nil {
+		return nil, err
+	}
 	e := &Engine{store: store, cfg: cfg, flows: map[string]*Flow{}, cache: newStateCache(100_000)}
 	for _, f := range cfg.Flows {
 		e.flows[f.Name] = f
 	}
-	return e
+	return e, nil
 }
 
 // idleTTL is how long an idle state (holding the last closing notice, so a
@@ -104,10 +122,11 @@ const maxAttempts = 8
 // returns the reply that belongs to the current state. Errors are EINTERNAL
 // faults of Redis or of a flow's Submit; the caller tells the person to try again.
 func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
+	var who viewerMemo // resolved at most once, however many races are re-run
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		st, applied, ok := e.cache.get(k)
 		if ok && in.UpdateID != 0 && in.UpdateID <= applied {
-			return e.replay(ctx, &st, in), nil
+			return e.replay(ctx, k, &st, in), nil
 		}
 		if !ok {
 			snap, err := e.store.Load(ctx, k, in.UpdateID)
@@ -118,20 +137,25 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 			if snap.Seen {
 				// Cached, so the re-sent prompt's message id can be remembered.
 				e.cache.put(k, st, in.UpdateID)
-				return e.replay(ctx, &st, in), nil
+				return e.replay(ctx, k, &st, in), nil
 			}
 		}
-		t := &turn{e: e, ctx: ctx, key: k, in: in, st: cloneState(st), now: e.cfg.Now()}
+		t := &turn{e: e, ctx: ctx, key: k, in: in, st: cloneState(st), now: e.cfg.Now(), who: &who, hadKB: st.ReplyKB}
+		carryHidden(&t.st)
 		if err := t.decide(); err != nil {
 			return nil, err
 		}
+		t.finish()
 		if !t.changed {
 			// Nothing changed (a hint, a help text, a stale button): there is
 			// no effect to deduplicate, and a re-delivery simply answers again.
 			return t.outs, nil
 		}
+		if t.st.Commands == 0 {
+			t.st.Commands = st.Commands // the chat's command list outlives runs
+		}
 		next, ttl := &t.st, e.ttlFor(&t.st, t.now)
-		if t.st.Flow == "" && t.st.Notice == "" {
+		if t.st.Flow == "" && t.st.Notice == "" && t.st.Commands == 0 {
 			next = nil
 		}
 		ver, err := e.store.Commit(ctx, k, in.UpdateID, st.Version, next, ttl)
@@ -146,7 +170,14 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 				return nil, fmt.Errorf("conversations: load after replay: %w", err)
 			}
 			e.cache.put(k, snap.State, in.UpdateID)
-			return e.replay(ctx, &snap.State, in), nil
+			return e.replay(ctx, k, &snap.State, in), nil
+		case err != nil && t.submitted:
+			// The record is stored; only the conversation could not move
+			// on. Saying «not done» would be false: the closing message is
+			// sent, and pressing «تأیید» again finds the stored run.
+			e.cache.drop(k)
+			e.cfg.Logger.Error("conversations: commit after a stored record", slog.Any("err", err))
+			return t.outs, nil
 		case err != nil:
 			e.cache.drop(k)
 			return nil, fmt.Errorf("conversations: commit: %w", err)
@@ -198,8 +229,9 @@ func (e *Engine) ttlFor(st *State, now time.Time) time.Duration {
 
 // replay answers a re-delivered update: the person still gets the reply
 // that belongs to the current state, and nothing changes.
-func (e *Engine) replay(ctx context.Context, st *State, in Input) []Out {
-	t := &turn{e: e, ctx: ctx, in: in, st: cloneState(*st), now: e.cfg.Now(), replaying: true}
+func (e *Engine) replay(ctx context.Context, k Key, st *State, in Input) []Out {
+	t := &turn{e: e, ctx: ctx, key: k, in: in, st: cloneState(*st), now: e.cfg.Now(), replaying: true, who: &viewerMemo{}}
+	carryHidden(&t.st)
 	if in.CallbackID != "" {
 		t.answer("")
 	}
@@ -207,11 +239,8 @@ func (e *Engine) replay(ctx context.Context, st *State, in Input) []Out {
 		t.prompt(f, "")
 		return t.outs
 	}
-	if st.Notice != "" {
-		t.send(st.Notice, nil)
-	}
-	t.menu("")
-	return t.outs
+	t.menu(st.Notice)
+	return t.mergeSends(t.outs)
 }
 
 // turn is the evaluation of one input against one state.
@@ -225,6 +254,10 @@ type turn struct {
 	outs      []Out
 	changed   bool // st must be committed
 	submitErr error
+	submitted bool // a record was stored (or found stored) in this turn
+	who       *viewerMemo
+	hadKB     bool   // a reply keyboard was on the screen when the turn began
+	record    string // the record line of the answer just taken ("✔️ موقعیت: —")
 	// replaying: nothing is committed, so a prompt must keep the stored
 	// nonce or its buttons would be refused as stale.
 	replaying bool
@@ -262,6 +295,11 @@ func (t *turn) decide() error {
 			t.menu(msgPausedHint)
 			return nil
 		}
+		if t.in.Text != "" && !t.in.Edited && !t.in.Forwarded {
+			// What they typed is kept: «ادامه» applies it to the step.
+			t.setHidden(keyPending, Answer{Text: t.in.Text})
+		}
+		t.stripPrompt()
 		t.announceExpiry(f)
 		return nil
 	}
@@ -289,7 +327,7 @@ func (t *turn) command() error {
 		}
 		return nil
 	case "help":
-		t.send(t.e.cfg.Help, nil)
+		t.send(t.helpText(), nil)
 		if f != nil && !t.st.Paused && !t.expired() {
 			t.prompt(f, "")
 		}
@@ -311,6 +349,19 @@ func (t *turn) command() error {
 		}
 		return t.back(f)
 	}
+	for _, g := range t.e.cfg.Flows {
+		if g.Command != "" && g.Command == t.in.Command {
+			if f != nil && !t.st.Paused && !t.expired() && f != g {
+				t.stripPrompt()
+				t.st.Paused = true // the draft waits, as with /menu
+			}
+			if f == g && !t.st.Paused && !t.expired() {
+				t.prompt(f, "")
+				return nil
+			}
+			return t.start(g, "")
+		}
+	}
 	if f != nil && !t.st.Paused && !t.expired() {
 		t.prompt(f, msgUnknownCommandInFlow)
 		return nil
@@ -330,10 +381,9 @@ func (t *turn) callback() error {
 	}
 	f := t.e.flows[t.st.Flow]
 	if f == nil || cd.Nonce != t.st.Nonce || cd.Step != t.st.Step || t.st.Paused || t.expired() {
+		// Every prompt lost its buttons when it stopped being current, so
+		// the message needs no edit: one would only be «not modified».
 		t.answer(msgOldButton)
-		if t.in.MessageID != 0 && t.in.MessageID != t.st.PromptID {
-			t.outs = append(t.outs, Out{Edit: t.in.MessageID, StripOnly: true})
-		}
 		return nil
 	}
 	return t.input(f, cd.Value)
@@ -343,7 +393,7 @@ func (t *turn) menuPress(value string) error {
 	switch value {
 	case menuHelp:
 		t.answer("")
-		t.send(t.e.cfg.Help, nil)
+		t.send(t.helpText(), nil)
 		t.menu("")
 		return nil
 	case menuResume:
@@ -357,16 +407,26 @@ func (t *turn) menuPress(value string) error {
 		t.st.Paused, t.st.Announced = false, false
 		t.st.Expires = t.now.Add(t.e.cfg.TTL).Unix()
 		t.changed = true
-		if !t.upgrade(f) {
-			t.prompt(f, msgResumed)
+		if t.upgrade(f) {
+			return nil
 		}
+		if p, ok := t.st.Hidden[keyPending]; ok {
+			// The answer typed after expiry is taken now, as if just typed.
+			delete(t.st.Hidden, keyPending)
+			pressed := t.in
+			t.in = Input{UpdateID: pressed.UpdateID, SenderID: pressed.SenderID, SenderName: pressed.SenderName, Text: p.Text}
+			err := t.input(f, "")
+			t.in = pressed
+			return err
+		}
+		t.prompt(f, msgResumed)
 		return nil
 	}
 	restart := strings.HasPrefix(value, menuRestart)
 	name, arg, _ := strings.Cut(strings.TrimPrefix(value, menuRestart), ":")
 	if f := t.e.flows[name]; f != nil {
 		t.answer("")
-		if !restart && t.st.Flow == name && t.st.Answers[keyArg].Text == arg && !t.st.Paused && !t.expired() {
+		if !restart && t.st.Flow == name && t.st.Hidden[keyArg].Text == arg && !t.st.Paused && !t.expired() {
 			// A second tap on the button that started this run (or an
 			// old menu): the run goes on where it is.
 			t.prompt(f, "")
@@ -374,11 +434,7 @@ func (t *turn) menuPress(value string) error {
 		}
 		return t.start(f, arg)
 	}
-	items, err := t.e.menuFor(t.ctx, t.key)
-	if err != nil {
-		return err
-	}
-	for _, it := range items {
+	for _, it := range t.e.cfg.Menu {
 		if it.Flow == "" && it.Label == value {
 			t.answer("")
 			t.send(it.Text, nil)
@@ -398,7 +454,11 @@ func (t *turn) start(f *Flow, arg string) error {
 		return nil
 	}
 	if f.Allowed != nil {
-		why, err := f.Allowed(t.ctx, t.key, arg)
+		v, err := t.viewer()
+		if err != nil {
+			return err
+		}
+		why, err := f.Allowed(t.ctx, v, arg)
 		if err != nil {
 			return fmt.Errorf("conversations: may %s start: %w", f.Name, err)
 		}
@@ -415,12 +475,16 @@ func (t *turn) start(f *Flow, arg string) error {
 		Answers:     map[string]Answer{},
 	}
 	if arg != "" {
-		t.st.Answers[keyArg] = Answer{Text: arg}
+		t.setHidden(keyArg, Answer{Text: arg})
 	}
 	t.st.Expires = t.now.Add(t.e.cfg.TTL).Unix()
 	t.changed = true
 	if f.Prefill != nil {
-		pre, err := f.Prefill(t.ctx, t.key, arg)
+		v, err := t.viewer()
+		if err != nil {
+			return err
+		}
+		pre, err := f.Prefill(t.ctx, v, arg)
 		if err != nil {
 			if code := models.ErrorCode(err); code == models.EINVALID || code == models.EFORBIDDEN || code == models.ENOTFOUND || code == models.ECONFLICT {
 				t.st = State{}
@@ -429,12 +493,13 @@ func (t *turn) start(f *Flow, arg string) error {
 			}
 			return fmt.Errorf("conversations: prefill %s: %w", f.Name, err)
 		}
-		visible := false
-		for k, a := range pre {
-			t.st.Answers[k] = a
-			visible = visible || !strings.HasPrefix(k, "_")
+		for k, a := range pre.Hidden {
+			t.setHidden(k, a)
 		}
-		if visible {
+		for k, a := range pre.Answers {
+			t.st.Answers[k] = a
+		}
+		if len(pre.Answers) > 0 {
 			t.st.Step = stepSummary
 			t.prompt(f, "")
 			return nil
@@ -446,16 +511,27 @@ func (t *turn) start(f *Flow, arg string) error {
 	return nil
 }
 
-// menuFor is the main menu for the person in k.
-func (e *Engine) menuFor(ctx context.Context, k Key) ([]MenuItem, error) {
-	if e.cfg.MenuFor == nil {
-		return e.cfg.Menu, nil
+// viewerMemo holds who is asking, resolved once per update.
+type viewerMemo struct {
+	done bool
+	v    models.Viewer
+}
+
+// viewer is who is asking, resolved at the first need and then kept for
+// the rest of the update (races re-run included).
+func (t *turn) viewer() (models.Viewer, error) {
+	if t.who.done {
+		return t.who.v, nil
 	}
-	items, err := e.cfg.MenuFor(ctx, k)
-	if err != nil {
-		return nil, fmt.Errorf("conversations: menu: %w", err)
+	v := models.Viewer{Platform: t.key.Platform, UserID: t.key.UserID}
+	if t.e.cfg.Viewer != nil {
+		var err error
+		if v, err = t.e.cfg.Viewer(t.ctx, t.key); err != nil {
+			return v, fmt.Errorf("conversations: who is asking: %w", err)
+		}
 	}
-	return items, nil
+	t.who.done, t.who.v = true, v
+	return v, nil
 }
 
 func (t *turn) expired() bool {
@@ -467,9 +543,13 @@ func (t *turn) announceExpiry(f *Flow) {
 		t.st.Announced = true
 		t.changed = true
 	}
-	t.send(fmt.Sprintf(msgExpired, f.Title), [][]Button{
+	text := fmt.Sprintf(msgExpired, f.Title)
+	if p, ok := t.st.Hidden[keyPending]; ok {
+		text += "\n" + fmt.Sprintf(msgPendingKept, clip(p.Text, 60))
+	}
+	t.send(text, [][]Button{
 		{t.menuButton("ادامهٔ پیش‌نویس", menuResume)},
-		{t.menuButton("شروع دوباره", menuRestart+flowValue(f.Name, t.st.Answers[keyArg].Text))},
+		{t.menuButton("شروع دوباره", menuRestart+flowValue(f.Name, t.st.Hidden[keyArg].Text))},
 	})
 }
 
@@ -482,8 +562,8 @@ func (t *turn) upgrade(f *Flow) bool {
 	}
 	kept := map[string]Answer{}
 	for k, a := range t.st.Answers {
-		if s, _ := f.step(strings.TrimSuffix(strings.TrimSuffix(k, "_q"), "_p")); s != nil || strings.HasPrefix(k, "_") {
-			kept[k] = a // hidden context ("_arg", "_council", ...) belongs to the run, not to a step
+		if s, _ := f.step(k); s != nil {
+			kept[k] = a // the run's context in Hidden belongs to the run, not to a step, and stays
 		}
 	}
 	var trail []string
@@ -495,7 +575,7 @@ func (t *turn) upgrade(f *Flow) bool {
 	t.st.Answers, t.st.Trail, t.st.FlowVersion = kept, trail, f.Version
 	t.changed = true
 	if s, _ := f.step(t.st.Step); s == nil && t.st.Step != stepSummary && t.st.Step != stepReview {
-		if !hasVisible(kept) {
+		if len(kept) == 0 {
 			t.st.Step = t.nextStep(f, -1)
 			t.prompt(f, msgFlowRestarted)
 			return true
@@ -504,6 +584,52 @@ func (t *turn) upgrade(f *Flow) bool {
 	}
 	t.prompt(f, msgFlowUpgraded)
 	return true
+}
+
+// dependents are the steps whose answers depend on step's, transitively,
+// in the flow's order.
+func dependents(f *Flow, step string) []string {
+	hit := map[string]bool{step: true}
+	for changed := true; changed; {
+		changed = false
+		for s, on := range f.Depends {
+			if hit[s] {
+				continue
+			}
+			for _, d := range on {
+				if hit[d] {
+					hit[s], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	var out []string
+	for _, s := range f.Steps {
+		if hit[s.Key] && s.Key != step {
+			out = append(out, s.Key)
+		}
+	}
+	return out
+}
+
+// dropDependents forgets the answers that depended on step's, so they are
+// asked again, and the bookkeeping that went with them.
+func (t *turn) dropDependents(f *Flow, step string) {
+	for _, d := range dependents(f, step) {
+		delete(t.st.Answers, d)
+		delete(t.st.Hidden, d+pageSuffix)
+		if s, _ := f.step(d); s != nil && s.Search == nil {
+			delete(t.st.Hidden, d+querySuffix)
+		}
+		t.changed = true
+	}
+}
+
+// sameAnswer reports whether two answers say the same.
+func sameAnswer(a, b Answer) bool {
+	return a.Text == b.Text && a.Number == b.Number && a.Time == b.Time && a.Lat == b.Lat && a.Lon == b.Lon &&
+		a.Skipped == b.Skipped && slices.Equal(a.Values, b.Values)
 }
 
 func (t *turn) firstUnanswered(f *Flow) string {
@@ -556,16 +682,22 @@ func (t *turn) advance(f *Flow, a Answer) {
 	if t.st.Answers == nil {
 		t.st.Answers = map[string]Answer{}
 	}
+	if old, ok := t.st.Answers[step]; !ok || !sameAnswer(old, a) {
+		t.dropDependents(f, step)
+	}
 	t.st.Answers[step] = a
+	delete(t.st.Hidden, keyAlbum)
 	if s, _ := f.step(step); s != nil && s.Search != nil {
-		delete(t.st.Answers, s.Jump+"_q") // browsing replaced an earlier search
+		delete(t.st.Hidden, s.Jump+querySuffix) // browsing replaced an earlier search
 	}
 	t.st.Group = ""
 	t.changed = true
 	t.st.Expires = t.now.Add(t.e.cfg.TTL).Unix()
 	if t.st.Editing {
-		t.st.Editing = false
-		t.st.Step = stepSummary
+		// Back to the summary once every answer that depended on this
+		// one has been asked again.
+		t.st.Step = t.firstUnanswered(f)
+		t.st.Editing = t.st.Step != stepSummary
 		t.prompt(f, "")
 		return
 	}
@@ -585,7 +717,12 @@ func (t *turn) jump(f *Flow, key, query string) {
 	if t.st.Answers == nil {
 		t.st.Answers = map[string]Answer{}
 	}
-	t.st.Answers[key+"_q"] = Answer{Text: query}
+	// A search replaces what was browsed at this step and all that
+	// depended on it (a province, its county, their place).
+	t.dropDependents(f, t.st.Step)
+	delete(t.st.Answers, t.st.Step)
+	delete(t.st.Answers, key)
+	t.setHidden(key+querySuffix, Answer{Text: query})
 	if !t.st.Editing {
 		t.st.Trail = append(t.st.Trail, t.st.Step)
 	}
@@ -624,6 +761,7 @@ func (t *turn) input(f *Flow, pressed string) error {
 		t.advance(f, Answer{Skipped: true})
 		return nil
 	case pressed == "" && step.Optional && isSkipWord(in.Text):
+		t.closePressed(step, show(step, Answer{Skipped: true}))
 		t.advance(f, Answer{Skipped: true})
 		return nil
 	}
@@ -665,12 +803,13 @@ func (t *turn) input(f *Flow, pressed string) error {
 // closePressed turns the message whose button was pressed into a record of
 // the answer, with no buttons left on it.
 func (t *turn) closePressed(step *Step, shown string) {
+	t.record = "✔️ " + step.Label + ": " + shown
 	if t.in.CallbackID == "" {
 		t.stripPrompt()
 		return
 	}
 	t.answer("")
-	t.outs = append(t.outs, Out{Edit: t.in.MessageID, Text: "✔️ " + step.Label + ": " + shown})
+	t.outs = append(t.outs, Out{Edit: t.in.MessageID, Text: t.record})
 	if t.in.MessageID == t.st.PromptID {
 		t.st.PromptID = 0
 	}
@@ -688,6 +827,9 @@ func (t *turn) stripPrompt() {
 func (t *turn) summaryInput(f *Flow, pressed string) error {
 	switch {
 	case pressed == valConfirm:
+		if done, err := t.alreadySubmitted(f); done || err != nil {
+			return err
+		}
 		if f.Review != nil {
 			rev, err := f.Review(t.ctx, t.submission())
 			if err != nil {
@@ -736,7 +878,11 @@ func (t *turn) submit(f *Flow) error {
 		return fmt.Errorf("conversations: flow %s has no Submit", f.Name)
 	}
 	if f.Allowed != nil {
-		why, err := f.Allowed(t.ctx, t.key, t.st.Answers[keyArg].Text)
+		v, err := t.viewer()
+		if err != nil {
+			return err
+		}
+		why, err := f.Allowed(t.ctx, v, t.st.Hidden[keyArg].Text)
 		if err != nil {
 			return fmt.Errorf("conversations: may %s submit: %w", f.Name, err)
 		}
@@ -749,6 +895,19 @@ func (t *turn) submit(f *Flow) error {
 		}
 	}
 	msg, err := f.Submit(t.ctx, t.submission())
+	if err != nil && f.Submitted != nil && models.ErrorCode(err) == models.EINTERNAL {
+		// The store failed, perhaps after its commit: say only what is
+		// known, by looking the run up.
+		t.e.cfg.Logger.Error("conversations: submit", slog.String("flow", f.Name), slog.Any("err", err))
+		m, done, lerr := f.Submitted(t.ctx, t.submission())
+		switch {
+		case lerr == nil && done:
+			msg, err = m, nil
+		case lerr == nil:
+			t.reask(f, msgNotSaved) // on the pressed button: a toast; the summary stays
+			return nil
+		}
+	}
 	if err != nil {
 		switch models.ErrorCode(err) {
 		case models.EFORBIDDEN, models.ENOTFOUND, models.ECONFLICT:
@@ -764,6 +923,8 @@ func (t *turn) submit(f *Flow) error {
 			if f.NoSummary && len(t.st.Trail) > 0 {
 				t.st.Step = t.st.Trail[len(t.st.Trail)-1]
 				t.st.Trail = t.st.Trail[:len(t.st.Trail)-1]
+				// The refused answer is not offered back as «پاسخ فعلی»: the hint quotes it.
+				delete(t.st.Answers, t.st.Step)
 				t.answer("")
 				t.prompt(f, userMessage(err, msgBadAnswer))
 				return nil
@@ -773,9 +934,35 @@ func (t *turn) submit(f *Flow) error {
 		}
 		return fmt.Errorf("conversations: submit %s: %w", f.Name, err)
 	}
+	t.closeRun(f, msg)
+	return nil
+}
+
+// alreadySubmitted recognises a run already stored (a replay after a crash
+// between the insert and the commit) by its key, before any question is
+// asked: the duplicate check would find the run's own record. It closes
+// the run when so.
+func (t *turn) alreadySubmitted(f *Flow) (bool, error) {
+	if f.Submitted == nil {
+		return false, nil
+	}
+	msg, done, err := f.Submitted(t.ctx, t.submission())
+	if err != nil {
+		return false, fmt.Errorf("conversations: submitted %s: %w", f.Name, err)
+	}
+	if done {
+		t.closeRun(f, msg)
+	}
+	return done, nil
+}
+
+// closeRun ends a stored run: the summary stays on screen as the record of
+// what was sent, and the closing message and the menu go below it.
+func (t *turn) closeRun(f *Flow, msg string) {
 	t.answer("")
-	if !f.NoSummary {
-		t.outs = append(t.outs, Out{Edit: t.in.MessageID, Text: summaryText(t, f) + "\n\n" + msgSubmitted})
+	t.submitted = true
+	if !f.NoSummary && t.in.CallbackID != "" {
+		t.outs = append(t.outs, Out{Edit: t.in.MessageID, Text: summaryText(t, f)})
 	}
 	var links [][]Button
 	if f.Links != nil {
@@ -785,13 +972,13 @@ func (t *turn) submit(f *Flow) error {
 	}
 	t.st = State{Notice: msg}
 	t.changed = true
-	t.send(msg, links)
-	t.menu("")
-	return nil
+	t.menuWith(msg, links)
 }
 
 func (t *turn) submission() Submission {
-	return Submission{Key: t.key, Run: t.st.Run, Arg: t.st.Answers[keyArg].Text, Answers: t.st.Answers, Name: t.in.SenderName}
+	v, _ := t.viewer() // resolved already by Allowed, or the plain resident when it could not be
+	return Submission{Key: t.key, Run: t.st.Run, Arg: t.st.Hidden[keyArg].Text, Answers: t.st.Answers, Hidden: t.st.Hidden,
+		Name: t.in.SenderName, Viewer: v}
 }
 
 // reask repeats the current question with a hint of what is expected; the
@@ -801,6 +988,7 @@ func (t *turn) reask(f *Flow, hint string) {
 		t.answer(hint)
 		return
 	}
+	t.stripPrompt() // the question comes again below: only its newest copy has live buttons
 	t.prompt(f, hint)
 }
 
@@ -831,36 +1019,19 @@ func (t *turn) menuButton(label, value string) Button {
 	return Button{Text: label, Data: data}
 }
 
-// menu shows the main menu, with a way back to a waiting draft.
-func (t *turn) menu(lead string) {
-	var rows [][]Button
-	if f := t.e.flows[t.st.Flow]; f != nil && (t.st.Paused || t.expired()) {
-		rows = append(rows, []Button{t.menuButton("ادامهٔ «"+f.Title+"»", menuResume)})
-	}
-	items, err := t.e.menuFor(t.ctx, t.key)
-	if err != nil {
-		t.e.cfg.Logger.Error("conversations: menu", slog.Any("err", err))
-		items = t.e.cfg.Menu
-	}
-	for _, it := range items {
-		v := it.Flow
-		if v == "" {
-			v = it.Label
-		}
-		rows = append(rows, []Button{t.menuButton(it.Label, v)})
-	}
-	rows = append(rows, []Button{t.menuButton("راهنما", menuHelp)})
-	text := msgMenu
-	if lead != "" {
-		text = lead + "\n\n" + msgMenu
-	}
-	t.outs = append(t.outs, Out{Text: text, Buttons: rows})
-}
-
 func (t *turn) reset(notice string) {
 	t.st = State{}
 	t.changed = true
 	t.menu(notice)
+}
+
+// clip shortens s to n characters, marking the cut.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func isSkipWord(s string) bool {
@@ -879,53 +1050,48 @@ func cloneState(s State) State {
 			c.Answers[k] = v
 		}
 	}
+	if s.Hidden != nil {
+		c.Hidden = make(map[string]Answer, len(s.Hidden))
+		for k, v := range s.Hidden {
+			c.Hidden[k] = v
+		}
+	}
 	if s.Trail != nil {
 		c.Trail = append([]string(nil), s.Trail...)
 	}
 	return c
 }
 
-// show is how an answer reads in the summary and in the record left on a
-// pressed prompt.
-func show(s *Step, a Answer) string {
-	if a.Skipped {
-		return "—"
-	}
-	if s.Show != nil {
-		return s.Show(a)
-	}
-	switch s.Kind {
-	case InputNumber:
-		return persian.FormatNumber(a.Number)
-	case InputDate:
-		return persian.FormatDate(time.Unix(a.Time, 0))
-	case InputLocation:
-		return "📍 موقعیت ثبت شد"
-	case InputPhoto:
-		return persian.Digits(fmt.Sprint(len(a.Values))) + " عکس"
-	case InputVoice:
-		return "🎤 پیام صوتی"
-	case InputDocument:
-		return "📎 فایل"
-	case InputTextOrVoice:
-		if a.Text == "" && len(a.Values) > 0 {
-			return "🎤 پیام صوتی"
+// carryHidden moves the bookkeeping that drafts written before State.Hidden
+// kept among the answers ("_arg", "_council", "<step>_q", "<step>_p") to
+// where it lives now, so those drafts go on.
+func carryHidden(st *State) {
+	for k, a := range st.Answers {
+		nk := ""
+		switch {
+		case strings.HasPrefix(k, "_"):
+			nk = strings.TrimPrefix(k, "_")
+		case strings.HasSuffix(k, "_q"):
+			nk = strings.TrimSuffix(k, "_q") + querySuffix
+		case strings.HasSuffix(k, "_p"):
+			nk = strings.TrimSuffix(k, "_p") + pageSuffix
+		default:
+			continue
 		}
-	case InputPhone:
-		return persian.Digits(a.Text)
+		if st.Hidden == nil {
+			st.Hidden = map[string]Answer{}
+		}
+		st.Hidden[nk] = a
+		delete(st.Answers, k)
 	}
-	return a.Text
 }
 
-// hasVisible reports whether answers hold any step's answer, not only
-// hidden context.
-func hasVisible(answers map[string]Answer) bool {
-	for k := range answers {
-		if !strings.HasPrefix(k, "_") {
-			return true
-		}
+func (t *turn) setHidden(key string, a Answer) {
+	if t.st.Hidden == nil {
+		t.st.Hidden = map[string]Answer{}
 	}
-	return false
+	t.st.Hidden[key] = a
+	t.changed = true
 }
 
 // flowValue is the menu value that starts flow with arg.

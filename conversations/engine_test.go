@@ -31,6 +31,7 @@ func textFlow(version int, keys []string, store *models.Store, placeID, committe
 }
 
 type fixture struct {
+	t      *testing.T
 	store  *models.Store
 	convs  *conversations.Store
 	place  uint
@@ -50,15 +51,19 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatalf("no committees: %v", err)
 	}
 	rdb := redistest.Client(t)
-	return &fixture{store: store, convs: conversations.NewStore(rdb, conversations.StoreConfig{Prefix: redistest.Prefix(t)}),
+	return &fixture{t: t, store: store, convs: conversations.NewStore(rdb, conversations.StoreConfig{Prefix: redistest.Prefix(t)}),
 		place: places[0].Place.ID, commit: cs[0].ID}
 }
 
 func (fx *fixture) engine(flows ...*conversations.Flow) *conversations.Engine {
-	return conversations.NewEngine(fx.convs, conversations.Config{
+	e, err := conversations.NewEngine(fx.convs, conversations.Config{
 		Flows: flows,
 		Menu:  []conversations.MenuItem{{Label: "آزمون", Flow: "t"}},
 	})
+	if err != nil {
+		fx.t.Fatal(err)
+	}
+	return e
 }
 
 func texts(outs []conversations.Out) string {
@@ -218,19 +223,22 @@ func TestExpiryUsesInjectedClock(t *testing.T) {
 	fx := newFixture(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	e := conversations.NewEngine(fx.convs, conversations.Config{
+	e, err := conversations.NewEngine(fx.convs, conversations.Config{
 		Flows: []*conversations.Flow{textFlow(1, []string{"a"}, fx.store, fx.place, fx.commit)},
 		Menu:  []conversations.MenuItem{{Label: "آزمون", Flow: "t"}},
 		Now:   func() time.Time { return now },
 		TTL:   time.Hour,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	k := conversations.Key{Platform: "tg", ChatID: 12, UserID: 12}
 	outs, _ := e.Handle(ctx, k, conversations.Input{UpdateID: 1, SenderID: 12, Command: "start"})
 	if _, err := e.Handle(ctx, k, conversations.Input{UpdateID: 2, SenderID: 12, CallbackID: "x", CallbackData: menuData(t, outs)}); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(59 * time.Minute)
-	outs, err := e.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 12, Text: ""})
+	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 12, Text: ""})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package conversations
 
-import "context"
+import (
+	"context"
+
+	"github.com/mahalle/mahalle/models"
+)
 
 // InputKind is what a step asks the person for.
 type InputKind int
@@ -18,6 +22,7 @@ const (
 	InputPhoto                        // one or several photos (albums welcome)
 	InputVoice                        // a voice message
 	InputDocument                     // a file
+	InputNone                         // nothing: a display-only step (its Display and «ادامه»)
 )
 
 // Option is one button of a choice step.
@@ -50,7 +55,7 @@ type Step struct {
 
 	// Search, when set, lets the person type instead of pressing a button:
 	// it returns what was found, and the flow continues at step Jump with
-	// the query kept in the answer of Jump's key + "_q".
+	// the query kept in the run's bookkeeping (State.Hidden), not its answers.
 	Search func(ctx context.Context, st *State, query string) ([]Option, error)
 	Jump   string
 
@@ -68,14 +73,21 @@ type Step struct {
 	// contact, not a typed number (registration proves the phone).
 	ContactOnly bool
 
-	// Intro, when set, is computed each time the step is asked and shown
-	// above its question: the record the question is about (an action
-	// under review, a page of a feed).
-	Intro func(ctx context.Context, k Key, st *State) (string, error)
-
 	// Show, when set, says how the answer reads in the summary; by default
 	// the text, the chosen labels, the date or a count of files.
 	Show func(a Answer) string
+
+	// Display, when set, is a record shown above the question, computed
+	// each time the step is asked (an action with its details and photos
+	// above «تأیید / درخواست اصلاح / رد»). Its photos go first, as an
+	// album; the question with its buttons is its own message.
+	Display func(ctx context.Context, st *State) (Display, error)
+}
+
+// Display is what a step shows above its question.
+type Display struct {
+	Text   string
+	Photos []string // file ids
 }
 
 // Flow is a guided conversation: ordered steps, then a summary where any
@@ -83,25 +95,50 @@ type Step struct {
 type Flow struct {
 	Name    string // "suggest"
 	Version int    // bump when steps change; older drafts are carried over by step key
-	Title   string // shown in the menu and at the start, in Persian
+	Title   string // shown at the start and in the summary, in Persian
 	Steps   []*Step
+
+	// Menu is the main-menu label ("" = not in the menu: reached by a
+	// link), Order its place among the menu's buttons, and Roles who may
+	// run it (none = everyone). The menu, /help and the command list are
+	// built from these; Allowed still decides at start and at submit.
+	Menu  string
+	Order int
+	Roles []models.Role
+	// MenuLabel, when set, decides the label per viewer ("" hides the
+	// button): «عضو شورا هستم» becomes a note that the request waits.
+	MenuLabel func(v models.Viewer) string
+	// Command, when set, is the slash command that starts the flow
+	// ("suggest" for /suggest); Help is its line in /help.
+	Command string
+	Help    string
+
+	// Depends says which answers depend on which: step key -> the steps
+	// it depends on. Editing an answer from the summary drops and asks
+	// again every answer that depends on it, transitively.
+	Depends map[string][]string
+
+	// Counter shows «مرحله N از M» above each question: for long flows
+	// where it helps; short ones read better without it.
+	Counter bool
 
 	// NoSummary submits as soon as the last step is answered (a lookup, not a record).
 	NoSummary bool
 
-	// Allowed, when set, says why the person in k may not run this flow
+	// Allowed, when set, says why the viewer may not run this flow
 	// ("" when they may). It is checked at the start and again at Submit.
-	Allowed func(ctx context.Context, k Key, arg string) (string, error)
+	Allowed func(ctx context.Context, v models.Viewer, arg string) (string, error)
 
-	// Prefill, when set, gives the answers a run starts with: context the
-	// steps need under keys starting with "_" (never shown), and, to edit a
-	// record, its answers — with any of those the run opens at the summary.
-	// EINVALID, EFORBIDDEN and ENOTFOUND errors are shown to the person.
-	Prefill func(ctx context.Context, k Key, arg string) (map[string]Answer, error)
+	// Prefill, when set, gives what a run starts with: context the steps
+	// need (Hidden, never shown), and, to edit a record, its answers — with
+	// any of those the run opens at the summary. EINVALID, EFORBIDDEN and
+	// ENOTFOUND errors are shown to the person.
+	Prefill func(ctx context.Context, v models.Viewer, arg string) (Prefilled, error)
 
 	// Review, when set, is asked after the person confirms the summary and
 	// may hold Submit back with a question (a likely duplicate); the option
-	// chosen reaches Submit as Answers["_review"].
+	// chosen reaches Submit as Submission.Choice(). It is not asked when
+	// the run was already submitted (Submitted).
 	Review func(ctx context.Context, sub Submission) (*Review, error)
 
 	// Links, when set, are buttons under the closing message (what to do
@@ -113,6 +150,18 @@ type Flow struct {
 	// same run submitted twice creates one record) and returns the closing
 	// message the person reads.
 	Submit func(ctx context.Context, sub Submission) (string, error)
+
+	// Submitted, when set, recognises a run already stored under its
+	// idempotency key (a replay after a crash): it returns the closing
+	// message for that record and true, and no question (no Review) is
+	// asked again.
+	Submitted func(ctx context.Context, sub Submission) (string, bool, error)
+}
+
+// Prefilled is what Flow.Prefill starts a run with.
+type Prefilled struct {
+	Answers map[string]Answer // a record's answers, to edit it
+	Hidden  map[string]Answer // context the steps need, never shown
 }
 
 // Submission is a finished flow handed to Flow.Submit.
@@ -121,7 +170,9 @@ type Submission struct {
 	Run     string // unique per run of a flow: the idempotency key
 	Arg     string // what the flow was started with ("" for none)
 	Answers map[string]Answer
-	Name    string // the person's name on the platform
+	Hidden  map[string]Answer // the run's context (Prefilled.Hidden) and bookkeeping
+	Name    string            // the person's name on the platform
+	Viewer  models.Viewer     // who is asking, resolved once for this update
 }
 
 func (f *Flow) step(key string) (*Step, int) {
@@ -140,4 +191,4 @@ type Review struct {
 }
 
 // Choice returns the option the person chose at the review step, or "".
-func (s Submission) Choice() string { return s.Answers[keyReview].First() }
+func (s Submission) Choice() string { return s.Hidden[keyReview].First() }

@@ -45,6 +45,15 @@ type Out struct {
 	StripOnly   bool // with Edit: only remove the inline keyboard
 	Prompt      bool // this message is the current prompt: its id is remembered
 
+	// Album, when set, is sent first as one media group of these photo
+	// file ids (sendMediaGroup takes no buttons); Text and Buttons follow
+	// as their own message.
+	Album []string
+
+	// Commands, when set, is the chat's command list to set (setMyCommands
+	// with a per-chat scope) after this Out: it changed since last set.
+	Commands []Command
+
 	// AnswerCallback, when set, makes this Out an answer to that callback
 	// query (its id) with Note as the short toast; nothing is sent.
 	AnswerCallback string

@@ -15,7 +15,8 @@ type State struct {
 	FlowVersion int               `json:"fv,omitempty"` // the flow's version when it started
 	Run         string            `json:"r,omitempty"`  // random id of this run of the flow: the idempotency key of its submission
 	Step        string            `json:"s,omitempty"`  // current step key; "_summary" for the summary
-	Answers     map[string]Answer `json:"a,omitempty"`  // step key -> answer
+	Answers     map[string]Answer `json:"a,omitempty"`  // step key -> the person's answer
+	Hidden      map[string]Answer `json:"h,omitempty"`  // the engine's bookkeeping and the run's context: argument, search text, page, review choice, Prefilled.Hidden
 	Trail       []string          `json:"t,omitempty"`  // steps answered, in order, for /back
 	Editing     bool              `json:"e,omitempty"`  // answering an edit from the summary: return there
 	Nonce       string            `json:"n,omitempty"`  // changes with every prompt; carried in callback data
@@ -25,6 +26,9 @@ type State struct {
 	Announced   bool              `json:"an,omitempty"` // the expiry was announced to the person
 	Group       string            `json:"g,omitempty"`  // media_group_id of the album being received, to acknowledge it once
 	Paused      bool              `json:"pa,omitempty"` // the person left the flow for the menu; the draft waits
+	Shown       uint32            `json:"sh,omitempty"` // hash of what the prompt message PromptID shows (text and buttons): an edit to the same is not sent
+	ReplyKB     bool              `json:"rk,omitempty"` // a reply keyboard (📱, 📍) is on the person's screen and must be taken away
+	Commands    uint32            `json:"cm,omitempty"` // hash of the command list last set for this chat
 
 	// Version is the compare-and-set version held in Redis beside the JSON;
 	// 0 means the key did not exist. It is not part of the JSON.

@@ -1,7 +1,6 @@
 package conversations
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -35,20 +34,30 @@ func (t *turn) prompt(f *Flow, hint string) {
 	if hint != "" {
 		b.WriteString("⚠️ " + hint + "\n\n")
 	}
-	if step.Intro != nil {
-		intro, err := step.Intro(t.ctx, t.key, &t.st)
-		if err != nil {
-			t.e.cfg.Logger.Error("conversations: intro", slog.String("flow", f.Name), slog.String("step", step.Key), slog.Any("err", err))
-			intro = msgTryLater
-		}
-		if intro != "" {
-			b.WriteString(intro + "\n\n")
+	if step.Display != nil {
+		d, err := step.Display(t.ctx, &t.st)
+		switch {
+		case err != nil:
+			t.e.cfg.Logger.Error("conversations: display", slog.String("flow", f.Name), slog.String("step", step.Key), slog.Any("err", err))
+			b.WriteString(msgTryLater + "\n\n")
+		default:
+			if len(d.Photos) > 0 && t.st.Hidden[keyAlbum].Text != step.Key {
+				// The photos once per asking: a hint or a redraw reuses them.
+				t.outs = append(t.outs, Out{Album: d.Photos})
+				if !t.replaying {
+					t.setHidden(keyAlbum, Answer{Text: step.Key})
+				}
+			}
+			if d.Text != "" {
+				b.WriteString(d.Text + "\n\n")
+			}
 		}
 	}
-	if len(f.Steps) > 1 {
-		fmt.Fprintf(&b, "%s — مرحله %s از %s\n\n", f.Title, persian.Digits(fmt.Sprint(i+1)), persian.Digits(fmt.Sprint(len(f.Steps))))
+	if f.Counter {
+		fmt.Fprintf(&b, "%s — مرحله %s از %s\n\n%s", f.Title, persian.Digits(fmt.Sprint(i+1)), persian.Digits(fmt.Sprint(len(f.Steps))), step.Prompt)
+	} else {
+		fmt.Fprintf(&b, "%s\n\n%s", f.Title, step.Prompt)
 	}
-	b.WriteString(step.Prompt)
 	if old, ok := t.st.Answers[step.Key]; ok && !old.Skipped {
 		b.WriteString("\n\nپاسخ فعلی: " + show(step, old))
 	}
@@ -56,60 +65,8 @@ func (t *turn) prompt(f *Flow, hint string) {
 
 	out := Out{Text: b.String(), Prompt: true}
 	var rows [][]Button
-	add := func(label, value string) {
-		rows = appendButton(rows, Button{Text: label, Data: t.data(value)}, columns(step))
-	}
-	switch step.Kind {
-	case InputChoice, InputMultiChoice:
-		opts, err := t.options(step)
-		if err != nil {
-			t.e.cfg.Logger.Error("conversations: options", slog.String("flow", f.Name), slog.String("step", step.Key), slog.Any("err", err))
-			out.Text += "\n\n" + msgTryLater
-		}
-		chosen := map[string]bool{}
-		if a, ok := t.st.Answers[step.Key]; ok {
-			for _, v := range a.Values {
-				chosen[v] = true
-			}
-		}
-		page, pages := t.page(step, len(opts))
-		if step.PageSize > 0 && len(opts) > 0 {
-			opts = opts[page*step.PageSize : min((page+1)*step.PageSize, len(opts))]
-		}
-		for _, o := range opts {
-			label := o.Label
-			if step.Kind == InputMultiChoice && chosen[o.Value] {
-				label = "✅ " + label
-			}
-			add(label, o.Value)
-		}
-		if pages > 1 {
-			var nav []Button
-			if page > 0 {
-				nav = append(nav, Button{Text: "« قبلی", Data: t.data(valPrev)})
-			}
-			nav = append(nav, Button{Text: persian.Digits(fmt.Sprintf("%d/%d", page+1, pages)), Data: t.data(valPage)})
-			if page < pages-1 {
-				nav = append(nav, Button{Text: "بعدی »", Data: t.data(valNext)})
-			}
-			rows = append(rows, nav)
-		}
-		if len(opts) == 0 && step.Search != nil {
-			out.Text += "\n\n" + msgNothingFound
-		}
-		if step.Kind == InputMultiChoice {
-			rows = append(rows, []Button{{Text: "تمام ✔️", Data: t.data(valDone)}})
-		}
-	case InputDate:
-		rows = append(rows, []Button{{Text: "امروز", Data: t.data(valToday)}, {Text: "دیروز", Data: t.data(valYday)}})
-	case InputPhoto:
-		if a, ok := t.st.Answers[step.Key]; ok && len(a.Values) > 0 && !a.Skipped {
-			rows = append(rows, []Button{{Text: "تمام ✔️", Data: t.data(valDone)}})
-		}
-	case InputPhone:
-		out.Reply = [][]ReplyButton{{{Text: "📱 ارسال شمارهٔ من", RequestContact: true}}}
-	case InputLocation:
-		out.Reply = [][]ReplyButton{{{Text: "📍 ارسال موقعیت", RequestLocation: true}}}
+	if keys := kinds[step.Kind].keys; keys != nil {
+		rows = keys(t, f, step, &out)
 	}
 	if step.Optional {
 		if out.Reply != nil {
@@ -120,22 +77,8 @@ func (t *turn) prompt(f *Flow, hint string) {
 	}
 	if out.Reply == nil {
 		out.Buttons = rows
-		if t.hadReply() {
-			t.outs = append(t.outs, Out{Text: "✔️", RemoveReply: true})
-		}
 	}
 	t.outs = append(t.outs, out)
-}
-
-// hadReply reports whether the step before this one showed a reply keyboard
-// that must now be taken away.
-func (t *turn) hadReply() bool {
-	f := t.e.flows[t.st.Flow]
-	if f == nil || len(t.st.Trail) == 0 {
-		return false
-	}
-	prev, _ := f.step(t.st.Trail[len(t.st.Trail)-1])
-	return prev != nil && (prev.Kind == InputLocation || prev.Kind == InputPhone) && t.in.CallbackID == ""
 }
 
 func (t *turn) promptSummary(f *Flow, hint string) {
@@ -145,15 +88,12 @@ func (t *turn) promptSummary(f *Flow, hint string) {
 	}
 	var rows [][]Button
 	for _, s := range f.Steps {
-		if s.Skip != nil && s.Skip(&t.st) {
+		if s.Skip != nil && s.Skip(&t.st) || s.Kind == InputNone {
 			continue
 		}
 		rows = appendButton(rows, Button{Text: "✏️ " + s.Label, Data: t.data(editPrefix + s.Key)}, 2)
 	}
 	rows = append(rows, []Button{{Text: "✅ تأیید و ارسال", Data: t.data(valConfirm)}, {Text: "❌ لغو", Data: t.data(valCancel)}})
-	if t.hadReply() {
-		t.outs = append(t.outs, Out{Text: "✔️", RemoveReply: true})
-	}
 	t.outs = append(t.outs, Out{Text: text, Buttons: rows, Prompt: true})
 }
 
@@ -161,7 +101,7 @@ func summaryText(t *turn, f *Flow) string {
 	var b strings.Builder
 	b.WriteString("📋 خلاصهٔ «" + f.Title + "»\n")
 	for _, s := range f.Steps {
-		if s.Skip != nil && s.Skip(&t.st) {
+		if s.Skip != nil && s.Skip(&t.st) || s.Kind == InputNone {
 			continue
 		}
 		a, ok := t.st.Answers[s.Key]
@@ -200,7 +140,7 @@ func appendButton(rows [][]Button, b Button, cols int) [][]Button {
 }
 
 func (t *turn) options(step *Step) ([]Option, error) {
-	if q, ok := t.st.Answers[step.Key+"_q"]; ok && step.Search == nil {
+	if q, ok := t.st.Hidden[step.Key+querySuffix]; ok && step.Search == nil {
 		// This step lists what a search found.
 		if src := t.searchSource(step.Key); src != nil {
 			return src.Search(t.ctx, &t.st, q.Text)
@@ -223,177 +163,11 @@ func (t *turn) searchSource(key string) *Step {
 	return nil
 }
 
-// read turns the input into an answer for step. It returns a hint (and no
-// answer) when the input is not what the step takes, and (nil, "", nil) when
-// it handled the input in place.
+// read turns the input into an answer for step, by its kind's reader. It
+// returns a hint (and no answer) when the input is not what the step takes,
+// and (nil, "", nil) when it handled the input in place.
 func (t *turn) read(f *Flow, step *Step, pressed string) (*Answer, string, error) {
-	in := t.in
-	text := in.Text
-	switch step.Kind {
-	case InputText, InputTextOrVoice:
-		if step.Kind == InputTextOrVoice && in.Voice != "" {
-			return &Answer{Values: []string{in.Voice}}, "", nil
-		}
-		if text == "" || in.Photo != "" || in.Voice != "" || in.Other != "" || in.Document != "" || in.Location != nil || in.Contact != nil || pressed != "" {
-			return nil, expectHint(step), nil
-		}
-		n := utf8.RuneCountInString(text)
-		if step.MinLen > 0 && n < step.MinLen || step.MaxLen > 0 && n > step.MaxLen {
-			return nil, fmt.Sprintf(msgTextLength, persian.Digits(fmt.Sprint(step.MinLen)), persian.Digits(fmt.Sprint(step.MaxLen)), persian.Digits(fmt.Sprint(n))), nil
-		}
-		return &Answer{Text: text}, "", nil
-
-	case InputNumber:
-		if text == "" {
-			return nil, expectHint(step), nil
-		}
-		n, err := persian.ParseNumber(text)
-		if err != nil {
-			return nil, expectHint(step), nil
-		}
-		if n < step.Min || (step.Max > step.Min && n > step.Max) {
-			return nil, fmt.Sprintf(msgNumberRange, persian.FormatNumber(step.Min), persian.FormatNumber(step.Max)), nil
-		}
-		return &Answer{Number: n}, "", nil
-
-	case InputChoice, InputMultiChoice:
-		if pressed == "" {
-			if text != "" {
-				// A typed label counts as pressing its button.
-				opts, err := t.options(step)
-				if err != nil {
-					return nil, "", fmt.Errorf("conversations: options of %s: %w", step.Key, err)
-				}
-				for _, o := range opts {
-					if persian.Normalize(o.Label) == text {
-						pressed = o.Value
-					}
-				}
-			}
-			if pressed == "" && step.Search != nil && text != "" && in.Other == "" {
-				return t.search(f, step, text)
-			}
-			if pressed == "" {
-				return nil, msgPressButton, nil
-			}
-		}
-		if pressed == valNext || pressed == valPrev || pressed == valPage {
-			a := t.st.Answers[step.Key+"_p"]
-			switch pressed {
-			case valNext:
-				a.Number++
-			case valPrev:
-				a.Number--
-			default:
-				t.answer("")
-				return nil, "", nil
-			}
-			t.setAnswer(step.Key+"_p", a)
-			t.answer("")
-			t.redraw(f)
-			return nil, "", nil
-		}
-		if step.Kind == InputMultiChoice && pressed == valDone {
-			a := t.st.Answers[step.Key]
-			a.Skipped = false
-			return &a, "", nil
-		}
-		opts, err := t.options(step)
-		if err != nil {
-			return nil, "", err
-		}
-		for _, o := range opts {
-			if o.Value != pressed {
-				continue
-			}
-			if step.Kind == InputChoice {
-				return &Answer{Values: []string{o.Value}, Text: o.Label}, "", nil
-			}
-			t.toggle(f, step, o)
-			return nil, "", nil
-		}
-		return nil, msgOldButtonLong, nil
-
-	case InputDate:
-		var d time.Time
-		switch pressed {
-		case valToday:
-			d = startOfDay(t.now)
-		case valYday:
-			d = startOfDay(t.now).AddDate(0, 0, -1)
-		case "":
-			if text == "" {
-				return nil, expectHint(step), nil
-			}
-			var err error
-			d, err = persian.ParseDate(text, t.now)
-			if err != nil {
-				return nil, expectHint(step), nil
-			}
-		default:
-			return nil, msgOldButtonLong, nil
-		}
-		today := startOfDay(t.now)
-		if !step.AllowFuture && d.After(today) {
-			return nil, msgDateFuture, nil
-		}
-		if step.PastDays > 0 && d.Before(today.AddDate(0, 0, -step.PastDays)) {
-			return nil, fmt.Sprintf(msgDatePast, persian.Digits(fmt.Sprint(step.PastDays))), nil
-		}
-		return &Answer{Time: d.Unix()}, "", nil
-
-	case InputPhone:
-		if in.Contact != nil {
-			if in.Contact.UserID != in.SenderID {
-				return nil, msgNotYourContact, nil
-			}
-			p, err := persian.NormalizePhone(in.Contact.Phone)
-			if err != nil {
-				return nil, msgBadPhone, nil
-			}
-			return &Answer{Text: p}, "", nil
-		}
-		if text == "" || step.ContactOnly {
-			if step.ContactOnly && text != "" {
-				return nil, msgContactOnly, nil
-			}
-			return nil, expectHint(step), nil
-		}
-		p, err := persian.ParseMobile(text)
-		if errors.Is(err, persian.ErrNotMobile) || err != nil {
-			return nil, msgBadPhone, nil
-		}
-		return &Answer{Text: p}, "", nil
-
-	case InputLocation:
-		if in.Location == nil {
-			return nil, expectHint(step), nil
-		}
-		return &Answer{Lat: in.Location.Lat, Lon: in.Location.Lon}, "", nil
-
-	case InputPhoto:
-		a := t.st.Answers[step.Key]
-		if pressed == valDone && len(a.Values) > 0 && !a.Skipped {
-			return &a, "", nil
-		}
-		if in.Photo == "" {
-			return nil, expectHint(step), nil
-		}
-		return t.photo(f, step, a)
-
-	case InputVoice:
-		if in.Voice == "" {
-			return nil, expectHint(step), nil
-		}
-		return &Answer{Values: []string{in.Voice}}, "", nil
-
-	case InputDocument:
-		if in.Document == "" {
-			return nil, expectHint(step), nil
-		}
-		return &Answer{Values: []string{in.Document}}, "", nil
-	}
-	return nil, expectHint(step), nil
+	return kinds[step.Kind].read(t, f, step, pressed)
 }
 
 func (t *turn) search(f *Flow, step *Step, query string) (*Answer, string, error) {
@@ -466,7 +240,7 @@ func (t *turn) page(step *Step, n int) (page, pages int) {
 		return 0, 1
 	}
 	pages = (n + step.PageSize - 1) / step.PageSize
-	page = int(t.st.Answers[step.Key+"_p"].Number)
+	page = int(t.st.Hidden[step.Key+pageSuffix].Number)
 	return max(0, min(page, pages-1)), pages
 }
 
@@ -504,6 +278,9 @@ func (t *turn) reviewInput(f *Flow, pressed string) error {
 		t.reask(f, msgPressButton)
 		return nil
 	}
+	if done, err := t.alreadySubmitted(f); done || err != nil {
+		return err
+	}
 	rev, err := f.Review(t.ctx, t.submission())
 	if err != nil {
 		return fmt.Errorf("conversations: review %s: %w", f.Name, err)
@@ -512,7 +289,7 @@ func (t *turn) reviewInput(f *Flow, pressed string) error {
 		for _, o := range rev.Options {
 			if o.Value == pressed {
 				t.closeReview()
-				t.setAnswer(keyReview, Answer{Values: []string{o.Value}})
+				t.setHidden(keyReview, Answer{Values: []string{o.Value}})
 				return t.submit(f)
 			}
 		}
@@ -538,6 +315,12 @@ func (t *turn) photo(f *Flow, step *Step, a Answer) (*Answer, string, error) {
 		max = 1
 	}
 	if len(a.Values) >= max {
+		if g := t.in.MediaGroupID; g != "" {
+			if t.st.Hidden[keyAlbumOver].Text == g {
+				return nil, "", nil // the rest of an album over the limit: told once
+			}
+			t.setHidden(keyAlbumOver, Answer{Text: g})
+		}
 		return nil, fmt.Sprintf(msgTooManyPhotos, persian.Digits(fmt.Sprint(max))), nil
 	}
 	a.Values = append(a.Values, t.in.Photo)
@@ -561,31 +344,7 @@ func (t *turn) photo(f *Flow, step *Step, a Answer) (*Answer, string, error) {
 }
 
 // expectHint says what the step takes, for a reply to the wrong kind of input.
-func expectHint(s *Step) string {
-	switch s.Kind {
-	case InputText:
-		return msgExpectText
-	case InputTextOrVoice:
-		return msgExpectTextOrVoice
-	case InputNumber:
-		return msgExpectNumber
-	case InputChoice, InputMultiChoice:
-		return msgPressButton
-	case InputDate:
-		return msgExpectDate
-	case InputPhone:
-		return msgExpectPhone
-	case InputLocation:
-		return msgExpectLocation
-	case InputPhoto:
-		return msgExpectPhoto
-	case InputVoice:
-		return msgExpectVoice
-	case InputDocument:
-		return msgExpectDocument
-	}
-	return msgPressButton
-}
+func expectHint(s *Step) string { return kinds[s.Kind].hint }
 
 // startOfDay is midnight, Asia/Tehran, of the day t falls on there: dates
 // are stored as that instant.

@@ -22,6 +22,12 @@ type Sender interface {
 	AnswerCallback(ctx context.Context, callbackID, text string) error
 }
 
+// AlbumSender sends photos as one album (sendMediaGroup: at most 10, no
+// buttons). Senders without it send a lone photo as a photo and skip albums.
+type AlbumSender interface {
+	SendAlbum(ctx context.Context, chatID int64, fileIDs []string) error
+}
+
 // Conversations runs the guided flows.
 type Conversations interface {
 	Handle(ctx context.Context, k conversations.Key, in conversations.Input) ([]conversations.Out, error)
@@ -154,6 +160,17 @@ func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u b
 			}
 			continue
 		}
+		if len(o.Album) > 0 {
+			if err := r.album(ctx, s, u.ChatID, o.Album); err != nil && !errors.Is(err, bot.ErrBadRequest) {
+				if errors.Is(err, bot.ErrBlocked) {
+					return nil
+				}
+				return err
+			}
+			if o.Text == "" {
+				continue
+			}
+		}
 		id, err := s.Send(ctx, message(u.ChatID, o))
 		switch {
 		case errors.Is(err, bot.ErrBlocked):
@@ -176,6 +193,20 @@ func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u b
 			}
 		}
 	}
+	return nil
+}
+
+// album sends the photos a prompt shows above its question: one album
+// when the sender can, else a lone photo as a photo.
+func (r *Router) album(ctx context.Context, s Sender, chatID int64, ids []string) error {
+	if as, ok := s.(AlbumSender); ok {
+		return as.SendAlbum(ctx, chatID, ids)
+	}
+	if len(ids) == 1 {
+		_, err := s.Send(ctx, bot.Message{ChatID: chatID, Photo: &bot.File{FileID: ids[0]}})
+		return err
+	}
+	r.log.Warn("handlers: the sender cannot send an album", slog.Int("photos", len(ids)))
 	return nil
 }
 

@@ -578,3 +578,30 @@ func (s *Store) ActionByCode(ctx context.Context, code string) (Action, error) {
 	}
 	return a, nil
 }
+
+// ActionByKey returns the action stored under an idempotency key (the run
+// of the report that made it). Returns ENOTFOUND when there is none: the run
+// was not stored.
+func (s *Store) ActionByKey(ctx context.Context, key string) (Action, error) {
+	a, ok, err := byKey[Action](s.db.WithContext(ctx), key)
+	if err != nil {
+		return Action{}, fmt.Errorf("models: action by key: %w", err)
+	}
+	if !ok {
+		return Action{}, fmt.Errorf("models: action by key: %w", Errorf(ENOTFOUND, "no action under key %q", key))
+	}
+	return a, nil
+}
+
+// ActionUpdateByKey returns the update stored under an idempotency key.
+// Returns ENOTFOUND when there is none.
+func (s *Store) ActionUpdateByKey(ctx context.Context, key string) (ActionUpdate, error) {
+	u, ok, err := byKey[ActionUpdate](s.db.WithContext(ctx), key)
+	if err != nil {
+		return ActionUpdate{}, fmt.Errorf("models: action update by key: %w", err)
+	}
+	if !ok {
+		return ActionUpdate{}, fmt.Errorf("models: action update by key: %w", Errorf(ENOTFOUND, "no update under key %q", key))
+	}
+	return u, nil
+}

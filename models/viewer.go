@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Role is what a person may do in Mahalle. A person can hold several.
@@ -38,6 +39,7 @@ type Viewer struct {
 
 	Memberships []MembershipView // active council seats
 	Pending     bool             // a membership request is waiting
+	PendingAt   time.Time        // when the waiting request was sent (zero when none)
 	Staff       []StaffScope     // coordinator and admin assignments in force
 }
 
@@ -118,11 +120,13 @@ func (s *Store) Viewer(ctx context.Context, platform string, userID int64) (View
 	}
 	v.Memberships = vs
 	if len(vs) == 0 {
-		var n int64
-		if err := db.Model(&Membership{}).Where("person_id = ? AND status = ?", v.PersonID, MembershipPending).Count(&n).Error; err != nil {
+		var pending []Membership
+		if err := db.Where("person_id = ? AND status = ?", v.PersonID, MembershipPending).Order("since").Limit(1).Find(&pending).Error; err != nil {
 			return v, fmt.Errorf("models: viewer: %w", err)
 		}
-		v.Pending = n > 0
+		if len(pending) > 0 {
+			v.Pending, v.PendingAt = true, pending[0].Since
+		}
 	}
 	return v, nil
 }

@@ -34,7 +34,7 @@ const (
 // stepNames are the residents' steps in the order of the flow, for the
 // latency of each.
 var stepNames = []string{"/start", "menu", "province", "county", "place", "topic", "text",
-	"photo", "photo done", "skip photo", "skip location", "anonymous", "confirm"}
+	"skip location", "photo", "photo done", "skip photo", "anonymous", "confirm"}
 
 // stepMark is the "step i of 9" line of the flow's prompts.
 func stepMark(i int) string {
@@ -169,11 +169,12 @@ func (r *resident) stuck(step string, err error) error {
 	return fmt.Errorf("%s", b.String())
 }
 
-// prompt accepts a new message (not an edit) whose text contains every mark
-// and that carries a button labelled with each of buttons (by substring).
+// prompt accepts a message, new or the pressed one edited into the next
+// step, whose text contains every mark and that carries a button labelled
+// with each of buttons (by substring).
 func prompt(marks []string, buttons ...string) func(bottest.Sent) bool {
 	return func(s bottest.Sent) bool {
-		if s.Method != "sendMessage" {
+		if s.Method != "sendMessage" && s.Method != "editMessageText" {
 			return false
 		}
 		for _, m := range marks {
@@ -193,7 +194,7 @@ func prompt(marks []string, buttons ...string) func(bottest.Sent) bool {
 // choices accepts a prompt with the step mark and at least one button.
 func choices(mark string) func(bottest.Sent) bool {
 	return func(s bottest.Sent) bool {
-		return s.Method == "sendMessage" && strings.Contains(s.Text, mark) && len(s.Inline) > 0
+		return (s.Method == "sendMessage" || s.Method == "editMessageText") && strings.Contains(s.Text, mark) && len(s.Inline) > 0
 	}
 }
 
@@ -275,27 +276,27 @@ func (r *resident) flow(ctx context.Context, round int) error {
 		return err
 	}
 	text := fmt.Sprintf("جوی آب کوچهٔ شمارهٔ %d پر از زباله است؛ لطفاً رسیدگی کنید. (دور %d)", r.idx, round)
-	if s, err = r.step(ctx, "text", r.say(text), prompt([]string{stepMark(6)}, labelSkip)); err != nil {
+	if _, err = r.step(ctx, "text", r.say(text), prompt([]string{stepMark(6)})); err != nil {
+		return err
+	}
+	// The location step shows a reply keyboard: skipping is typing its label.
+	if s, err = r.step(ctx, "skip location", r.say(labelSkip), prompt([]string{stepMark(7)}, labelSkip)); err != nil {
 		return err
 	}
 	if r.cfg.photoEvery > 0 && r.idx%r.cfg.photoEvery == 0 {
 		photo := func() int { return r.srv.SendPhoto(r.chat, r.user, "", "") }
-		if s, err = r.step(ctx, "photo", photo, prompt([]string{stepMark(6)}, labelDone)); err != nil {
+		if s, err = r.step(ctx, "photo", photo, prompt([]string{stepMark(7)}, labelDone)); err != nil {
 			return err
 		}
 		data, _ := button(s, labelDone)
-		if _, err = r.step(ctx, "photo done", r.press(s, data), prompt([]string{stepMark(7)})); err != nil {
+		if s, err = r.step(ctx, "photo done", r.press(s, data), prompt([]string{stepMark(8)}, labelAnon)); err != nil {
 			return err
 		}
 	} else {
 		data, _ := button(s, labelSkip)
-		if _, err = r.step(ctx, "skip photo", r.press(s, data), prompt([]string{stepMark(7)})); err != nil {
+		if s, err = r.step(ctx, "skip photo", r.press(s, data), prompt([]string{stepMark(8)}, labelAnon)); err != nil {
 			return err
 		}
-	}
-	// The location step shows a reply keyboard: skipping is typing its label.
-	if s, err = r.step(ctx, "skip location", r.say(labelSkip), prompt([]string{stepMark(8)}, labelAnon)); err != nil {
-		return err
 	}
 	data, _ := button(s, labelAnon)
 	if s, err = r.step(ctx, "anonymous", r.press(s, data), prompt([]string{markSummary}, labelConfirm)); err != nil {
@@ -315,7 +316,7 @@ func (r *resident) flow(ctx context.Context, round int) error {
 func confirmed() func(bottest.Sent) bool {
 	code := false
 	return func(s bottest.Sent) bool {
-		if s.Method != "sendMessage" {
+		if s.Method != "sendMessage" && s.Method != "editMessageText" {
 			return false
 		}
 		if strings.Contains(s.Text, markCode) {

@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -63,6 +64,12 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 			return nil, fmt.Errorf("start in-process redis: %w", err)
 		}
 		a.rdb = redis.NewClient(&redis.Options{Addr: a.mini.Addr()})
+		n, err := loadSnapshot(a.mini, cfg.DataDir, now())
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		log.Info("in-process redis restored", slog.String("file", filepath.Join(cfg.DataDir, snapshotFile)), slog.Int("keys", n))
 	}
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		a.close()
@@ -76,6 +83,9 @@ func (a *app) close() {
 		_ = a.rdb.Close()
 	}
 	if a.mini != nil {
+		if err := saveSnapshot(a.mini, a.cfg.DataDir, a.now()); err != nil {
+			a.log.Error("save the in-process redis", slog.Any("err", err))
+		}
 		a.mini.Close()
 	}
 	if a.store != nil {
@@ -111,7 +121,7 @@ func (a *app) serve(ctx context.Context) error {
 		dbKind = "embedded SQLite " + cfg.DataDir + "/mahalle.db"
 	}
 	if a.mini != nil {
-		redisKind = "in-process Redis (conversations are lost when the process stops)"
+		redisKind = "in-process Redis (kept in " + filepath.Join(cfg.DataDir, snapshotFile) + " every minute and at shutdown)"
 	}
 	log.Info("backends", slog.String("database", dbKind), slog.String("redis", redisKind))
 	if cfg.DatabaseURL == "" || a.mini != nil {
@@ -138,7 +148,7 @@ func (a *app) serve(ctx context.Context) error {
 	if overdue == 0 {
 		overdue = 3
 	}
-	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store, Mute: a.store,
+	coord := &coordinator.Flows{Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store, Mute: a.store,
 		OverdueAfter: time.Duration(overdue) * 24 * time.Hour}
 	residents := &residentflows.Flows{
 		Geo: a.store, Catalog: a.store, Feeds: a.store, Homes: a.store, Subs: a.store,
@@ -146,28 +156,20 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	suggest := residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform })
 	suggest.Allowed = residents.Limited
-	engine := conversations.NewEngine(conv, conversations.Config{
+	engine, err := conversations.NewEngine(conv, conversations.Config{
 		Flows: append(append(append([]*conversations.Flow{suggest}, residents.Flows()...), members.Flows()...), coord.All()...),
-		MenuFor: func(ctx context.Context, k conversations.Key) ([]conversations.MenuItem, error) {
-			items, err := members.Menu(ctx, k)
-			if err != nil {
-				return nil, err
-			}
-			v, err := a.store.Viewer(ctx, k.Platform, k.UserID)
-			if err != nil {
-				return nil, err
-			}
-			more, err := coord.Menu(ctx, v)
-			return append(items, more...), err
+		Viewer: func(ctx context.Context, k conversations.Key) (models.Viewer, error) {
+			return a.store.Viewer(ctx, k.Platform, k.UserID)
 		},
-		// What everyone may use, when a member's menu cannot be read.
-		Menu:    residentflows.Menu(),
 		Welcome: msgWelcome,
 		Help:    msgHelp,
 		TTL:     cfg.ConversationTTL,
 		Now:     a.now,
 		Logger:  log,
 	})
+	if err != nil {
+		return fmt.Errorf("flows: %w", err)
+	}
 	reach := reachability{store: a.store, conv: conv}
 
 	type platform struct {
@@ -243,6 +245,22 @@ func (a *app) serve(ctx context.Context) error {
 		cancel() // the scheduler stops with the pollers
 		schedDone.Wait()
 	}()
+	if a.mini != nil {
+		go func() {
+			tick := time.NewTicker(snapshotEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					if err := saveSnapshot(a.mini, cfg.DataDir, a.now()); err != nil {
+						log.Error("save the in-process redis", slog.Any("err", err))
+					}
+				}
+			}
+		}()
+	}
 	errs := make(chan error, len(pollers))
 	var wg sync.WaitGroup
 	for p, poller := range pollers {
@@ -355,19 +373,8 @@ const (
 		"پیشنهاد، شکایت یا نظرتان را برای شورا بفرستید و پاسخ آن را همین‌جا بگیرید، " +
 		"و بگویید کاری که شورا گزارش کرده واقعاً انجام شده است یا نه.\n" +
 		"اعضای شورا و هماهنگ‌کنندگان شهرستان و استان: «عضو شورا هستم» را بزنید و شمارهٔ همراه خود را بفرستید."
-	msgHelp = "راهنمای «محله»:\n\n" +
-		"• «کارهای شورای محله»: کارهای تأییدشدهٔ شورای محلهٔ شما، تازه‌ترین اول. هر کار را باز کنید تا جزئیاتش را ببینید، انجام شدنش را تأیید کنید یا نظر بنویسید. کارهای همهٔ شهرستان یا یک کارگروه را هم می‌توانید ببینید.\n" +
-		"• «اعضای شورا»: نام، سمت و کارگروه اعضای شورای محله (شمارهٔ تلفن کسی نشان داده نمی‌شود).\n" +
-		"• «ارسال پیشنهاد»: محله یا روستای خود را پیدا کنید، موضوع را انتخاب کنید و پیشنهادتان را بنویسید یا پیام صوتی بفرستید؛ یک کد پیگیری می‌گیرید.\n" +
-		"• «پیشنهادهای من»: پیشنهادهایی که فرستاده‌اید با وضعیت و پاسخ شورا؛ پیشنهادی را که هنوز پاسخ نگرفته پس بگیرید، و به «مشکل حل شد؟» پاسخ دهید.\n" +
-		"• «پیگیری پیشنهاد»: وضعیت و پاسخ یک پیشنهاد با کد پیگیری آن.\n" +
-		"• «محلهٔ من»: محلهٔ خود را ببینید یا عوض کنید، و اگر خواستید روزی یک پیام خبر از کارهای تازهٔ شورا بگیرید.\n\n" +
-		"هر نفر در هر ساعت تا ۵ و در هر روز تا ۲۰ پیشنهاد، نظر یا تأیید می‌فرستد.\n\n" +
-		"اعضای شورا و هماهنگ‌کنندگان شهرستان و استان: «عضو شورا هستم» را بزنید و شمارهٔ همراه خود را با دکمهٔ «ارسال شمارهٔ من» بفرستید.\n\n" +
-		"در میانهٔ هر گفتگو:\n" +
-		"بازگشت به مرحلهٔ قبل: /back\n" +
-		"لغو: /cancel\n" +
-		"منوی اصلی (پیش‌نویس نگه داشته می‌شود): /menu"
+	msgHelp = "راهنمای «محله»: آنچه می‌توانید انجام دهید.\n" +
+		"هر نفر در هر ساعت تا ۵ و در هر روز تا ۲۰ پیشنهاد، نظر یا تأیید می‌فرستد."
 )
 
 // Compile-time checks that the store and the engine are what the consumers

@@ -142,7 +142,7 @@ func (p *person) pressID(label string) int {
 func countSent(sent []bottest.Sent, s string) int {
 	n := 0
 	for _, x := range sent {
-		if x.Method == "sendMessage" && strings.Contains(x.Text, s) {
+		if (x.Method == "sendMessage" || x.Method == "editMessageText") && strings.Contains(x.Text, s) {
 			n++
 		}
 	}
@@ -193,7 +193,7 @@ func TestCrashAfterEffectBeforeConfirm(t *testing.T) {
 
 	// A button press: killed when the step-5 prompt it brings is recorded.
 	armed := h.killOnSend(pr, func(s bottest.Sent) bool {
-		return s.ChatID == p.chat.ID && s.Method == "sendMessage" && strings.Contains(s.Text, "مرحله ۵ از ۹")
+		return s.ChatID == p.chat.ID && (s.Method == "sendMessage" || s.Method == "editMessageText") && strings.Contains(s.Text, "مرحله ۵ از ۹")
 	})
 	id := p.pressID("محیط زیست")
 	h.awaitKill(armed, pr, id)
@@ -212,16 +212,16 @@ func TestCrashAfterEffectBeforeConfirm(t *testing.T) {
 
 	// Still at step 5: the text is taken as step 5's answer.
 	const body = "جوی آب کوچه اصلی پر از زباله است"
-	expect(t, p.say(body), "مرحله ۶ از ۹", "عکس")
-	expect(t, p.press("رد کردن"), "مرحله ۷ از ۹")
-	expect(t, p.say("رد کردن"), "مرحله ۸ از ۹")
+	expect(t, p.say(body), "مرحله ۶ از ۹", "موقعیت")
+	expect(t, p.say("رد کردن"), "مرحله ۷ از ۹")
+	expect(t, p.press("رد کردن"), "مرحله ۸ از ۹")
 	expect(t, p.press("با نام من"), "مرحله ۹ از ۹")
 	expect(t, p.say("مریم رضایی"), "خلاصهٔ «ارسال پیشنهاد»", "محله نمونه ۱ اراک", "محیط زیست", body, "مریم رضایی")
 
 	// The final confirm: killed when the closing notice with the tracking
 	// code is recorded; the row exists, the offset is not confirmed.
 	armed = h.killOnSend(pr, func(s bottest.Sent) bool {
-		return s.ChatID == p.chat.ID && s.Method == "sendMessage" && codePattern.MatchString(s.Text)
+		return s.ChatID == p.chat.ID && (s.Method == "sendMessage" || s.Method == "editMessageText") && codePattern.MatchString(s.Text)
 	})
 	id = p.pressID("تأیید و ارسال")
 	notice := h.awaitKill(armed, pr, id)
@@ -259,11 +259,11 @@ func TestCrashAfterEffectBeforeReply(t *testing.T) {
 	p.say("/start")
 	p.toTopic()
 
-	// A press whose prompt hangs.
-	n := h.srv.Calls("sendMessage")
-	h.srv.FailNext("sendMessage", 1, bottest.Fault{Latency: hang})
+	// A press whose prompt hangs (the pressed message is edited into it).
+	n := h.srv.Calls("editMessageText")
+	h.srv.FailNext("editMessageText", 1, bottest.Fault{Latency: hang})
 	id := p.pressID("امور فرهنگی")
-	h.waitCalls("sendMessage", n)
+	h.waitCalls("editMessageText", n)
 	pr.mustKill9(t)
 	h.unconfirmed(id)
 	if st := h.convState(p); st.Step != "body" {
@@ -281,7 +281,7 @@ func TestCrashAfterEffectBeforeReply(t *testing.T) {
 	noHint(t, got)
 
 	// A text answer whose prompt hangs: evaluated again it would be a
-	// wrong answer to the photo step.
+	// wrong answer to the location step.
 	const body = "برای جوانان محله یک کتابخانه کوچک لازم است"
 	n = h.srv.Calls("sendMessage")
 	h.srv.FailNext("sendMessage", 1, bottest.Fault{Latency: hang})
@@ -289,18 +289,18 @@ func TestCrashAfterEffectBeforeReply(t *testing.T) {
 	h.waitCalls("sendMessage", n)
 	pr.mustKill9(t)
 	h.unconfirmed(id)
-	if st := h.convState(p); st.Step != "photo" || st.Answers["body"].Text != body {
-		t.Fatalf("state at the kill = step %q, body %q; want the text applied (step photo)", st.Step, st.Answers["body"].Text)
+	if st := h.convState(p); st.Step != "loc" || st.Answers["body"].Text != body {
+		t.Fatalf("state at the kill = step %q, body %q; want the text applied (step loc)", st.Step, st.Answers["body"].Text)
 	}
 	pr = h.startProc()
 	got = p.wait(id)
-	expect(t, got, "مرحله ۶ از ۹", "عکس")
+	expect(t, got, "مرحله ۶ از ۹", "موقعیت")
 	if n := countSent(h.srv.SentTo(p.chat.ID), "مرحله ۶ از ۹"); n != 1 {
 		t.Errorf("step-6 prompt sent %d times, want 1:\n%s", n, dump(got))
 	}
 	noHint(t, got)
-	expect(t, p.press("رد کردن"), "مرحله ۷ از ۹")
-	expect(t, p.say("رد کردن"), "مرحله ۸ از ۹")
+	expect(t, p.say("رد کردن"), "مرحله ۷ از ۹")
+	expect(t, p.press("رد کردن"), "مرحله ۸ از ۹")
 	expect(t, p.press("بی\u200cنام"), "خلاصهٔ «ارسال پیشنهاد»", "امور فرهنگی", body)
 
 	// The confirm whose first reply (the callback answer) hangs: the row and
@@ -353,8 +353,8 @@ func TestCrashAfterInsertBeforeCommit(t *testing.T) {
 	const body = "چراغ‌های کوچه شمالی شب‌ها خاموش است"
 	p.press("عمران")
 	expect(t, p.say(body), "مرحله ۶ از ۹")
-	p.press("رد کردن")
 	p.say("رد کردن")
+	p.press("رد کردن")
 	expect(t, p.press("بی\u200cنام"), "خلاصهٔ «ارسال پیشنهاد»", body)
 
 	gate.arm()
@@ -639,11 +639,11 @@ func (r *resident) walk(gate <-chan struct{}) error {
 		{press: "ارسال پیشنهاد", want: []string{"مرحله ۱ از ۹"}},
 		{press: "مرکزی", want: []string{"کدام شهرستان"}},
 		{press: "اراک", want: []string{"محله یا روستای خود"}},
-		{press: "محله نمونه ۱ اراک", want: []string{"کدام کارگروه"}},
+		{press: "محله نمونه ۱ اراک", want: []string{"موضوع پیشنهاد شما"}},
 		{press: "محیط زیست", want: []string{"مرحله ۵ از ۹"}},
 		{say: r.text, want: []string{"مرحله ۶ از ۹"}},
-		{press: "رد کردن", want: []string{"مرحله ۷ از ۹"}},
-		{say: "رد کردن", want: []string{"مرحله ۸ از ۹"}},
+		{say: "رد کردن", want: []string{"مرحله ۷ از ۹"}},
+		{press: "رد کردن", want: []string{"مرحله ۸ از ۹"}},
 		{press: "بی\u200cنام", want: []string{"خلاصهٔ «ارسال پیشنهاد»", r.text}},
 		{press: "تأیید و ارسال", want: []string{"کد پیگیری"}},
 	}

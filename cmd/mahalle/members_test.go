@@ -80,8 +80,11 @@ func TestRegistration(t *testing.T) {
 	if !found {
 		t.Errorf("no membership_request alert for the county: %+v", alerts)
 	}
-	// Sharing the contact again while pending says so, and asks nothing more.
-	expect(t, other.register("+989129999999"), "در انتظار تأیید")
+	// While pending, the menu says so instead of «عضو شورا هستم», and
+	// pressing it asks nothing more.
+	other.say("/start")
+	other.button("درخواست شما در انتظار تأیید است (فرستاده در ") // with the day it was sent
+	expect(t, other.press("درخواست شما در انتظار تأیید است"), "در انتظار تأیید هماهنگ‌کنندهٔ شهرستان")
 	noEnglish(t, h.srv.SentTo(other.chat.ID))
 }
 

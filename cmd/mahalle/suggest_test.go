@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -33,7 +34,7 @@ func (p *person) toTopic() {
 	expect(p.t, p.press("ارسال پیشنهاد"), "مرحله ۱ از ۹", "کدام استان")
 	expect(p.t, p.press("مرکزی"), "کدام شهرستان")
 	expect(p.t, p.press("اراک"), "محله یا روستای خود")
-	expect(p.t, p.press("محله نمونه ۱ اراک"), "کدام کارگروه")
+	expect(p.t, p.press("محله نمونه ۱ اراک"), "موضوع پیشنهاد شما")
 }
 
 func TestSuggestionEndToEnd(t *testing.T) {
@@ -48,19 +49,25 @@ func TestSuggestionEndToEnd(t *testing.T) {
 
 	// Wrong kinds of input at a text step: asked again, nothing lost.
 	expect(t, p.wait(h.srv.SendSticker(p.chat, p.user)), "پیام متنی یا یک پیام صوتی لازم است", "مرحله ۵ از ۹")
-	expect(t, p.say("کوتاه"), "دست‌کم ۱۰ و حداکثر ۲۰۰۰ نویسه", "(متن شما ۵ نویسه بود)")
-	expect(t, p.say(strings.Repeat("ب", 10000)), "حداکثر ۲۰۰۰ نویسه")
+	expect(t, p.say("کوتاه"), "دست‌کم ۱۰ و حداکثر ۲۰۰۰ حرف", "(متن شما ۵ حرف بود)")
+	expect(t, p.say(strings.Repeat("ب", 10000)), "حداکثر ۲۰۰۰ حرف")
 	expect(t, p.wait(h.srv.ForwardText(p.chat, p.user, "متن بازارسال شده از جای دیگر")), "بازارسال‌شده پذیرفته نمی‌شود")
 
-	expect(t, p.say("جوي آب كوچه اصلی پر از زباله است"), "مرحله ۶ از ۹", "عکس")
+	expect(t, p.say("جوي آب كوچه اصلی پر از زباله است"), "مرحله ۶ از ۹", "موقعیت")
+	got = p.wait(h.srv.SendLocation(p.chat, p.user, 34.09, 49.69))
+	expect(t, got, "مرحله ۷ از ۹", "عکس")
+	// The 📍 keyboard goes away with a message that says something.
+	expect(t, got, "✔️ موقعیت: 📍 موقعیت ثبت شد")
+	if kb := h.srv.Keyboard(p.chat.ID); kb != nil {
+		t.Errorf("the location keyboard is still on screen: %+v", kb)
+	}
 	// An album of two photos: acknowledged once, then «تمام».
 	p.wait(h.srv.SendPhoto(p.chat, p.user, "", "album-1"))
 	got = p.wait(h.srv.SendPhoto(p.chat, p.user, "", "album-1"))
 	if len(got) != 0 {
 		t.Errorf("the second photo of an album got %d replies, want 0:\n%s", len(got), dump(got))
 	}
-	expect(t, p.press("تمام"), "مرحله ۷ از ۹", "موقعیت")
-	expect(t, p.wait(h.srv.SendLocation(p.chat, p.user, 34.09, 49.69)), "مرحله ۸ از ۹", "با نام شما")
+	expect(t, p.press("تمام"), "مرحله ۸ از ۹", "با نام شما")
 	expect(t, p.press("با نام من"), "مرحله ۹ از ۹", "نام خود")
 	expect(t, p.say("مریم رضایی"), "خلاصهٔ «ارسال پیشنهاد»", "محله نمونه ۱ اراک", "۲ عکس", "مریم رضایی")
 
@@ -103,9 +110,9 @@ func TestSuggestionSearchBackCancel(t *testing.T) {
 	expect(t, p.press("ارسال پیشنهاد"), "کدام استان")
 	// Typing searches; Arabic letters and digits are normalised first.
 	expect(t, p.say("نمونه ۲ ساوه"), "محله یا روستای خود")
-	expect(t, p.press("نمونه ۲ ساوه"), "کدام کارگروه")
+	expect(t, p.press("نمونه ۲ ساوه"), "موضوع پیشنهاد شما")
 	expect(t, p.say("/back"), "به مرحلهٔ قبل برگشتید", "پاسخ فعلی: محله نمونه ۲ ساوه")
-	expect(t, p.press("نمونه ۲ ساوه"), "کدام کارگروه")
+	expect(t, p.press("نمونه ۲ ساوه"), "موضوع پیشنهاد شما")
 	p.press("بهداشت")
 	expect(t, p.say("/back"), "پاسخ فعلی: بهداشت و درمان")
 	expect(t, p.say("متن بی ربط"), "لطفاً یکی از دکمه‌ها")
@@ -149,9 +156,11 @@ func TestStaleAndDoublePress(t *testing.T) {
 	if prompts != 1 {
 		t.Errorf("county asked %d times, want 1", prompts)
 	}
-	// The pressed message lost its buttons: no dead buttons linger.
-	if m, _ := h.srv.Message(p.chat.ID, msgID); len(m.Inline) != 0 {
-		t.Errorf("answered prompt still has buttons: %+v", m.Inline)
+	// The pressed message became the county question in one edit: no
+	// province button lingers on it.
+	if m, _ := h.srv.Message(p.chat.ID, msgID); !strings.Contains(m.Text, "✔️ استان: مرکزی") || !strings.Contains(m.Text, "کدام شهرستان") ||
+		strings.Contains(fmt.Sprint(m.Inline), "|prov|") {
+		t.Errorf("the pressed message is %q %+v, want the province recorded and the county asked", m.Text, m.Inline)
 	}
 	// A forged button does nothing but say so.
 	id := h.srv.PressButton(p.chat, p.user, msgID, "zz|cnty|1")
@@ -177,8 +186,9 @@ func TestExpiryAndDraftRestore(t *testing.T) {
 	expect(t, got, "پیش‌نویس نیمه‌کاره")
 	hasButton(t, got, "ادامهٔ «ارسال پیشنهاد»")
 	got = p.press("ادامهٔ")
-	expect(t, got, "ادامه از همان جایی که ماندید", "مرحله ۵ از ۹")
-	expect(t, p.say("یک پیشنهاد فرهنگی برای محله داریم"), "مرحله ۶ از ۹")
+	// «سلام», typed after the expiry, was kept and is tried now: too short.
+	expect(t, got, "دست‌کم ۱۰", "مرحله ۵ از ۹")
+	expect(t, p.say("یک پیشنهاد فرهنگی برای محله داریم"), "مرحله ۶ از ۹", "موقعیت")
 
 	// Past the draft's week it is gone.
 	h.clock.Advance(9 * 24 * time.Hour)
@@ -214,7 +224,7 @@ func TestMenuPausesDraft(t *testing.T) {
 	}
 	hasButton(t, got, "ادامهٔ «ارسال پیشنهاد»")
 	expect(t, p.say("چیزی"), "پیش‌نویس نیمه‌کاره")
-	expect(t, p.press("ادامهٔ"), "کدام کارگروه")
+	expect(t, p.press("ادامهٔ"), "موضوع پیشنهاد شما")
 }
 
 // lastTextWith is the newest text among sent that contains s.

@@ -89,40 +89,45 @@ type Counter interface {
 	HomeCounts(ctx context.Context, v models.Viewer, overdueAfter time.Duration) (models.HomeCounts, error)
 }
 
-// Menu returns the menu items v may use here, in order, each labelled with
-// how many items wait behind it.
-func (c *Flows) Menu(ctx context.Context, v models.Viewer) ([]conversations.MenuItem, error) {
-	staff, member := v.IsStaff(), v.Has(models.RoleMember)
-	if !staff && !member {
-		return nil, nil
-	}
+// counts is what waits for v, for the menu's labels. The menu is drawn
+// for every update, so a slow database costs the counts, not the menu.
+func (c *Flows) counts(v models.Viewer) models.HomeCounts {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
 	n, err := c.Counter.HomeCounts(ctx, v, c.OverdueAfter)
 	if err != nil {
-		return nil, fmt.Errorf("coordinator: menu: %w", err)
+		return models.HomeCounts{}
 	}
-	var items []conversations.MenuItem
-	if staff {
-		items = append(items, conversations.MenuItem{Label: counted(titleReview, n.ActionsToReview), Flow: FlowReview})
-	}
-	if staff || chairs(v) {
-		items = append(items, conversations.MenuItem{Label: counted(titleRequests, n.RequestsWaiting), Flow: FlowRequests})
-	}
-	inbox := counted(titleInbox, n.SuggestionsOpen)
-	if n.SuggestionsOverdue > 0 {
-		inbox = fmt.Sprintf("%s، %s دیرکرد", inbox[:len(inbox)-len(")")], persian.Digits(fmt.Sprint(n.SuggestionsOverdue))) + ")"
-	}
-	return append(items,
-		conversations.MenuItem{Label: inbox, Flow: FlowInbox},
-		conversations.MenuItem{Label: titleOpen, Flow: FlowOpen}), nil
+	return n
 }
 
-// counted is a menu label with the number of items waiting behind it.
-func counted(label string, n int64) string {
-	if n == 0 {
-		return label
-	}
-	return label + " (" + persian.Digits(fmt.Sprint(n)) + ")"
+// label returns a MenuLabel: the title with how many items wait behind it.
+func (c *Flows) label(title string, count func(models.HomeCounts) string) func(models.Viewer) string {
+	return func(v models.Viewer) string { return title + count(c.counts(v)) }
 }
+
+// counted is « (n)» after a menu label, or nothing when n is 0.
+func counted(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return " (" + persian.Digits(fmt.Sprint(n)) + ")"
+}
+
+// inboxCount is the inbox's count, with how many are overdue.
+func inboxCount(n models.HomeCounts) string {
+	if n.SuggestionsOverdue == 0 {
+		return counted(n.SuggestionsOpen)
+	}
+	return fmt.Sprintf(" (%s، %s دیرکرد)", persian.Digits(fmt.Sprint(n.SuggestionsOpen)), persian.Digits(fmt.Sprint(n.SuggestionsOverdue)))
+}
+
+// Who may use each flow.
+var (
+	staffRoles    = []models.Role{models.RoleCounty, models.RoleProvince, models.RoleAdmin}
+	decidersRoles = []models.Role{models.RoleCounty, models.RoleProvince, models.RoleAdmin, models.RoleChair}
+	councilRoles  = []models.Role{models.RoleMember, models.RoleCounty, models.RoleProvince, models.RoleAdmin}
+)
 
 func chairs(v models.Viewer) bool {
 	for _, m := range v.Memberships {
@@ -133,21 +138,9 @@ func chairs(v models.Viewer) bool {
 	return false
 }
 
-func (c *Flows) viewer(ctx context.Context, k conversations.Key) (models.Viewer, error) {
-	v, err := c.Viewers.Viewer(ctx, k.Platform, k.UserID)
-	if err != nil {
-		return models.Viewer{}, fmt.Errorf("coordinator: viewer: %w", err)
-	}
-	return v, nil
-}
-
 // allow lets through whoever ok says may run the flow, else says why.
-func (c *Flows) allow(ok func(models.Viewer) bool, why string) func(ctx context.Context, k conversations.Key, arg string) (string, error) {
-	return func(ctx context.Context, k conversations.Key, _ string) (string, error) {
-		v, err := c.viewer(ctx, k)
-		if err != nil {
-			return "", err
-		}
+func allow(ok func(models.Viewer) bool, why string) func(ctx context.Context, v models.Viewer, arg string) (string, error) {
+	return func(_ context.Context, v models.Viewer, _ string) (string, error) {
 		if !ok(v) {
 			return why, nil
 		}
@@ -184,41 +177,40 @@ func choice(value, label string) conversations.Option {
 func (c *Flows) review() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowReview, Version: 1, Title: titleReview, NoSummary: true,
-		Allowed: c.allow(models.Viewer.IsStaff, msgStaffOnly),
-		Prefill: func(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
-			v, err := c.viewer(ctx, k)
-			if err != nil {
-				return nil, err
-			}
+		Menu: titleReview, Order: 10, Roles: staffRoles, Help: helpReview,
+		MenuLabel: c.label(titleReview, func(n models.HomeCounts) string { return counted(n.ActionsToReview) }),
+		Allowed:   allow(models.Viewer.IsStaff, msgStaffOnly),
+		Prefill: func(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
+			var err error
 			var av models.ActionView
 			if id := argID(arg); id != 0 {
 				if av, err = c.Reviews.ActionView(ctx, id); err != nil {
-					return nil, refused(err, msgNoSuchItem)
+					return conversations.Prefilled{}, refused(err, msgNoSuchItem)
 				}
 				if !v.Supervises(av.ProvinceID, av.CountyID) {
-					return nil, models.Errorf(models.EFORBIDDEN, "%s", msgNoSuchItem)
+					return conversations.Prefilled{}, models.Errorf(models.EFORBIDDEN, "%s", msgNoSuchItem)
 				}
 				if av.Status != models.ActionSubmitted {
-					return nil, models.Errorf(models.ECONFLICT, "%s", decidedText(av))
+					return conversations.Prefilled{}, models.Errorf(models.ECONFLICT, "%s", decidedText(av))
 				}
 				if _, err := c.Reviews.Claim(ctx, v, models.EntityAction, id); err != nil {
-					return nil, refused(err, msgNoSuchItem)
+					return conversations.Prefilled{}, refused(err, msgNoSuchItem)
 				}
 			} else if av, err = c.Reviews.NextActionToReview(ctx, v); err != nil {
-				return nil, refused(err, msgQueueEmpty)
+				return conversations.Prefilled{}, refused(err, msgQueueEmpty)
 			}
-			return map[string]conversations.Answer{"_act": {Number: int64(av.ID)}}, nil
+			return conversations.Prefilled{Hidden: map[string]conversations.Answer{"_act": {Number: int64(av.ID)}}}, nil
 		},
 		Steps: []*conversations.Step{
 			{
 				Key: "decision", Label: "تصمیم", Kind: conversations.InputChoice, Columns: 2,
 				Prompt: promptDecision,
-				Intro: func(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
-					av, err := c.Reviews.ActionView(ctx, conversations.HiddenID(st.Answers, "_act"))
+				Display: func(ctx context.Context, st *conversations.State) (conversations.Display, error) {
+					av, err := c.Reviews.ActionView(ctx, conversations.HiddenID(st.Hidden, "_act"))
 					if err != nil {
-						return "", err
+						return conversations.Display{}, err
 					}
-					return actionText(av), nil
+					return conversations.Display{Text: actionText(av), Photos: av.Photos}, nil
 				},
 				Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
 					return []conversations.Option{
@@ -241,11 +233,8 @@ func (c *Flows) review() *conversations.Flow {
 			if d == "skip" {
 				return doneSkipped, nil
 			}
-			v, err := c.viewer(ctx, sub.Key)
-			if err != nil {
-				return "", err
-			}
-			av, err := c.Reviews.DecideAction(ctx, v, conversations.HiddenID(sub.Answers, "_act"), d, sub.Answers["reason"].Text)
+			v := sub.Viewer
+			av, err := c.Reviews.DecideAction(ctx, v, conversations.HiddenID(sub.Hidden, "_act"), d, sub.Answers["reason"].Text)
 			if err != nil {
 				return "", refused(err, msgNoSuchItem)
 			}
@@ -329,32 +318,30 @@ func actionText(av models.ActionView) string {
 func (c *Flows) requests() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowRequests, Version: 1, Title: titleRequests, NoSummary: true,
-		Allowed: c.allow(func(v models.Viewer) bool { return v.IsStaff() || chairs(v) }, msgDecidersOnly),
-		Prefill: func(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
-			v, err := c.viewer(ctx, k)
-			if err != nil {
-				return nil, err
-			}
+		Menu: titleRequests, Order: 20, Roles: decidersRoles, Help: helpRequests,
+		MenuLabel: c.label(titleRequests, func(n models.HomeCounts) string { return counted(n.RequestsWaiting) }),
+		Allowed:   allow(func(v models.Viewer) bool { return v.IsStaff() || chairs(v) }, msgDecidersOnly),
+		Prefill: func(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
 			pend, err := c.Requests.PendingMemberships(ctx, v, 100)
 			if err != nil {
-				return nil, err
+				return conversations.Prefilled{}, err
 			}
 			if len(pend) == 0 {
-				return nil, models.Errorf(models.ENOTFOUND, "%s", msgNoRequests)
+				return conversations.Prefilled{}, models.Errorf(models.ENOTFOUND, "%s", msgNoRequests)
 			}
-			pre := map[string]conversations.Answer{"_pf": {Text: k.Platform, Number: k.UserID}}
+			pre := map[string]conversations.Answer{"_pf": {Text: v.Platform, Number: v.UserID}}
 			if id := argID(arg); id != 0 {
 				pre["_req"] = conversations.Answer{Number: int64(id)}
 			}
-			return pre, nil
+			return conversations.Prefilled{Hidden: pre}, nil
 		},
 		Steps: []*conversations.Step{
 			{
 				Key: "req", Label: "درخواست", Kind: conversations.InputChoice, Columns: 1, PageSize: 5,
 				Prompt: promptRequest,
-				Skip:   func(st *conversations.State) bool { return st.Answers["_req"].Number != 0 },
+				Skip:   func(st *conversations.State) bool { return st.Hidden["_req"].Number != 0 },
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := c.Viewers.Viewer(ctx, st.Answers["_pf"].Text, st.Answers["_pf"].Number)
+					v, err := c.Viewers.Viewer(ctx, st.Hidden["_pf"].Text, st.Hidden["_pf"].Number)
 					if err != nil {
 						return nil, err
 					}
@@ -380,11 +367,8 @@ func (c *Flows) requests() *conversations.Flow {
 			},
 		},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
-			v, err := c.viewer(ctx, sub.Key)
-			if err != nil {
-				return "", err
-			}
-			id := uint(sub.Answers["_req"].Number)
+			v := sub.Viewer
+			id := uint(sub.Hidden["_req"].Number)
 			if id == 0 {
 				id = conversations.AnswerID(sub.Answers, "req")
 			}
@@ -420,42 +404,40 @@ const (
 func (c *Flows) inbox() *conversations.Flow {
 	doing := func(st *conversations.State) string { return st.Answers["do"].First() }
 	sgOf := func(st *conversations.State) uint {
-		if id := conversations.HiddenID(st.Answers, "_sg"); id != 0 {
+		if id := conversations.HiddenID(st.Hidden, "_sg"); id != 0 {
 			return id
 		}
 		return conversations.AnswerID(st.Answers, "sg")
 	}
 	viewerOf := func(ctx context.Context, st *conversations.State) (models.Viewer, error) {
-		return c.Viewers.Viewer(ctx, st.Answers["_pf"].Text, st.Answers["_pf"].Number)
+		return c.Viewers.Viewer(ctx, st.Hidden["_pf"].Text, st.Hidden["_pf"].Number)
 	}
 	return &conversations.Flow{
 		Name: FlowInbox, Version: 1, Title: titleInbox, NoSummary: true,
-		Allowed: c.allow(func(v models.Viewer) bool { return v.IsStaff() || v.Has(models.RoleMember) }, msgInboxOnly),
-		Prefill: func(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
-			v, err := c.viewer(ctx, k)
-			if err != nil {
-				return nil, err
-			}
-			pre := map[string]conversations.Answer{"_pf": {Text: k.Platform, Number: k.UserID}}
+		Menu: titleInbox, Order: 30, Roles: councilRoles, Help: helpInbox,
+		MenuLabel: c.label(titleInbox, inboxCount),
+		Allowed:   allow(func(v models.Viewer) bool { return v.IsStaff() || v.Has(models.RoleMember) }, msgInboxOnly),
+		Prefill: func(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
+			pre := map[string]conversations.Answer{"_pf": {Text: v.Platform, Number: v.UserID}}
 			if id := argID(arg); id != 0 {
 				if _, _, err := c.Inbox.SuggestionFor(ctx, v, id); err != nil {
-					return nil, refused(err, msgNoSuchItem)
+					return conversations.Prefilled{}, refused(err, msgNoSuchItem)
 				}
 				pre["_sg"] = conversations.Answer{Number: int64(id)}
-				return pre, nil
+				return conversations.Prefilled{Hidden: pre}, nil
 			}
 			if _, total, err := c.Inbox.Inbox(ctx, v, 0, 1); err != nil {
-				return nil, err
+				return conversations.Prefilled{}, err
 			} else if total == 0 {
-				return nil, models.Errorf(models.ENOTFOUND, "%s", msgInboxEmpty)
+				return conversations.Prefilled{}, models.Errorf(models.ENOTFOUND, "%s", msgInboxEmpty)
 			}
-			return pre, nil
+			return conversations.Prefilled{Hidden: pre}, nil
 		},
 		Steps: []*conversations.Step{
 			{
 				Key: "sg", Label: "پیشنهاد", Kind: conversations.InputChoice, Columns: 1, PageSize: 5,
 				Prompt: promptPickSg,
-				Skip:   func(st *conversations.State) bool { return st.Answers["_sg"].Number != 0 },
+				Skip:   func(st *conversations.State) bool { return st.Hidden["_sg"].Number != 0 },
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 					v, err := viewerOf(ctx, st)
 					if err != nil {
@@ -476,16 +458,16 @@ func (c *Flows) inbox() *conversations.Flow {
 			{
 				Key: "do", Label: "کار", Kind: conversations.InputChoice, Columns: 2,
 				Prompt: promptSgAction,
-				Intro: func(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
+				Display: func(ctx context.Context, st *conversations.State) (conversations.Display, error) {
 					v, err := viewerOf(ctx, st)
 					if err != nil {
-						return "", err
+						return conversations.Display{}, err
 					}
 					sv, evs, err := c.Inbox.SuggestionFor(ctx, v, sgOf(st))
 					if err != nil {
-						return "", err
+						return conversations.Display{}, err
 					}
-					return suggestionText(sv, evs), nil
+					return conversations.Display{Text: suggestionText(sv, evs), Photos: sv.PhotoFileIDs}, nil
 				},
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 					v, err := viewerOf(ctx, st)
@@ -580,12 +562,9 @@ func (c *Flows) inbox() *conversations.Flow {
 			},
 		},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
-			v, err := c.viewer(ctx, sub.Key)
-			if err != nil {
-				return "", err
-			}
+			v := sub.Viewer
 			a := sub.Answers
-			id := sgOf(&conversations.State{Answers: a})
+			id := sgOf(&conversations.State{Answers: a, Hidden: sub.Hidden})
 			if a["do"].First() == doMute {
 				if err := c.Mute.MuteSender(ctx, v, id, a["why"].Text); err != nil {
 					return "", refused(err, msgNoSuchItem)
@@ -735,7 +714,7 @@ const (
 
 func (c *Flows) open() *conversations.Flow {
 	viewerOf := func(ctx context.Context, st *conversations.State) (models.Viewer, error) {
-		return c.Viewers.Viewer(ctx, st.Answers["_pf"].Text, st.Answers["_pf"].Number)
+		return c.Viewers.Viewer(ctx, st.Hidden["_pf"].Text, st.Hidden["_pf"].Number)
 	}
 	found := func(ctx context.Context, st *conversations.State) (item, models.Viewer, error) {
 		v, err := viewerOf(ctx, st)
@@ -747,9 +726,10 @@ func (c *Flows) open() *conversations.Flow {
 	}
 	return &conversations.Flow{
 		Name: FlowOpen, Version: 1, Title: titleOpen, NoSummary: true,
-		Allowed: c.allow(func(v models.Viewer) bool { return v.IsStaff() || v.Has(models.RoleMember) }, msgInboxOnly),
-		Prefill: func(_ context.Context, k conversations.Key, _ string) (map[string]conversations.Answer, error) {
-			return map[string]conversations.Answer{"_pf": {Text: k.Platform, Number: k.UserID}}, nil
+		Menu: titleOpen, Order: 40, Roles: councilRoles, Help: helpOpen,
+		Allowed: allow(func(v models.Viewer) bool { return v.IsStaff() || v.Has(models.RoleMember) }, msgInboxOnly),
+		Prefill: func(_ context.Context, v models.Viewer, _ string) (conversations.Prefilled, error) {
+			return conversations.Prefilled{Hidden: map[string]conversations.Answer{"_pf": {Text: v.Platform, Number: v.UserID}}}, nil
 		},
 		Steps: []*conversations.Step{
 			{
@@ -763,15 +743,15 @@ func (c *Flows) open() *conversations.Flow {
 			{
 				Key: "next", Label: "کار", Kind: conversations.InputChoice, Columns: 1,
 				Prompt: promptNext,
-				Intro: func(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
+				Display: func(ctx context.Context, st *conversations.State) (conversations.Display, error) {
 					it, _, err := found(ctx, st)
 					switch {
 					case err != nil:
-						return "", err
+						return conversations.Display{}, err
 					case it.action != nil:
-						return actionText(*it.action), nil
+						return conversations.Display{Text: actionText(*it.action), Photos: it.action.Photos}, nil
 					}
-					return suggestionText(*it.suggestion, it.events), nil
+					return conversations.Display{Text: suggestionText(*it.suggestion, it.events), Photos: it.suggestion.PhotoFileIDs}, nil
 				},
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 					it, v, err := found(ctx, st)
@@ -803,10 +783,7 @@ func (c *Flows) open() *conversations.Flow {
 			next := sub.Answers["next"].First()
 			switch {
 			case next == nextReopen:
-				v, err := c.viewer(ctx, sub.Key)
-				if err != nil {
-					return "", err
-				}
+				v := sub.Viewer
 				it, err := c.find(ctx, v, sub.Answers["code"].Text)
 				if err != nil || it.action == nil {
 					return "", refused(err, msgNoSuchItem)

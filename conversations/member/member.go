@@ -3,6 +3,7 @@ package member
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ type Actions interface {
 	AddActionUpdate(ctx context.Context, actor models.Actor, u *models.ActionUpdate) error
 	EditAction(ctx context.Context, actor models.Actor, a *models.Action) error
 	Action(ctx context.Context, id uint) (models.Action, []models.ActionUpdate, error)
+	// ActionByKey and ActionUpdateByKey find what a run stored; ENOTFOUND
+	// when it stored nothing.
+	ActionByKey(ctx context.Context, key string) (models.Action, error)
+	ActionUpdateByKey(ctx context.Context, key string) (models.ActionUpdate, error)
 }
 
 // ActionFinder lists a council's actions and finds likely duplicates.
@@ -65,48 +70,31 @@ type Flows struct {
 	Geo     resident.Geography
 }
 
-// Menu is the main menu for the person in k: members see member features,
-// everyone else the way to join.
-func (m *Flows) Menu(ctx context.Context, k conversations.Key) ([]conversations.MenuItem, error) {
-	items := resident.Menu()
-	_, _, err := m.Members.MemberOf(ctx, k.Platform, k.UserID)
-	switch models.ErrorCode(err) {
-	case "":
-		return append(items, conversations.MenuItem{Label: "گزارش اقدام", Flow: FlowReport}, conversations.MenuItem{Label: "اقدام‌های شورا", Flow: FlowMine}), nil
-	case models.ENOTFOUND:
-		return append(items, conversations.MenuItem{Label: "عضو شورا هستم", Flow: FlowJoin}), nil
-	}
-	return nil, err
-}
-
-// member is the person's active membership, or a Persian reason they
+// member is the viewer's active membership, or a Persian reason they
 // have none.
-func (m *Flows) member(ctx context.Context, k conversations.Key) (models.MembershipView, string, error) {
-	v, pending, err := m.Members.MemberOf(ctx, k.Platform, k.UserID)
-	switch {
-	case err == nil:
-		return v, "", nil
-	case models.ErrorCode(err) != models.ENOTFOUND:
-		return v, "", err
-	case pending:
-		return v, msgMembershipPending, nil
+func member(v models.Viewer) (models.MembershipView, string) {
+	if m, ok := v.Membership(); ok {
+		return m, ""
 	}
-	return v, msgMembersOnly, nil
+	if v.Pending {
+		return models.MembershipView{}, msgMembershipPending
+	}
+	return models.MembershipView{}, msgMembersOnly
 }
 
 // allowMember lets active members through.
-func (m *Flows) allowMember(ctx context.Context, k conversations.Key, _ string) (string, error) {
-	_, why, err := m.member(ctx, k)
-	return why, err
+func (m *Flows) allowMember(_ context.Context, v models.Viewer, _ string) (string, error) {
+	_, why := member(v)
+	return why, nil
 }
 
 // allowOwnAction lets an active member through for an action of their own
 // council; with editable, only while the action may still be edited.
-func (m *Flows) allowOwnAction(editable bool) func(ctx context.Context, k conversations.Key, arg string) (string, error) {
-	return func(ctx context.Context, k conversations.Key, arg string) (string, error) {
-		v, why, err := m.member(ctx, k)
-		if why != "" || err != nil {
-			return why, err
+func (m *Flows) allowOwnAction(editable bool) func(ctx context.Context, v models.Viewer, arg string) (string, error) {
+	return func(ctx context.Context, v models.Viewer, arg string) (string, error) {
+		mv, why := member(v)
+		if why != "" {
+			return why, nil
 		}
 		id, err := strconv.ParseUint(arg, 10, 64)
 		if err != nil {
@@ -118,7 +106,7 @@ func (m *Flows) allowOwnAction(editable bool) func(ctx context.Context, k conver
 		} else if err != nil {
 			return "", err
 		}
-		if a.CouncilID != v.CouncilID {
+		if a.CouncilID != mv.CouncilID {
 			return msgOtherCouncil, nil
 		}
 		if a.Status == models.ActionRejected {
@@ -143,18 +131,37 @@ func (m *Flows) Flows() []*conversations.Flow {
 func (m *Flows) join() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowJoin, Version: 1, Title: "عضویت در شورا",
+		Menu: "عضو شورا هستم", Order: 90, Help: msgHelpJoin,
+		MenuLabel: func(v models.Viewer) string {
+			switch {
+			case v.Has(models.RoleMember):
+				return ""
+			case v.Pending && !v.PendingAt.IsZero():
+				return fmt.Sprintf(msgPendingSince, persian.FormatDate(v.PendingAt))
+			case v.Pending:
+				return msgPendingButton
+			}
+			return "عضو شورا هستم"
+		},
+		Allowed: func(_ context.Context, v models.Viewer, _ string) (string, error) {
+			if v.Pending {
+				return msgMembershipPending, nil
+			}
+			return "", nil
+		},
+		Depends: map[string][]string{"cnty": {"prov"}, "place": {"prov", "cnty"}, "committee": {"place"}},
 		Steps: append([]*conversations.Step{
 			{
 				Key: "phone", Label: "شماره", Kind: conversations.InputPhone, ContactOnly: true,
-				Prompt: "اگر عضو شورای پیشرفت محله هستید، شمارهٔ همراه خود را با دکمهٔ «ارسال شمارهٔ من» بفرستید تا با فهرست اعضا تطبیق داده شود.\n(شمارهٔ شما به ساکنان نشان داده نمی‌شود.)",
+				Prompt: msgAskPhone,
 				After:  m.linkPhone,
 			},
 			{Key: "name", Label: "نام و نام خانوادگی", Kind: conversations.InputText, MinLen: 2, MaxLen: 60,
-				Prompt: "شماره‌تان در فهرست اعضای شوراها نیست؛ درخواست عضویت ثبت می‌کنیم تا هماهنگ‌کنندهٔ شهرستان بررسی کند.\nنام و نام خانوادگی خود را بنویسید:"},
+				Prompt: msgAskName},
 		}, append(resident.PlaceSteps(m.Geo), []*conversations.Step{
 			{
 				Key: "position", Label: "سمت", Kind: conversations.InputChoice, Columns: 3,
-				Prompt: "سمت شما در شورا چیست؟",
+				Prompt: msgAskPosition,
 				Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
 					return []conversations.Option{
 						{Value: models.PositionChair, Label: models.PositionName(models.PositionChair)},
@@ -165,7 +172,7 @@ func (m *Flows) join() *conversations.Flow {
 			},
 			{
 				Key: "committee", Label: "کارگروه", Kind: conversations.InputChoice,
-				Prompt: "مسئول کدام کارگروه هستید؟",
+				Prompt: msgAskCommittee,
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 					pm, err := m.Catalog.Place(ctx, conversations.AnswerID(st.Answers, "place"))
 					if err != nil {
@@ -183,11 +190,11 @@ func (m *Flows) join() *conversations.Flow {
 				PlaceID: conversations.AnswerID(a, "place"), CommitteeID: conversations.AnswerID(a, "committee"), Position: a["position"].First(),
 			})
 			if models.ErrorCode(err) == models.ECONFLICT {
-				return "شما هم‌اکنون عضو فعال همین شورا هستید.", nil
+				return msgAlreadyMember, nil
 			} else if err != nil {
 				return "", err
 			}
-			return "✅ درخواست عضویت شما ثبت شد و برای هماهنگ‌کنندهٔ شهرستان فرستاده شد. پس از تأیید، از همین‌جا خبردار می‌شوید.", nil
+			return msgRequestSaved, nil
 		},
 	}
 }
@@ -211,7 +218,7 @@ func (m *Flows) linkPhone(ctx context.Context, k conversations.Key, _ *conversat
 		return "", nil // an ended membership: they may ask again
 	}
 	v := vs[0]
-	return fmt.Sprintf("✅ سلام %s! شما %s شورای پیشرفت %s (%s) هستید و مسئول کارگروه «%s».\nاز منو «گزارش اقدام» را بزنید تا کارهای شورا را ثبت کنید.",
+	return fmt.Sprintf(msgLinked,
 		p.Name, models.PositionName(v.Position), v.PlaceName, v.CountyName, v.CommitteeName), nil
 }
 
@@ -224,7 +231,7 @@ func (m *Flows) committeeOptions(ctx context.Context, provinceID, own uint) ([]c
 	}
 	var opts []conversations.Option
 	for _, c := range cs {
-		if c.Crisis {
+		if c.Crisis || c.Code == resident.TopicOther {
 			continue
 		}
 		o := conversations.Option{Value: conversations.FormatID(c.ID), Label: c.Name}
@@ -238,38 +245,40 @@ func (m *Flows) committeeOptions(ctx context.Context, provinceID, own uint) ([]c
 	return opts, nil
 }
 
-// context is what the member flows keep about the member, under hidden keys.
-func (m *Flows) context(ctx context.Context, k conversations.Key, _ string) (map[string]conversations.Answer, error) {
-	v, why, err := m.member(ctx, k)
-	if err != nil {
-		return nil, err
-	}
+// context is what the member flows keep about the member: the run's
+// context, never shown.
+func (m *Flows) context(_ context.Context, v models.Viewer, _ string) (conversations.Prefilled, error) {
+	mv, why := member(v)
 	if why != "" {
-		return nil, models.Errorf(models.EFORBIDDEN, "%s", why)
+		return conversations.Prefilled{}, models.Errorf(models.EFORBIDDEN, "%s", why)
 	}
-	return map[string]conversations.Answer{
-		"_council": {Number: int64(v.CouncilID)},
-		"_place":   {Number: int64(v.PlaceID)},
-		"_prov":    {Number: int64(v.ProvinceID)},
-		"_own":     {Number: int64(v.CommitteeID)},
-		"_person":  {Number: int64(v.PersonID)},
-	}, nil
+	return conversations.Prefilled{Hidden: map[string]conversations.Answer{
+		"council": {Number: int64(mv.CouncilID)},
+		"place":   {Number: int64(mv.PlaceID)},
+		"prov":    {Number: int64(mv.ProvinceID)},
+		"own":     {Number: int64(mv.CommitteeID)},
+		"person":  {Number: int64(mv.PersonID)},
+	}}, nil
 }
 
 func (m *Flows) report() *conversations.Flow {
 	return &conversations.Flow{
-		Name: FlowReport, Version: 1, Title: "گزارش اقدام",
-		Allowed: m.allowMember,
-		Prefill: m.context,
-		Steps:   m.actionSteps(),
-		Review:  m.review,
-		Submit:  m.submitAction,
+		Name: FlowReport, Version: 1, Title: "گزارش اقدام", Counter: true,
+		Menu: "گزارش اقدام", Order: 10, Roles: memberRoles, Command: "report", Help: msgHelpReport,
+		Depends:   actionDepends,
+		Allowed:   m.allowMember,
+		Prefill:   m.context,
+		Steps:     m.actionSteps(),
+		Review:    m.review,
+		Submit:    m.submitAction,
+		Submitted: m.submittedAction,
 	}
 }
 
 func (m *Flows) edit() *conversations.Flow {
 	return &conversations.Flow{
-		Name: FlowEdit, Version: 1, Title: "ویرایش اقدام",
+		Name: FlowEdit, Version: 1, Title: "ویرایش اقدام", Roles: memberRoles,
+		Depends: actionDepends,
 		Allowed: m.allowOwnAction(true),
 		Steps:   m.actionSteps(),
 		Prefill: m.prefillAction,
@@ -282,14 +291,14 @@ func (m *Flows) actionSteps() []*conversations.Step {
 	return []*conversations.Step{
 		{
 			Key: "committee", Label: "کارگروه", Kind: conversations.InputChoice,
-			Prompt: "این اقدام در کدام کارگروه انجام شد؟",
+			Prompt: msgAskActionCommittee,
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-				return m.committeeOptions(ctx, conversations.HiddenID(st.Answers, "_prov"), conversations.HiddenID(st.Answers, "_own"))
+				return m.committeeOptions(ctx, conversations.HiddenID(st.Hidden, "prov"), conversations.HiddenID(st.Hidden, "own"))
 			},
 		},
 		{
 			Key: "programmes", Label: "برنامه‌ها", Kind: conversations.InputMultiChoice, Columns: 1,
-			Prompt: "این اقدام در قالب کدام برنامه‌های ملی بوده است؟ هر کدام را بزنید و در پایان «تمام». (اگر هیچ‌کدام، فقط «تمام»)",
+			Prompt: msgAskProgrammes,
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 				ps, err := m.Catalog.Programmes(ctx)
 				opts := make([]conversations.Option, len(ps))
@@ -306,22 +315,22 @@ func (m *Flows) actionSteps() []*conversations.Step {
 			},
 		},
 		{Key: "title", Label: "عنوان", Kind: conversations.InputText, MinLen: 3, MaxLen: 120,
-			Prompt: "عنوان کوتاه اقدام را بنویسید (۳ تا ۱۲۰ نویسه)، مثلاً «لایروبی جوی خیابان شهید بهشتی»:"},
+			Prompt: msgAskTitle},
 		{Key: "desc", Label: "شرح", Kind: conversations.InputText, MinLen: 3, MaxLen: 2000,
-			Prompt: "شرح اقدام را بنویسید: چه کاری، چگونه و با چه نتیجه‌ای (تا ۲۰۰۰ نویسه):"},
+			Prompt: msgAskDesc},
 		{Key: "date", Label: "تاریخ", Kind: conversations.InputDate,
-			Prompt: "تاریخ انجام اقدام را بنویسید (مثلاً ۱۴۰۵/۹/۱) یا «امروز» را بزنید:"},
+			Prompt: msgAskDate},
 		{Key: "loc", Label: "موقعیت", Kind: conversations.InputLocation, Optional: true,
-			Prompt: "اگر اقدام جای مشخصی داشت، موقعیت آن را بفرستید؛ وگرنه «رد کردن»."},
+			Prompt: msgAskActionLocation},
 		{Key: "photos", Label: "عکس‌ها", Kind: conversations.InputPhoto, Optional: true, MaxFiles: 10,
-			Prompt: "عکس‌های اقدام را بفرستید (تا ۱۰ عکس، آلبوم هم می‌شود)، سپس «تمام» را بزنید؛ اگر عکسی ندارید «رد کردن»."},
+			Prompt: msgAskPhotos},
 		{Key: "benef", Label: "بهره‌مندان", Kind: conversations.InputNumber, Optional: true, Min: 0, Max: 10_000_000,
-			Prompt: "چند نفر از این اقدام بهره‌مند شدند؟ (عدد؛ اگر نمی‌دانید «رد کردن»)"},
+			Prompt: msgAskBeneficiaries},
 		{Key: "cost", Label: "هزینه", Kind: conversations.InputNumber, Optional: true, Min: 0, Max: 10_000_000_000_000,
-			Prompt: "هزینهٔ اقدام چقدر بود؟ فقط عدد را بنویسید (واحد را در مرحلهٔ بعد می‌پرسم)؛ اگر هزینه‌ای نداشت «رد کردن»."},
+			Prompt: msgAskCost},
 		{
 			Key: "unit", Label: "واحد هزینه", Kind: conversations.InputChoice,
-			Prompt: "این مبلغ به تومان است یا ریال؟",
+			Prompt: msgAskUnit,
 			Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
 				return []conversations.Option{{Value: models.CostToman, Label: "تومان"}, {Value: models.CostRial, Label: "ریال"}}, nil
 			},
@@ -331,7 +340,7 @@ func (m *Flows) actionSteps() []*conversations.Step {
 			},
 		},
 		{Key: "partners", Label: "همکاران", Kind: conversations.InputText, Optional: true, MinLen: 2, MaxLen: 300,
-			Prompt: "چه کسانی یا چه نهادهایی همکاری کردند؟ (اگر کسی نبود «رد کردن»)"},
+			Prompt: msgAskPartners},
 	}
 }
 
@@ -339,14 +348,14 @@ func (m *Flows) actionSteps() []*conversations.Step {
 func actionOf(sub conversations.Submission) models.Action {
 	a := sub.Answers
 	act := models.Action{
-		PlaceID:          uint(a["_place"].Number),
+		PlaceID:          conversations.HiddenID(sub.Hidden, "place"),
 		CommitteeID:      conversations.AnswerID(a, "committee"),
 		Programmes:       a["programmes"].Values,
 		Title:            a["title"].Text,
 		Description:      a["desc"].Text,
 		Date:             time.Unix(a["date"].Time, 0),
 		Partners:         a["partners"].Text,
-		ReporterPersonID: uint(a["_person"].Number),
+		ReporterPersonID: conversations.HiddenID(sub.Hidden, "person"),
 	}
 	if l, ok := a["loc"]; ok && !l.Skipped {
 		act.Lat, act.Lon = &l.Lat, &l.Lon
@@ -371,23 +380,25 @@ func (m *Flows) review(ctx context.Context, sub conversations.Submission) (*conv
 	if err != nil || len(similar) == 0 {
 		return nil, err
 	}
+	own := "act:" + sub.Run
+	similar = slices.DeleteFunc(similar, func(s models.SimilarAction) bool { return s.Key == own }) // never the run's own record
+	if len(similar) == 0 {
+		return nil, nil
+	}
 	var b strings.Builder
 	b.WriteString("⚠️ این اقدام شبیه کارهایی است که در ۹۰ روز گذشته در همین محله یا محله‌های همین شهرستان ثبت شده است:\n")
-	opts := []conversations.Option{{Value: "new", Label: "کار دیگری است؛ ثبت به‌عنوان اقدام تازه"}}
+	opts := []conversations.Option{{Value: "new", Label: msgReviewNew}}
 	for _, s := range similar {
-		fmt.Fprintf(&b, "\n• %s «%s»، %s، %s", s.Code, s.Title, s.PlaceName, persian.FormatDate(s.Date))
+		fmt.Fprintf(&b, "\n• اقدام %s «%s»، %s، %s", s.Code, s.Title, s.PlaceName, persian.FormatDate(s.Date))
 		opts = append(opts, conversations.Option{Value: "same:" + conversations.FormatID(s.ID), Label: "همان کار " + s.Code + " است"})
 	}
 	b.WriteString("\n\nآیا همان کار است؟ اگر همان است، گزارش شما به آن اقدام افزوده می‌شود تا کار دو بار ثبت نشود.")
-	opts = append(opts, conversations.Option{Value: "cancel", Label: "لغو گزارش"})
+	opts = append(opts, conversations.Option{Value: "cancel", Label: msgReviewCancel})
 	return &conversations.Review{Text: b.String(), Options: opts}, nil
 }
 
 func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) (string, error) {
-	v, why, err := m.member(ctx, sub.Key)
-	if err != nil {
-		return "", err
-	}
+	v, why := member(sub.Viewer)
 	if why != "" {
 		return "", models.Errorf(models.EFORBIDDEN, "%s", why)
 	}
@@ -397,7 +408,7 @@ func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) 
 	choice := sub.Choice()
 	switch {
 	case choice == "cancel":
-		return "گزارش لغو شد و چیزی ثبت نشد.", nil
+		return msgReportCancelled, nil
 	case strings.HasPrefix(choice, "same:"):
 		dupID, _ := strconv.ParseUint(strings.TrimPrefix(choice, "same:"), 10, 64)
 		dup, _, err := m.Actions.Action(ctx, uint(dupID))
@@ -405,12 +416,14 @@ func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) 
 			return "", err
 		}
 		if dup.CouncilID == v.CouncilID {
+			// The update keeps everything the member just typed: the
+			// figures go in its note, since an update has no columns for them.
 			u := models.ActionUpdate{Key: "upd:" + sub.Run, ActionID: dup.ID, Progress: dup.Progress, PersonID: v.PersonID,
-				Note: act.Title + "\n" + act.Description, Photos: act.Photos}
+				Note: updateNote(act), Photos: act.Photos}
 			if err := m.Actions.AddActionUpdate(ctx, actor(sub.Key), &u); err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("✅ گزارش شما به‌عنوان به‌روزرسانی اقدام %s ثبت شد، نه اقدامی تازه.", dup.Code), nil
+			return fmt.Sprintf(msgSavedAsUpdate, dup.Code), nil
 		}
 		d := dup.ID
 		act.DuplicateWarned, act.DuplicateChoice, act.DuplicateOf = true, models.DuplicateSame, &d
@@ -420,28 +433,57 @@ func (m *Flows) submitAction(ctx context.Context, sub conversations.Submission) 
 	if err := m.Actions.CreateAction(ctx, actor(sub.Key), &act); err != nil {
 		return "", err
 	}
-	msg := fmt.Sprintf("✅ اقدام ثبت شد.\nکد پیگیری: %s\nوضعیت: در انتظار بررسی هماهنگ‌کنندهٔ شهرستان.", act.Code)
+	return actionSaved(act), nil
+}
+
+// actionSaved is the closing message of a stored report.
+func actionSaved(act models.Action) string {
+	msg := fmt.Sprintf(msgActionSaved, act.Code)
 	if act.DuplicateChoice == models.DuplicateSame {
-		msg += "\nهماهنگ‌کننده می‌بیند که به گفتهٔ شما همان کار شورای دیگری است."
+		msg += "\n" + msgSameOtherCouncil
 	}
-	return msg, nil
+	return msg
+}
+
+// submittedAction recognises a report already stored by this run, as an
+// action or as an update of the same work, and says so.
+func (m *Flows) submittedAction(ctx context.Context, sub conversations.Submission) (string, bool, error) {
+	a, err := m.Actions.ActionByKey(ctx, "act:"+sub.Run)
+	if err == nil {
+		return actionSaved(a), true, nil
+	} else if models.ErrorCode(err) != models.ENOTFOUND {
+		return "", false, err
+	}
+	u, err := m.Actions.ActionUpdateByKey(ctx, "upd:"+sub.Run)
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, err
+	}
+	dup, _, err := m.Actions.Action(ctx, u.ActionID)
+	if err != nil {
+		return "", false, err
+	}
+	return fmt.Sprintf(msgSavedAsUpdate, dup.Code), true, nil
 }
 
 // prefillAction opens an action for editing: the member's context and the
 // action's answers.
-func (m *Flows) prefillAction(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
-	pre, err := m.context(ctx, k, arg)
+func (m *Flows) prefillAction(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
+	p, err := m.context(ctx, v, arg)
 	if err != nil {
-		return nil, err
+		return p, err
 	}
 	n, _ := strconv.ParseUint(arg, 10, 64)
 	a, _, err := m.Actions.Action(ctx, uint(n))
 	if err != nil {
-		return nil, err
+		return p, err
 	}
-	pre["_place"] = conversations.Answer{Number: int64(a.PlaceID)}
+	p.Hidden["place"] = conversations.Answer{Number: int64(a.PlaceID)}
+	pre := map[string]conversations.Answer{}
+	p.Answers = pre
 	pre["committee"] = conversations.Answer{Values: []string{conversations.FormatID(a.CommitteeID)}}
-	if cs, err := m.committeeOptions(ctx, conversations.HiddenID(pre, "_prov"), 0); err == nil {
+	if cs, err := m.committeeOptions(ctx, conversations.HiddenID(p.Hidden, "prov"), 0); err == nil {
 		for _, o := range cs {
 			if o.Value == conversations.FormatID(a.CommitteeID) {
 				pre["committee"] = conversations.Answer{Values: []string{o.Value}, Text: o.Label}
@@ -471,7 +513,7 @@ func (m *Flows) prefillAction(ctx context.Context, k conversations.Key, arg stri
 		pre["unit"] = conversations.Answer{Values: []string{a.CostUnit}, Text: label}
 	}
 	pre["partners"] = conversations.Answer{Text: a.Partners, Skipped: a.Partners == ""}
-	return pre, nil
+	return p, nil
 }
 
 func (m *Flows) submitEdit(ctx context.Context, sub conversations.Submission) (string, error) {
@@ -493,16 +535,18 @@ func (m *Flows) submitEdit(ctx context.Context, sub conversations.Submission) (s
 func (m *Flows) mine() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowMine, Version: 1, Title: "اقدام‌های شورا", NoSummary: true,
+		Menu: "اقدام‌های شورا", Order: 20, Roles: memberRoles, Command: "actions", Help: msgHelpMine,
 		Allowed: m.allowMember,
 		Prefill: m.context,
 		Steps: []*conversations.Step{{
 			Key: "act", Label: "اقدام", Kind: conversations.InputChoice, Columns: 1, PageSize: 5,
-			Prompt: "اقدام‌های شورای شما، تازه‌ترین اول. یکی را بزنید تا کامل ببینید:",
+			Prompt: msgAskAction,
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-				acts, err := m.Finder.ActionsByCouncil(ctx, conversations.HiddenID(st.Answers, "_council"), 0, 200)
+				acts, err := m.Finder.ActionsByCouncil(ctx, conversations.HiddenID(st.Hidden, "council"), 0, 200)
 				opts := make([]conversations.Option, len(acts))
 				for i, a := range acts {
-					opts[i] = conversations.Option{Value: conversations.FormatID(a.ID), Label: a.Code + " · " + clip(a.Title, 32) + " · " + actionStatus(a.Status)}
+					// The title first: a label that starts with a Latin code is laid out left to right.
+					opts[i] = conversations.Option{Value: conversations.FormatID(a.ID), Label: clip(a.Title, 32) + " · " + actionStatus(a.Status) + " · " + a.Code}
 				}
 				return opts, err
 			},
@@ -526,11 +570,11 @@ func (m *Flows) showAction(ctx context.Context, sub conversations.Submission) (s
 	if err != nil {
 		return "", err
 	}
-	if uint(sub.Answers["_council"].Number) != a.CouncilID {
+	if conversations.HiddenID(sub.Hidden, "council") != a.CouncilID {
 		return "", models.Errorf(models.EINVALID, "%s", msgOtherCouncil)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "📌 %s — %s\nوضعیت: %s · پیشرفت: %s٪\nتاریخ: %s\n\n%s", a.Code, a.Title, actionStatus(a.Status),
+	fmt.Fprintf(&b, "📌 اقدام %s — %s\nوضعیت: %s · پیشرفت: %s٪\nتاریخ: %s\n\n%s", a.Code, a.Title, actionStatus(a.Status),
 		persian.Digits(fmt.Sprint(a.Progress)), persian.FormatDate(a.Date), a.Description)
 	if a.Beneficiaries != nil {
 		b.WriteString("\nبهره‌مندان: " + persian.FormatNumber(*a.Beneficiaries) + " نفر")
@@ -553,6 +597,12 @@ func (m *Flows) showAction(ctx context.Context, sub conversations.Submission) (s
 	}
 	if len(updates) > 0 {
 		b.WriteString("\n\n🕒 روند کار:")
+		if len(updates) > historyPage {
+			// The newest page only: a long history would fill the screen twice.
+			fmt.Fprintf(&b, "\n(%s به‌روزرسانی قدیمی‌تر نشان داده نمی‌شود؛ %s تای آخر:)",
+				persian.Digits(fmt.Sprint(len(updates)-historyPage)), persian.Digits(fmt.Sprint(historyPage)))
+			updates = updates[len(updates)-historyPage:]
+		}
 		for _, u := range updates {
 			fmt.Fprintf(&b, "\n• %s — %s٪", persian.FormatDate(u.At), persian.Digits(fmt.Sprint(u.Progress)))
 			if u.Note != "" {
@@ -565,22 +615,19 @@ func (m *Flows) showAction(ctx context.Context, sub conversations.Submission) (s
 
 func (m *Flows) progress() *conversations.Flow {
 	return &conversations.Flow{
-		Name: FlowProgress, Version: 1, Title: "افزودن پیشرفت",
+		Name: FlowProgress, Version: 1, Title: "افزودن پیشرفت", Roles: memberRoles,
 		Allowed: m.allowOwnAction(false),
 		Prefill: m.context,
 		Steps: []*conversations.Step{
 			{Key: "pct", Label: "درصد پیشرفت", Kind: conversations.InputNumber, Min: 0, Max: 100,
-				Prompt: "کار اکنون چند درصد پیش رفته است؟ (عددی از ۰ تا ۱۰۰)"},
+				Prompt: msgAskPercent},
 			{Key: "note", Label: "یادداشت", Kind: conversations.InputText, Optional: true, MinLen: 2, MaxLen: 1000,
-				Prompt: "یادداشتی دربارهٔ این پیشرفت بنویسید (یا «رد کردن»):"},
+				Prompt: msgAskNote},
 			{Key: "photos", Label: "عکس‌ها", Kind: conversations.InputPhoto, Optional: true, MaxFiles: 10,
-				Prompt: "عکس‌های تازه را بفرستید و «تمام» را بزنید، یا «رد کردن»."},
+				Prompt: msgAskNewPhotos},
 		},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
-			v, why, err := m.member(ctx, sub.Key)
-			if err != nil {
-				return "", err
-			}
+			v, why := member(sub.Viewer)
 			if why != "" {
 				return "", models.Errorf(models.EFORBIDDEN, "%s", why)
 			}
@@ -618,4 +665,36 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// memberRoles run the member flows.
+var memberRoles = []models.Role{models.RoleMember}
+
+// actionDepends: the unit is asked again when the cost changes.
+var actionDepends = map[string][]string{"unit": {"cost"}}
+
+// historyPage is how many of an action's updates are shown at once.
+const historyPage = 5
+
+// updateNote is the note of an update made from a report of the same
+// work: the title and description, and the figures the member typed.
+func updateNote(act models.Action) string {
+	lines := []string{act.Title, act.Description, "تاریخ: " + persian.FormatDate(act.Date)}
+	if act.Beneficiaries != nil {
+		lines = append(lines, "بهره‌مندان: "+persian.FormatNumber(*act.Beneficiaries)+" نفر")
+	}
+	if act.Cost != nil {
+		unit := "تومان"
+		if act.CostUnit == models.CostRial {
+			unit = "ریال"
+		}
+		lines = append(lines, "هزینه: "+persian.FormatNumber(*act.Cost)+" "+unit)
+	}
+	if act.Lat != nil && act.Lon != nil {
+		lines = append(lines, "موقعیت: "+strings.ReplaceAll(persian.Digits(fmt.Sprintf("%.5f، %.5f", *act.Lat, *act.Lon)), ".", "٫"))
+	}
+	if act.Partners != "" {
+		lines = append(lines, "همکاران: "+act.Partners)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -30,15 +30,15 @@ func (f *Flows) feed() *conversations.Flow {
 		&conversations.Step{
 			Key: "view", Label: "نمایش", Kind: conversations.InputChoice, Columns: 1,
 			Prompt: msgFeedView,
-			Intro: func(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
-				pm, err := f.Catalog.Place(ctx, placeOf(st.Answers))
+			Display: display(func(ctx context.Context, st *conversations.State) (string, error) {
+				pm, err := f.Catalog.Place(ctx, placeOf(st))
 				if err != nil {
 					return "", err
 				}
 				return fmt.Sprintf(msgPlaceHeader, placeName(pm), pm.CountyName, pm.ProvinceName), nil
-			},
+			}),
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-				pm, err := f.Catalog.Place(ctx, placeOf(st.Answers))
+				pm, err := f.Catalog.Place(ctx, placeOf(st))
 				if err != nil {
 					return nil, err
 				}
@@ -56,7 +56,7 @@ func (f *Flows) feed() *conversations.Flow {
 			Prompt: msgFeedCommittee,
 			Skip:   func(st *conversations.State) bool { return st.Answers["view"].First() != viewCommittee },
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-				pm, err := f.Catalog.Place(ctx, placeOf(st.Answers))
+				pm, err := f.Catalog.Place(ctx, placeOf(st))
 				if err != nil {
 					return nil, err
 				}
@@ -74,7 +74,7 @@ func (f *Flows) feed() *conversations.Flow {
 		&conversations.Step{
 			Key: "act", Label: "کار", Kind: conversations.InputChoice, Columns: 1, PageSize: feedPageSize,
 			Prompt:  msgFeedPick,
-			Intro:   f.feedPage,
+			Display: display(f.feedPage),
 			Options: f.feedOptions,
 		},
 	)
@@ -90,7 +90,7 @@ func (f *Flows) feed() *conversations.Flow {
 			return []conversations.MenuItem{
 				{Label: linkConfirm, Flow: FlowConfirm + ":" + act},
 				{Label: linkComment, Flow: FlowComment + ":" + act},
-				{Label: linkBackFeed, Flow: FlowFeed + ":" + conversations.FormatID(placeOf(sub.Answers))},
+				{Label: linkBackFeed, Flow: FlowFeed + ":" + conversations.FormatID(placeOf(&conversations.State{Answers: sub.Answers, Hidden: sub.Hidden}))},
 			}
 		},
 	}
@@ -98,8 +98,9 @@ func (f *Flows) feed() *conversations.Flow {
 
 // feedQuery is the feed the person chose: of the place, of its county, or
 // of one committee in the place.
-func (f *Flows) feedQuery(ctx context.Context, a map[string]conversations.Answer) (models.FeedQuery, error) {
-	q := models.FeedQuery{PlaceID: placeOf(a)}
+func (f *Flows) feedQuery(ctx context.Context, st *conversations.State) (models.FeedQuery, error) {
+	a := st.Answers
+	q := models.FeedQuery{PlaceID: placeOf(st)}
 	switch a["view"].First() {
 	case viewCounty:
 		pm, err := f.Catalog.Place(ctx, q.PlaceID)
@@ -116,7 +117,7 @@ func (f *Flows) feedQuery(ctx context.Context, a map[string]conversations.Answer
 // emptyFeed ends the run with a plain word when the chosen feed has no
 // verified action yet.
 func (f *Flows) emptyFeed(ctx context.Context, st *conversations.State) (string, error) {
-	q, err := f.feedQuery(ctx, st.Answers)
+	q, err := f.feedQuery(ctx, st)
 	if err != nil {
 		return "", err
 	}
@@ -125,7 +126,7 @@ func (f *Flows) emptyFeed(ctx context.Context, st *conversations.State) (string,
 	if err != nil || total > 0 {
 		return "", err
 	}
-	pm, err := f.Catalog.Place(ctx, placeOf(st.Answers))
+	pm, err := f.Catalog.Place(ctx, placeOf(st))
 	if err != nil {
 		return "", err
 	}
@@ -140,14 +141,14 @@ func (f *Flows) emptyFeed(ctx context.Context, st *conversations.State) (string,
 
 // pageOf is the page of a paged step the engine shows now.
 func pageOf(st *conversations.State, step string) int {
-	return int(max(st.Answers[step+"_p"].Number, 0))
+	return st.Page(step)
 }
 
 // feedSlice loads the page of the chosen feed now shown, and how many
 // actions the feed has. A page past the end (a stale «بعدی») gives the last
 // page, as the engine clamps it.
 func (f *Flows) feedSlice(ctx context.Context, st *conversations.State) (q models.FeedQuery, items []models.FeedItem, total int64, page int, err error) {
-	if q, err = f.feedQuery(ctx, st.Answers); err != nil {
+	if q, err = f.feedQuery(ctx, st); err != nil {
 		return q, nil, 0, 0, err
 	}
 	page = pageOf(st, "act")
@@ -182,12 +183,12 @@ func (f *Flows) feedOptions(ctx context.Context, st *conversations.State) ([]con
 }
 
 // feedPage lists the page of the feed now shown, above its buttons.
-func (f *Flows) feedPage(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
+func (f *Flows) feedPage(ctx context.Context, st *conversations.State) (string, error) {
 	q, items, total, page, err := f.feedSlice(ctx, st)
 	if err != nil {
 		return "", err
 	}
-	pm, err := f.Catalog.Place(ctx, placeOf(st.Answers))
+	pm, err := f.Catalog.Place(ctx, placeOf(st))
 	if err != nil {
 		return "", err
 	}
@@ -314,7 +315,7 @@ func (f *Flows) roster() *conversations.Flow {
 		Prompt: msgRosterWhose,
 		Skip:   noHome,
 		Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-			pm, err := f.Catalog.Place(ctx, placeOf(st.Answers))
+			pm, err := f.Catalog.Place(ctx, placeOf(st))
 			if err != nil {
 				return nil, err
 			}
@@ -324,7 +325,7 @@ func (f *Flows) roster() *conversations.Flow {
 			if a.First() != "home" {
 				return "", nil
 			}
-			return f.rosterText(ctx, placeOf(st.Answers))
+			return f.rosterText(ctx, placeOf(st))
 		},
 	}}
 	steps = append(steps, f.placeSteps(func(st *conversations.State) bool {
@@ -374,12 +375,12 @@ func (f *Flows) home() *conversations.Flow {
 		Key: "do", Label: "کار", Kind: conversations.InputChoice, Columns: 1,
 		Prompt: msgHomeAsk,
 		Skip:   func(st *conversations.State) bool { return !hasHiddenPlace(st) },
-		Intro: func(ctx context.Context, k conversations.Key, st *conversations.State) (string, error) {
-			pm, err := f.Catalog.Place(ctx, placeOf(st.Answers))
+		Display: display(func(ctx context.Context, st *conversations.State) (string, error) {
+			pm, err := f.Catalog.Place(ctx, placeOf(st))
 			if err != nil {
 				return "", err
 			}
-			sub, err := f.Homes.Subscribed(ctx, k.Platform, k.UserID, pm.ID)
+			sub, err := f.Homes.Subscribed(ctx, st.Hidden[keyMe].Text, st.Hidden[keyMe].Number, pm.ID)
 			if err != nil {
 				return "", err
 			}
@@ -388,10 +389,10 @@ func (f *Flows) home() *conversations.Flow {
 				line = msgHomeSubOn
 			}
 			return fmt.Sprintf(msgHomeIs, placeName(pm), pm.CountyName, pm.ProvinceName) + "\n" + line, nil
-		},
+		}),
 		Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-			platform, user := whoIs(st.Answers)
-			sub, err := f.Homes.Subscribed(ctx, platform, user, placeOf(st.Answers))
+			platform, user := whoIs(st.Hidden)
+			sub, err := f.Homes.Subscribed(ctx, platform, user, placeOf(st))
 			if err != nil {
 				return nil, err
 			}
@@ -401,7 +402,7 @@ func (f *Flows) home() *conversations.Flow {
 			return choice("sub", optHomeSub, "change", optHomeChange), nil
 		},
 		After: func(ctx context.Context, k conversations.Key, st *conversations.State, a conversations.Answer) (string, error) {
-			id := placeOf(st.Answers)
+			id := placeOf(st)
 			pm, err := f.Catalog.Place(ctx, id)
 			if err != nil {
 				return "", err
@@ -446,32 +447,33 @@ func (f *Flows) unsub() *conversations.Flow {
 		Name: FlowUnsub, Version: 1, Title: titleUnsub, NoSummary: true,
 		// The tap itself unsubscribes: Unsubscribe is idempotent, and the
 		// engine runs Prefill once per started run.
-		Prefill: func(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
-			pre, err := f.prefillHome(ctx, k, arg)
+		Prefill: func(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
+			pre, err := f.homeContext(ctx, v, arg)
 			if err != nil {
-				return nil, err
+				return conversations.Prefilled{}, err
 			}
-			if !hasHiddenPlace(&conversations.State{Answers: pre}) {
-				return nil, models.Errorf(models.ENOTFOUND, "%s", msgNoPlace)
+			st := &conversations.State{Hidden: pre}
+			if !hasHiddenPlace(st) {
+				return conversations.Prefilled{}, models.Errorf(models.ENOTFOUND, "%s", msgNoPlace)
 			}
-			return pre, f.Subs.Unsubscribe(ctx, k.Platform, k.UserID, placeOf(pre))
+			return conversations.Prefilled{Hidden: pre}, f.Subs.Unsubscribe(ctx, v.Platform, v.UserID, placeOf(st))
 		},
 		Steps: []*conversations.Step{{
 			Key: "undo", Label: "خبرها", Kind: conversations.InputChoice,
 			Prompt: msgUnsubUndo,
-			Intro: func(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
-				pm, err := f.Catalog.Place(ctx, placeOf(st.Answers))
+			Display: display(func(ctx context.Context, st *conversations.State) (string, error) {
+				pm, err := f.Catalog.Place(ctx, placeOf(st))
 				if err != nil {
 					return "", err
 				}
 				return fmt.Sprintf(msgUnsubIntro, placeName(pm)), nil
-			},
+			}),
 			Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
 				return choice("resub", optResubscribe), nil
 			},
 		}},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
-			id := placeOf(sub.Answers)
+			id := placeOf(&conversations.State{Answers: sub.Answers, Hidden: sub.Hidden})
 			pm, err := f.Catalog.Place(ctx, id)
 			if err != nil {
 				return "", err

@@ -63,21 +63,22 @@ func TestFeedPagesCoverEveryAction(t *testing.T) {
 	store, f, place := feedStore(t, n)
 	ctx := context.Background()
 	act := stepOf(t, f.feed(), "act")
-	st := &conversations.State{Answers: map[string]conversations.Answer{
-		keyPlace: {Number: int64(place)},
-		"view":   {Values: []string{viewPlace}},
-	}}
+	st := &conversations.State{
+		Hidden:  map[string]conversations.Answer{keyPlace: {Number: int64(place)}},
+		Answers: map[string]conversations.Answer{"view": {Values: []string{viewPlace}}},
+	}
 	seen := map[uint]bool{}
 	for page := 0; page*feedPageSize < n; page++ {
-		st.Answers["act_p"] = conversations.Answer{Number: int64(page)}
+		st.SetPage("act", page)
 		opts, err := act.Options(ctx, st)
 		if err != nil || len(opts) != n {
 			t.Fatalf("page %d: options = %d, %v; want %d", page, len(opts), err, n)
 		}
-		intro, err := act.Intro(ctx, conversations.Key{}, st)
+		d, err := act.Display(ctx, st)
 		if err != nil {
 			t.Fatal(err)
 		}
+		intro := d.Text
 		for i := page * feedPageSize; i < min(n, (page+1)*feedPageSize); i++ {
 			o := opts[i]
 			if !strings.Contains(intro, o.Label+"\n") {
@@ -98,10 +99,10 @@ func TestFeedPagesCoverEveryAction(t *testing.T) {
 		t.Errorf("pages showed %d distinct actions, want %d", len(seen), n)
 	}
 	// Past the last page (a stale «بعدی»), the last page is shown, as the engine clamps.
-	st.Answers["act_p"] = conversations.Answer{Number: 9}
-	intro, err := act.Intro(ctx, conversations.Key{}, st)
-	if err != nil || !strings.Contains(intro, "۱۲. ") {
-		t.Errorf("a page past the end shows:\n%s (%v)", intro, err)
+	st.SetPage("act", 9)
+	d, err := act.Display(ctx, st)
+	if intro := d.Text; err != nil || !strings.Contains(intro, "۱۲. ") {
+		t.Errorf("a page past the end shows:\n%s (%v)", d.Text, err)
 	}
 }
 
@@ -140,14 +141,14 @@ func BenchmarkFeedPage(b *testing.B) {
 	_, f, place := feedStore(b, 300)
 	ctx := context.Background()
 	act := stepOf(b, f.feed(), "act")
-	st := &conversations.State{Answers: map[string]conversations.Answer{
-		keyPlace: {Number: int64(place)},
-		"view":   {Values: []string{viewPlace}},
-		"act_p":  {Number: 3},
-	}}
+	st := &conversations.State{
+		Hidden:  map[string]conversations.Answer{keyPlace: {Number: int64(place)}},
+		Answers: map[string]conversations.Answer{"view": {Values: []string{viewPlace}}},
+	}
+	st.SetPage("act", 3)
 	b.Run("intro", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := act.Intro(ctx, conversations.Key{}, st); err != nil {
+			if _, err := act.Display(ctx, st); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -181,10 +182,9 @@ func TestResolveSubmitTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub := conversations.Submission{
-		Key: conversations.Key{Platform: "tg", UserID: 42, ChatID: 42},
-		Answers: map[string]conversations.Answer{
-			keyMe: {Text: "tg", Number: 42}, keyCode: {Text: sg.Code}, keyHow: {Text: "no"}, "note": {Text: "هنوز خاموش است"},
-		},
+		Key:     conversations.Key{Platform: "tg", UserID: 42, ChatID: 42},
+		Hidden:  map[string]conversations.Answer{keyMe: {Text: "tg", Number: 42}, keyCode: {Text: sg.Code}, keyHow: {Text: "no"}},
+		Answers: map[string]conversations.Answer{"note": {Text: "هنوز خاموش است"}},
 	}
 	for i := 0; i < 2; i++ {
 		msg, err := f.submitSuggestionAct(ctx, sub)

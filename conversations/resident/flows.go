@@ -84,24 +84,20 @@ type Flows struct {
 	Part    Participation
 }
 
-// Flows returns every flow of f, for the engine's Config.Flows.
+// Flows returns every flow of f, for the engine's Config.Flows. The ones a
+// resident starts from the menu say where they sit in it and what /help
+// says of them; the others are reached by links and notices.
 func (f *Flows) Flows() []*conversations.Flow {
+	feed, roster, home, mine, track := f.feed(), f.roster(), f.home(), f.mine(), f.track()
+	feed.Menu, feed.Order, feed.Help = menuFeed, 1, helpFeed
+	roster.Menu, roster.Order, roster.Help = menuRoster, 2, helpRoster
+	mine.Menu, mine.Order, mine.Help = menuMine, 15, helpMine
+	track.Menu, track.Order, track.Command, track.Help = menuTrack, 20, "track", helpTrack
+	home.Menu, home.Order, home.Help = menuHome, 30, helpHome
 	return []*conversations.Flow{
-		f.feed(), f.roster(), f.home(), f.unsub(),
-		f.mine(), f.track(), f.resolve(),
+		feed, roster, home, f.unsub(),
+		mine, track, f.resolve(),
 		f.confirm(), f.comment(),
-	}
-}
-
-// Menu is what every resident may do, in the order of the main menu.
-func Menu() []conversations.MenuItem {
-	return []conversations.MenuItem{
-		{Label: menuFeed, Flow: FlowFeed},
-		{Label: menuRoster, Flow: FlowRoster},
-		{Label: menuSuggest, Flow: FlowSuggest},
-		{Label: menuMine, Flow: FlowMine},
-		{Label: menuTrack, Flow: FlowTrack},
-		{Label: menuHome, Flow: FlowHome},
 	}
 }
 
@@ -115,8 +111,16 @@ const (
 
 // me is the platform account the run belongs to, for Options, which get
 // only the state.
-func me(k conversations.Key) conversations.Answer {
-	return conversations.Answer{Text: k.Platform, Number: k.UserID}
+func me(v models.Viewer) conversations.Answer {
+	return conversations.Answer{Text: v.Platform, Number: v.UserID}
+}
+
+// display shows text above a step's question.
+func display(text func(ctx context.Context, st *conversations.State) (string, error)) func(ctx context.Context, st *conversations.State) (conversations.Display, error) {
+	return func(ctx context.Context, st *conversations.State) (conversations.Display, error) {
+		t, err := text(ctx, st)
+		return conversations.Display{Text: t}, err
+	}
 }
 
 func whoIs(st map[string]conversations.Answer) (string, int64) {
@@ -125,15 +129,15 @@ func whoIs(st map[string]conversations.Answer) (string, int64) {
 
 // placeOf is the place a run is about: given at the start (an argument or
 // «محلهٔ من»), or chosen at the place steps.
-func placeOf(a map[string]conversations.Answer) uint {
-	if id := conversations.HiddenID(a, keyPlace); id != 0 {
+func placeOf(st *conversations.State) uint {
+	if id := conversations.HiddenID(st.Hidden, keyPlace); id != 0 {
 		return id
 	}
-	return conversations.AnswerID(a, "place")
+	return conversations.AnswerID(st.Answers, "place")
 }
 
 func hasHiddenPlace(st *conversations.State) bool {
-	return conversations.HiddenID(st.Answers, keyPlace) != 0
+	return conversations.HiddenID(st.Hidden, keyPlace) != 0
 }
 
 // placeSteps are PlaceSteps, passed by when skip says so; with remember,
@@ -160,8 +164,14 @@ func (f *Flows) placeSteps(skip func(st *conversations.State) bool, remember fun
 // prefillHome starts a run with the account and, when known, its «محلهٔ من»
 // (or the place given as arg). An arg "p<id>", a place's deep-link
 // parameter (t.me/<bot>?start=p<id>), also makes that place «محلهٔ من».
-func (f *Flows) prefillHome(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
-	pre := map[string]conversations.Answer{keyMe: me(k)}
+func (f *Flows) prefillHome(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
+	pre, err := f.homeContext(ctx, v, arg)
+	return conversations.Prefilled{Hidden: pre}, err
+}
+
+// homeContext is what prefillHome starts a run with.
+func (f *Flows) homeContext(ctx context.Context, v models.Viewer, arg string) (map[string]conversations.Answer, error) {
+	pre := map[string]conversations.Answer{keyMe: me(v)}
 	if arg != "" {
 		deep := strings.HasPrefix(arg, "p")
 		id, err := strconv.ParseUint(strings.TrimPrefix(arg, "p"), 10, 64)
@@ -175,14 +185,14 @@ func (f *Flows) prefillHome(ctx context.Context, k conversations.Key, arg string
 			return nil, err
 		}
 		if deep {
-			if err := f.Homes.SetHomePlace(ctx, k.Platform, k.UserID, uint(id)); err != nil {
+			if err := f.Homes.SetHomePlace(ctx, v.Platform, v.UserID, uint(id)); err != nil {
 				return nil, err
 			}
 		}
 		pre[keyPlace] = conversations.Answer{Number: int64(id)}
 		return pre, nil
 	}
-	pm, err := f.Homes.HomePlace(ctx, k.Platform, k.UserID)
+	pm, err := f.Homes.HomePlace(ctx, v.Platform, v.UserID)
 	switch models.ErrorCode(err) {
 	case "":
 		pre[keyPlace] = conversations.Answer{Number: int64(pm.ID)}
@@ -204,8 +214,8 @@ func placeName(pm models.PlaceMatch) string {
 // confirmation back past the per-person limits, saying when the person may
 // send again (Jalali date and time, Persian digits). Set it on
 // SuggestionFlow too.
-func (f *Flows) Limited(ctx context.Context, k conversations.Key, _ string) (string, error) {
-	ok, until, err := f.Part.SubmissionAllowed(ctx, k.Platform, k.UserID)
+func (f *Flows) Limited(ctx context.Context, v models.Viewer, _ string) (string, error) {
+	ok, until, err := f.Part.SubmissionAllowed(ctx, v.Platform, v.UserID)
 	if err != nil || ok {
 		return "", err
 	}

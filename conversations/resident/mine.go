@@ -115,8 +115,8 @@ func eventLine(ev models.SuggestionEvent) string {
 }
 
 // codeOf is the tracking code a run is about.
-func codeOf(a map[string]conversations.Answer) string {
-	if c := a[keyCode].Text; c != "" {
+func codeOf(hidden, a map[string]conversations.Answer) string {
+	if c := hidden[keyCode].Text; c != "" {
 		return c
 	}
 	if c := a["pick"].First(); c != "" {
@@ -127,9 +127,9 @@ func codeOf(a map[string]conversations.Answer) string {
 
 // ownSuggestion starts a run on the person's suggestion with code, or
 // says it is not theirs.
-func (f *Flows) ownSuggestion(ctx context.Context, k conversations.Key, code string) (suggestion, error) {
+func (f *Flows) ownSuggestion(ctx context.Context, platform string, userID int64, code string) (suggestion, error) {
 	r, err := f.loadSuggestion(ctx, trackingCode(code))
-	if models.ErrorCode(err) == models.ENOTFOUND || (err == nil && !r.ownedBy(k.Platform, k.UserID)) {
+	if models.ErrorCode(err) == models.ENOTFOUND || (err == nil && !r.ownedBy(platform, userID)) {
 		return suggestion{}, models.Errorf(models.ENOTFOUND, "%s", msgNotYours)
 	}
 	return r, err
@@ -142,24 +142,24 @@ func (f *Flows) suggestionSteps() []*conversations.Step {
 		{
 			Key: "act", Label: "کار", Kind: conversations.InputChoice, Columns: 1,
 			Prompt: msgSgAsk,
-			Skip:   func(st *conversations.State) bool { return st.Answers[keyHow].Text == "no" },
-			Intro: func(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
-				r, err := f.loadSuggestion(ctx, codeOf(st.Answers))
+			Skip:   func(st *conversations.State) bool { return st.Hidden[keyHow].Text == "no" },
+			Display: display(func(ctx context.Context, st *conversations.State) (string, error) {
+				r, err := f.loadSuggestion(ctx, codeOf(st.Hidden, st.Answers))
 				if err != nil {
 					return "", err
 				}
-				if st.Answers[keyHow].Text == "yes" {
+				if st.Hidden[keyHow].Text == "yes" {
 					return fmt.Sprintf(msgClosedThanks, r.sg.Code) + "\n\n" + r.text(), nil
 				}
 				return r.text(), nil
-			},
+			}),
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-				r, err := f.loadSuggestion(ctx, codeOf(st.Answers))
+				r, err := f.loadSuggestion(ctx, codeOf(st.Hidden, st.Answers))
 				if err != nil {
 					return nil, err
 				}
 				var opts []conversations.Option
-				if r.ownedBy(whoIs(st.Answers)) {
+				if r.ownedBy(whoIs(st.Hidden)) {
 					switch {
 					case r.sg.Status == models.StatusAnswered:
 						opts = choice(actSolved, optSolved, actUnsolved, optUnsolved)
@@ -174,18 +174,18 @@ func (f *Flows) suggestionSteps() []*conversations.Step {
 			Key: "note", Label: "یادداشت", Kind: conversations.InputText, Optional: true, MinLen: 2, MaxLen: 1000,
 			Prompt: msgNoteAsk,
 			Skip: func(st *conversations.State) bool {
-				return st.Answers["act"].First() != actUnsolved && st.Answers[keyHow].Text != "no"
+				return st.Answers["act"].First() != actUnsolved && st.Hidden[keyHow].Text != "no"
 			},
-			Intro: func(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
-				if st.Answers[keyHow].Text != "no" {
+			Display: display(func(ctx context.Context, st *conversations.State) (string, error) {
+				if st.Hidden[keyHow].Text != "no" {
 					return "", nil
 				}
-				r, err := f.loadSuggestion(ctx, codeOf(st.Answers))
+				r, err := f.loadSuggestion(ctx, codeOf(st.Hidden, st.Answers))
 				if err != nil {
 					return "", err
 				}
 				return r.text(), nil
-			},
+			}),
 		},
 	}
 }
@@ -193,7 +193,7 @@ func (f *Flows) suggestionSteps() []*conversations.Step {
 // submitSuggestionAct does what the person chose for their suggestion.
 func (f *Flows) submitSuggestionAct(ctx context.Context, sub conversations.Submission) (string, error) {
 	a, k := sub.Answers, sub.Key
-	r, err := f.ownSuggestion(ctx, k, codeOf(a))
+	r, err := f.ownSuggestion(ctx, k.Platform, k.UserID, codeOf(sub.Hidden, a))
 	if err != nil {
 		return "", err
 	}
@@ -212,7 +212,7 @@ func (f *Flows) submitSuggestionAct(ctx context.Context, sub conversations.Submi
 			}
 		}
 		return fmt.Sprintf(msgClosedThanks, r.sg.Code), nil
-	case act == actUnsolved || a[keyHow].Text == "no":
+	case act == actUnsolved || sub.Hidden[keyHow].Text == "no":
 		if r.sg.Status != models.StatusReopened {
 			if _, err := f.Inbox.ResolveSuggestion(ctx, k.Platform, k.UserID, r.sg.ID, false, a["note"].Text); err != nil {
 				return "", err
@@ -231,10 +231,10 @@ func (f *Flows) mine() *conversations.Flow {
 	pick := &conversations.Step{
 		Key: "pick", Label: "پیشنهاد", Kind: conversations.InputChoice, Columns: 1, PageSize: feedPageSize,
 		Prompt: msgMinePick,
-		Skip:   func(st *conversations.State) bool { return st.Answers[keyCode].Text != "" },
-		Intro: func(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
-			platform, user := whoIs(st.Answers)
-			page := int(max(st.Answers["pick_p"].Number, 0))
+		Skip:   func(st *conversations.State) bool { return st.Hidden[keyCode].Text != "" },
+		Display: display(func(ctx context.Context, st *conversations.State) (string, error) {
+			platform, user := whoIs(st.Hidden)
+			page := st.Page("pick")
 			items, total, err := f.Inbox.MySuggestions(ctx, platform, user, page*feedPageSize, feedPageSize)
 			if err != nil {
 				return "", err
@@ -246,9 +246,9 @@ func (f *Flows) mine() *conversations.Flow {
 					models.StatusLabel(s.Status), persian.FormatDateTime(s.LastChange)))
 			}
 			return b.String(), nil
-		},
+		}),
 		Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-			platform, user := whoIs(st.Answers)
+			platform, user := whoIs(st.Hidden)
 			items, _, err := f.Inbox.MySuggestions(ctx, platform, user, 0, mineMax)
 			opts := make([]conversations.Option, len(items))
 			for i, s := range items {
@@ -259,27 +259,27 @@ func (f *Flows) mine() *conversations.Flow {
 	}
 	return &conversations.Flow{
 		Name: FlowMine, Version: 1, Title: titleMine, NoSummary: true,
-		Allowed: func(ctx context.Context, k conversations.Key, arg string) (string, error) {
+		Allowed: func(ctx context.Context, v models.Viewer, arg string) (string, error) {
 			if arg != "" {
 				return "", nil
 			}
-			_, total, err := f.Inbox.MySuggestions(ctx, k.Platform, k.UserID, 0, 1)
+			_, total, err := f.Inbox.MySuggestions(ctx, v.Platform, v.UserID, 0, 1)
 			if err != nil || total > 0 {
 				return "", err
 			}
 			return msgMineNone, nil
 		},
-		Prefill: func(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
-			pre := map[string]conversations.Answer{keyMe: me(k)}
+		Prefill: func(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
+			pre := map[string]conversations.Answer{keyMe: me(v)}
 			if arg == "" {
-				return pre, nil
+				return conversations.Prefilled{Hidden: pre}, nil
 			}
-			r, err := f.ownSuggestion(ctx, k, arg)
+			r, err := f.ownSuggestion(ctx, v.Platform, v.UserID, arg)
 			if err != nil {
-				return nil, err
+				return conversations.Prefilled{}, err
 			}
 			pre[keyCode] = conversations.Answer{Text: r.sg.Code}
-			return pre, nil
+			return conversations.Prefilled{Hidden: pre}, nil
 		},
 		Steps:  append([]*conversations.Step{pick}, f.suggestionSteps()...),
 		Submit: f.submitSuggestionAct,
@@ -303,7 +303,7 @@ func (f *Flows) track() *conversations.Flow {
 			},
 		}},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
-			r, err := f.loadSuggestion(ctx, codeOf(sub.Answers))
+			r, err := f.loadSuggestion(ctx, codeOf(sub.Hidden, sub.Answers))
 			if models.ErrorCode(err) == models.ENOTFOUND {
 				return "", models.Errorf(models.EINVALID, msgTrackNone, sub.Answers["code"].Text)
 			} else if err != nil {
@@ -326,29 +326,29 @@ func (f *Flows) resolve() *conversations.Flow {
 		Name: FlowResolve, Version: 1, Title: titleResolve, NoSummary: true,
 		// A «yes» closes the suggestion with the tap itself: a second tap
 		// finds it closed and only shows it.
-		Prefill: func(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
+		Prefill: func(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
 			code, how, _ := strings.Cut(arg, ":")
 			if how != "yes" && how != "no" {
-				return nil, models.Errorf(models.ENOTFOUND, "%s", msgNotYours)
+				return conversations.Prefilled{}, models.Errorf(models.ENOTFOUND, "%s", msgNotYours)
 			}
-			r, err := f.ownSuggestion(ctx, k, code)
+			r, err := f.ownSuggestion(ctx, v.Platform, v.UserID, code)
 			if err != nil {
-				return nil, err
+				return conversations.Prefilled{}, err
 			}
 			switch st := r.sg.Status; {
 			case how == "yes" && st == models.StatusAnswered:
-				if _, err := f.Inbox.ResolveSuggestion(ctx, k.Platform, k.UserID, r.sg.ID, true, ""); err != nil {
-					return nil, err
+				if _, err := f.Inbox.ResolveSuggestion(ctx, v.Platform, v.UserID, r.sg.ID, true, ""); err != nil {
+					return conversations.Prefilled{}, err
 				}
 			case how == "yes" && st == models.StatusClosed:
 			case st != models.StatusAnswered:
-				return nil, models.Errorf(models.EINVALID, msgResolveLate, models.StatusLabel(st))
+				return conversations.Prefilled{}, models.Errorf(models.EINVALID, msgResolveLate, models.StatusLabel(st))
 			}
-			return map[string]conversations.Answer{
-				keyMe:   me(k),
+			return conversations.Prefilled{Hidden: map[string]conversations.Answer{
+				keyMe:   me(v),
 				keyCode: {Text: r.sg.Code},
 				keyHow:  {Text: how},
-			}, nil
+			}}, nil
 		},
 		Steps:  f.suggestionSteps(),
 		Submit: f.submitSuggestionAct,

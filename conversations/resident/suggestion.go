@@ -38,18 +38,50 @@ const (
 
 const searchLimit = 8
 
+// TopicOther is the topic of a suggestion that fits no committee, and the
+// code of the committee that holds such suggestions when the province's list
+// has one: the council sorts them.
+const TopicOther = "other"
+
+// otherCommittee is the committee that holds «سایر / نمی‌دانم» suggestions in
+// the place's province; EINVALID when the list has none.
+func otherCommittee(ctx context.Context, store Suggestions, placeID uint) (uint, error) {
+	pm, err := store.Place(ctx, placeID)
+	if err != nil {
+		return 0, err
+	}
+	cs, err := store.Committees(ctx, pm.ProvinceID)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range cs {
+		if c.Code == TopicOther {
+			return c.ID, nil
+		}
+	}
+	return 0, models.Errorf(models.EINVALID, "%s", msgNoOtherTopic)
+}
+
 // SuggestionFlow is a resident's suggestion, complaint or comment: the
 // neighborhood (browsed or searched), the topic, the text or a voice
 // message, an optional photo and location, and whether to send it with a name.
 func SuggestionFlow(geo Geography, store Suggestions, platform func(conversations.Key) string) *conversations.Flow {
 	return &conversations.Flow{
 		Name:    FlowSuggest,
-		Version: 1,
+		Version: 2, // 2: the location before the photos (a shared location needs its own message; this way only one step does)
 		Title:   "ارسال پیشنهاد",
+		Menu:    "ارسال پیشنهاد", Order: 10, Command: "suggest", Help: msgHelpSuggest,
+		Counter: true,
+		Depends: map[string][]string{
+			"cnty":  {"prov"},
+			"place": {"prov", "cnty"},
+			"topic": {"place"},
+			"name":  {"anon"},
+		},
 		Steps: append(PlaceSteps(geo), []*conversations.Step{
 			{
 				Key: "topic", Label: "موضوع", Kind: conversations.InputChoice,
-				Prompt: "پیشنهاد شما به کدام کارگروه مربوط است؟",
+				Prompt: msgAskTopic,
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 					pm, err := store.Place(ctx, conversations.AnswerID(st.Answers, "place"))
 					if err != nil {
@@ -57,36 +89,45 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(conversation
 					}
 					cs, err := store.Committees(ctx, pm.ProvinceID)
 					var opts []conversations.Option
+					other := false
 					for _, c := range cs {
-						if !c.Crisis {
+						switch {
+						case c.Code == TopicOther:
+							other = true
+						case !c.Crisis:
 							opts = append(opts, conversations.Option{Value: conversations.FormatID(c.ID), Label: c.Name})
 						}
+					}
+					if other {
+						// Offered only when the list has a committee to hold it:
+						// a suggestion is always stored under a committee.
+						opts = append(opts, conversations.Option{Value: TopicOther, Label: msgTopicOther})
 					}
 					return opts, err
 				},
 			},
 			{
 				Key: "body", Label: "متن", Kind: conversations.InputTextOrVoice, MinLen: 10, MaxLen: 2000,
-				Prompt: "پیشنهاد، شکایت یا نظر خود را بنویسید (۱۰ تا ۲۰۰۰ نویسه)، یا یک پیام صوتی بفرستید.",
-			},
-			{
-				Key: "photo", Label: "عکس", Kind: conversations.InputPhoto, Optional: true, MaxFiles: 3,
-				Prompt: "اگر عکسی دارید بفرستید (تا ۳ عکس)، سپس «تمام» را بزنید. اگر ندارید «رد کردن» را بزنید.",
+				Prompt: msgAskBody,
 			},
 			{
 				Key: "loc", Label: "موقعیت", Kind: conversations.InputLocation, Optional: true,
-				Prompt: "اگر موضوع جای مشخصی دارد، موقعیت آن را بفرستید؛ وگرنه «رد کردن» را بزنید.",
+				Prompt: msgAskLocation,
+			},
+			{
+				Key: "photo", Label: "عکس", Kind: conversations.InputPhoto, Optional: true, MaxFiles: 3,
+				Prompt: msgAskPhoto,
 			},
 			{
 				Key: "anon", Label: "فرستنده", Kind: conversations.InputChoice,
-				Prompt: "پیشنهاد با نام شما فرستاده شود یا بی‌نام؟\n(در هر دو حال شمارهٔ تلفن شما به کسی نشان داده نمی‌شود.)",
+				Prompt: msgAskAnon,
 				Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
 					return []conversations.Option{{Value: "named", Label: "با نام من"}, {Value: "anon", Label: "بی‌نام"}}, nil
 				},
 			},
 			{
 				Key: "name", Label: "نام", Kind: conversations.InputText, MinLen: 2, MaxLen: 60,
-				Prompt: "نام خود را همان‌طور که می‌خواهید دیده شود بنویسید:",
+				Prompt: msgAskName,
 				Skip: func(st *conversations.State) bool {
 					return st.Answers["anon"].First() != "named"
 				},
@@ -94,12 +135,20 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(conversation
 		}...),
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			a := sub.Answers
+			committee := conversations.AnswerID(a, "topic")
+			if a["topic"].First() == TopicOther {
+				id, err := otherCommittee(ctx, store, conversations.AnswerID(a, "place"))
+				if err != nil {
+					return "", err
+				}
+				committee = id
+			}
 			sg := models.Suggestion{
 				Key:         "sg:" + sub.Run,
 				Platform:    platform(sub.Key),
 				UserID:      sub.Key.UserID,
 				PlaceID:     conversations.AnswerID(a, "place"),
-				CommitteeID: conversations.AnswerID(a, "topic"),
+				CommitteeID: committee,
 				Anonymous:   a["anon"].First() != "named",
 			}
 			if b := a["body"]; b.Text != "" {
@@ -119,7 +168,7 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(conversation
 			if err := store.CreateSuggestion(ctx, &sg); err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("🙏 پیشنهاد شما ثبت شد و به شورای محله می‌رسد.\n\nکد پیگیری: %s\n\nبا «پیگیری پیشنهاد» در منو و همین کد می‌توانید وضعیت آن را ببینید.", sg.Code), nil
+			return fmt.Sprintf(msgSuggestionSaved, sg.Code), nil
 		},
 	}
 }
@@ -145,7 +194,7 @@ func PlaceSteps(geo Geography) []*conversations.Step {
 	return []*conversations.Step{
 		{
 			Key: "prov", Label: "استان", Kind: conversations.InputChoice, Columns: 3,
-			Prompt: "محلهٔ شما در کدام استان است؟\nاستان را بزنید، یا نام محله یا روستا را بنویسید تا جستجو کنم.",
+			Prompt: msgAskProvince,
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 				ps, err := geo.Provinces(ctx)
 				opts := make([]conversations.Option, len(ps))
@@ -162,7 +211,7 @@ func PlaceSteps(geo Geography) []*conversations.Step {
 		},
 		{
 			Key: "cnty", Label: "شهرستان", Kind: conversations.InputChoice, Columns: 3,
-			Prompt: "کدام شهرستان؟ (یا نام محله را بنویسید تا جستجو کنم.)",
+			Prompt: msgAskCounty,
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 				cs, err := geo.Counties(ctx, conversations.AnswerID(st.Answers, "prov"))
 				opts := make([]conversations.Option, len(cs))
@@ -175,7 +224,7 @@ func PlaceSteps(geo Geography) []*conversations.Step {
 		},
 		{
 			Key: "place", Label: "محله یا روستا", Kind: conversations.InputChoice, PageSize: 10,
-			Prompt: "محله یا روستای خود را انتخاب کنید:",
+			Prompt: msgAskPlace,
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
 				ps, err := geo.Places(ctx, conversations.AnswerID(st.Answers, "cnty"))
 				opts := make([]conversations.Option, len(ps))
@@ -195,19 +244,21 @@ func TrackFlow(store Trackers) *conversations.Flow {
 		Version:   1,
 		Title:     "پیگیری پیشنهاد",
 		NoSummary: true,
+		Menu:      "پیگیری پیشنهاد", Order: 20, Command: "track", Help: msgHelpTrack,
 		Steps: []*conversations.Step{{
 			Key: "code", Label: "کد پیگیری", Kind: conversations.InputText, MinLen: 3, MaxLen: 20,
-			Prompt: "کد پیگیری پیشنهاد را بنویسید (مثلاً S-4F7K2):",
+			Prompt: msgAskCode,
 		}},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			code := strings.ToUpper(strings.ReplaceAll(persian.ASCIIDigits(sub.Answers["code"].Text), " ", ""))
 			sg, err := store.SuggestionByCode(ctx, code)
 			if models.ErrorCode(err) == models.ENOTFOUND {
-				return "", models.Errorf(models.EINVALID, "پیشنهادی با کد «%s» پیدا نشد. کد را دوباره بررسی کنید.", code)
+				// The code as the person typed it (their digits), not as searched.
+				return "", models.Errorf(models.EINVALID, msgNoSuchCode, strings.TrimSpace(sub.Answers["code"].Text))
 			} else if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("پیشنهاد %s\nوضعیت: %s\nثبت: %s", sg.Code, statusName(sg.Status), persian.FormatDateTime(sg.CreatedAt)), nil
+			return fmt.Sprintf(msgTracked, sg.Code, statusName(sg.Status), persian.FormatDateTime(sg.CreatedAt)), nil
 		},
 	}
 }

@@ -11,27 +11,27 @@ import (
 )
 
 // prefillAction starts a run about the verified action given as arg.
-func (f *Flows) prefillAction(ctx context.Context, k conversations.Key, arg string) (map[string]conversations.Answer, error) {
+func (f *Flows) prefillAction(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
 	id, err := strconv.ParseUint(arg, 10, 64)
 	if err != nil || id == 0 {
-		return nil, models.Errorf(models.ENOTFOUND, "%s", msgNoAction)
+		return conversations.Prefilled{}, models.Errorf(models.ENOTFOUND, "%s", msgNoAction)
 	}
 	it, _, err := f.Feeds.PublicAction(ctx, uint(id))
 	if models.ErrorCode(err) == models.ENOTFOUND {
-		return nil, models.Errorf(models.ENOTFOUND, "%s", msgNoAction)
+		return conversations.Prefilled{}, models.Errorf(models.ENOTFOUND, "%s", msgNoAction)
 	} else if err != nil {
-		return nil, err
+		return conversations.Prefilled{}, err
 	}
-	return map[string]conversations.Answer{
-		keyMe:    me(k),
+	return conversations.Prefilled{Hidden: map[string]conversations.Answer{
+		keyMe:    me(v),
 		keyAct:   {Number: int64(it.ID)},
 		keyPlace: {Number: int64(it.PlaceID)},
-	}, nil
+	}}, nil
 }
 
 // actionIntro names the action a step is about.
-func (f *Flows) actionIntro(ctx context.Context, _ conversations.Key, st *conversations.State) (string, error) {
-	it, _, err := f.Feeds.PublicAction(ctx, conversations.HiddenID(st.Answers, keyAct))
+func (f *Flows) actionIntro(ctx context.Context, st *conversations.State) (string, error) {
+	it, _, err := f.Feeds.PublicAction(ctx, conversations.HiddenID(st.Hidden, keyAct))
 	if err != nil {
 		return "", err
 	}
@@ -39,7 +39,7 @@ func (f *Flows) actionIntro(ctx context.Context, _ conversations.Key, st *conver
 }
 
 func backToFeed(sub conversations.Submission) []conversations.MenuItem {
-	return []conversations.MenuItem{{Label: linkBackFeed, Flow: FlowFeed + ":" + conversations.FormatID(placeOf(sub.Answers))}}
+	return []conversations.MenuItem{{Label: linkBackFeed, Flow: FlowFeed + ":" + conversations.FormatID(placeOf(&conversations.State{Answers: sub.Answers, Hidden: sub.Hidden}))}}
 }
 
 // confirm asks whether a verified action happened: yes, partly or no, with
@@ -52,8 +52,8 @@ func (f *Flows) confirm() *conversations.Flow {
 		Steps: []*conversations.Step{
 			{
 				Key: "ans", Label: "پاسخ", Kind: conversations.InputChoice, Columns: 3,
-				Prompt: msgConfirmAsk,
-				Intro:  f.actionIntro,
+				Prompt:  msgConfirmAsk,
+				Display: display(f.actionIntro),
 				Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
 					return choice(models.ConfirmYes, optYes, models.ConfirmPartly, optPartly, models.ConfirmNo, optNo), nil
 				},
@@ -65,7 +65,7 @@ func (f *Flows) confirm() *conversations.Flow {
 		},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			c := models.Confirmation{
-				ActionID: conversations.HiddenID(sub.Answers, keyAct),
+				ActionID: conversations.HiddenID(sub.Hidden, keyAct),
 				Platform: sub.Key.Platform, UserID: sub.Key.UserID,
 				Answer: sub.Answers["ans"].First(),
 			}
@@ -97,13 +97,13 @@ func (f *Flows) comment() *conversations.Flow {
 		Prefill: f.prefillAction,
 		Steps: []*conversations.Step{{
 			Key: "text", Label: "نظر", Kind: conversations.InputText, MinLen: 2, MaxLen: 1000,
-			Prompt: msgCommentAsk,
-			Intro:  f.actionIntro,
+			Prompt:  msgCommentAsk,
+			Display: display(f.actionIntro),
 		}},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			c := models.Comment{
 				Key:      "cm:" + sub.Run,
-				ActionID: conversations.HiddenID(sub.Answers, keyAct),
+				ActionID: conversations.HiddenID(sub.Hidden, keyAct),
 				Platform: sub.Key.Platform, UserID: sub.Key.UserID,
 				Text: sub.Answers["text"].Text,
 			}
