@@ -99,7 +99,7 @@ func TestPagingSendsNoEmptyEdit(t *testing.T) {
 	nextPage := outs
 	outs = press(nextPage, "بعدی", prompt)
 	_ = press(nextPage, "بعدی", prompt) // the same «بعدی» again: stale
-	_ = press(outs, "۲/۳", prompt) // the counter: nothing to change
+	_ = press(outs, "۲/۳", prompt)      // the counter: nothing to change
 	outs = press(outs, "بعدی", prompt)
 	_ = press(outs, "قبلی", prompt)
 	_ = handle(conversations.Input{Text: "چیزی که دکمه نیست"})
