@@ -26,7 +26,12 @@ func memberHarness(t *testing.T) *harness {
 	if code, out, errOut := runRoster(t, h.env, "import", writeRoster(t, testRoster)); code != exitOK {
 		t.Fatalf("roster import exit %d:\n%s\n%s", code, out, errOut)
 	}
-	h.start()
+	r := h.start()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("bot log:\n%s", r.logs.String())
+		}
+	})
 	return h
 }
 

@@ -125,7 +125,7 @@ func inboxCount(n models.HomeCounts) string {
 // Who may use each flow.
 var (
 	staffRoles    = []models.Role{models.RoleCounty, models.RoleProvince, models.RoleAdmin}
-	decidersRoles = []models.Role{models.RoleCounty, models.RoleProvince, models.RoleAdmin, models.RoleChair}
+	decidersRoles = []models.Role{models.RoleChair, models.RoleCounty, models.RoleProvince, models.RoleAdmin}
 	councilRoles  = []models.Role{models.RoleMember, models.RoleCounty, models.RoleProvince, models.RoleAdmin}
 )
 
