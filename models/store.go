@@ -40,6 +40,8 @@ type Store struct {
 
 	refs refCache // reference data read recently
 
+	adminPhones []string // ADMIN_PHONES, E.164
+
 	// newCode generates a suggestion tracking code; tests replace it to
 	// force collisions.
 	newCode func() (string, error)
