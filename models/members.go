@@ -459,6 +459,12 @@ func (s *Store) RequestMembership(ctx context.Context, req MembershipRequest) (M
 			if err := writeAudit(tx, now, actor, AuditCreate, EntityPerson, p.ID, "request"); err != nil {
 				return err
 			}
+		} else if name, ok := cleanName(req.Name); ok && p.Name == "" {
+			// Staff named by phone only: the request gives them a name.
+			if err := tx.Model(&Person{}).Where("id = ?", p.ID).Update("name", name).Error; err != nil {
+				return err
+			}
+			p.Name = name
 		}
 		if err := linkIdentity(tx, now, req.Platform, req.UserID, req.ChatID, p.ID); err != nil {
 			return err

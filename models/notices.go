@@ -57,10 +57,14 @@ func noticeMembershipRequest(tx *gorm.DB, now time.Time, p Person, m Membership,
 	if err := tx.Model(&Committee{}).Select("name").Where("id = ?", m.CommitteeID).Scan(&committee).Error; err != nil {
 		return err
 	}
+	name := p.Name
+	if name == "" {
+		name = "(بی‌نام)"
+	}
 	n := Notice{
 		Kind: KindMembershipRequest, Entity: EntityMembership, EntityID: m.ID,
 		Text: fmt.Sprintf("درخواست عضویت تازه: %s، %s شورای پیشرفت %s (شهرستان %s)، کارگروه «%s».",
-			p.Name, PositionName(m.Position), place.Name, place.CountyName, committee),
+			name, PositionName(m.Position), place.Name, place.CountyName, committee),
 		Buttons: ButtonList{{Label: "بررسی درخواست", Data: fmt.Sprintf("membership:%d", m.ID)}},
 	}
 	key := fmt.Sprintf("membership:%d:request", m.ID)
