@@ -228,10 +228,10 @@ func TestNotifierRetriesWithBackoff(t *testing.T) {
 		wantStatus string
 		wantSent   int
 	}{
-		{0, models.NoticePending, 0},                 // first failure: next try at +30s
-		{29 * time.Second, models.NoticePending, 0},  // not yet due
-		{31 * time.Second, models.NoticePending, 0},  // second failure: next at +31s+1m
-		{80 * time.Second, models.NoticePending, 0},  // not yet due
+		{0, models.NoticePending, 0},                  // first failure: next try at +30s
+		{29 * time.Second, models.NoticePending, 0},   // not yet due
+		{31 * time.Second, models.NoticePending, 0},   // second failure: next at +31s+1m
+		{80 * time.Second, models.NoticePending, 0},   // not yet due
 		{92 * time.Second, models.NoticeDelivered, 1}, // delivered
 	}
 	for _, st := range steps {
@@ -371,4 +371,3 @@ func TestNotifierCrash(t *testing.T) {
 		})
 	}
 }
-
