@@ -1,10 +1,14 @@
 package models_test
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/mahalle/mahalle/models"
+	"github.com/mahalle/mahalle/models/modelstest"
 )
 
 // noticesOf returns the outbox rows of the kinds, oldest first.
@@ -20,4 +24,174 @@ func noticesOf(t *testing.T, s *models.Store, kinds ...string) []models.Notice {
 	}
 	slices.SortFunc(out, func(a, b models.Notice) int { return int(a.ID) - int(b.ID) })
 	return out
+}
+
+// recipients returns the person ids a suggestion's notices went to, and
+// whether one waits unrouted.
+func recipients(t *testing.T, s *models.Store, sg models.Suggestion) ([]uint, bool) {
+	t.Helper()
+	var ids []uint
+	unrouted := false
+	for _, n := range noticesOf(t, s, models.KindSuggestion) {
+		if n.EntityID != sg.ID {
+			continue
+		}
+		if n.Status == models.NoticeUnrouted {
+			unrouted = true
+		}
+		if n.PersonID != nil {
+			ids = append(ids, *n.PersonID)
+		}
+	}
+	slices.Sort(ids)
+	return ids, unrouted
+}
+
+// TestSuggestionRecipients walks the fallback chain: the council's chair,
+// secretary and committee members; the county's coordinators; the
+// province's; the admins; and, with nobody at all, a row that waits for
+// the first coordinator appointed.
+func TestSuggestionRecipients(t *testing.T) {
+	t.Parallel()
+	c := newCouncil(t)
+	s, ctx := c.s, t.Context()
+	other := models.Committee{Code: models.CommitteeOther, Name: "سایر", NameEn: "Other", Position: 99}
+	if err := models.DB(s).Create(&other).Error; err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	suggest := func(place models.PlaceMatch, committee uint) models.Suggestion {
+		t.Helper()
+		n++
+		sg := models.Suggestion{Key: fmt.Sprintf("sg-%d", n), Platform: "tg", UserID: 9, PlaceID: place.ID, CommitteeID: committee, Text: "پیشنهاد", Anonymous: true}
+		if err := s.CreateSuggestion(ctx, &sg); err != nil {
+			t.Fatal(err)
+		}
+		return sg
+	}
+	link := func(uid int64, phone string) {
+		t.Helper()
+		if _, _, err := s.LinkPhone(ctx, "tg", uid, 0, phone); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appoint := func(phone string, uid int64, req models.StaffRequest) uint {
+		t.Helper()
+		req.Phone = phone
+		if _, err := s.AssignStaff(ctx, models.ActorCLI, req); err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := s.LinkPhone(ctx, "tg", uid, 0, phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+
+	// Nobody can be reached yet: the notice waits, and nothing is lost.
+	waiting := suggest(c.arak2, c.committees["health"].ID)
+	if ids, unrouted := recipients(t, s, waiting); len(ids) != 0 || !unrouted {
+		t.Fatalf("with nobody = %v, unrouted %v; want a waiting row", ids, unrouted)
+	}
+	admin := appoint("09350000000", 90, models.StaffRequest{Role: models.RoleAdmin})
+	if routed, err := s.RouteNotices(ctx); err != nil || routed != 1 {
+		t.Fatalf("RouteNotices = %d, %v", routed, err)
+	}
+	if ids, unrouted := recipients(t, s, waiting); !slices.Equal(ids, []uint{admin}) || unrouted {
+		t.Errorf("after an admin = %v, unrouted %v; want the admin", ids, unrouted)
+	}
+
+	link(1, phoneMaryam)
+	link(2, phoneAli)
+	link(3, phoneZahra)
+	province := appoint("09350000001", 91, models.StaffRequest{Role: models.RoleProvince, ProvinceID: c.arak1.ProvinceID})
+	for _, tc := range []struct {
+		name      string
+		place     models.PlaceMatch
+		committee uint
+		want      []uint
+	}{
+		{"chair, secretary and the committee", c.arak1, c.committees["health"].ID, []uint{c.maryam, c.ali}},
+		{"another committee: chair and secretary", c.arak1, c.committees["civil"].ID, []uint{c.maryam, c.ali}},
+		{"other: chair and secretary", c.arak1, other.ID, []uint{c.maryam, c.ali}},
+		{"a committee member without a chair", c.arak2, c.committees["civil"].ID, []uint{c.zahra}},
+		{"nobody on the council: the province", c.arak2, c.committees["health"].ID, []uint{province}},
+		{"no council at all: the province", c.ashtian1, c.committees["health"].ID, []uint{province}},
+	} {
+		if got, _ := recipients(t, s, suggest(tc.place, tc.committee)); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: recipients = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	county := appoint("09350000002", 92, models.StaffRequest{Role: models.RoleCounty, CountyID: c.arak2.CountyID})
+	if got, _ := recipients(t, s, suggest(c.arak2, c.committees["health"].ID)); !slices.Equal(got, []uint{county}) {
+		t.Errorf("with a county coordinator: recipients = %v, want %v", got, county)
+	}
+	// The sender is named in no notice: the council sees the suggestion,
+	// not who sent it.
+	named := models.Suggestion{Key: "named", Platform: "tg", UserID: 9, PlaceID: c.arak1.ID, CommitteeID: c.committees["health"].ID,
+		Text: "پیشنهاد با نام", SenderName: "سارا نیک‌نام"}
+	if err := s.CreateSuggestion(ctx, &named); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range noticesOf(t, s, models.KindSuggestion) {
+		if strings.Contains(n.Text, "سارا") {
+			t.Errorf("notice names the sender: %q", n.Text)
+		}
+	}
+}
+
+// TestUpgradeMovesAlertsToOutbox fills the alerts table of the members
+// migration and migrates: each alert becomes an outbox row, waiting for the
+// county's coordinators or delivered as it was, and the table is gone.
+func TestUpgradeMovesAlertsToOutbox(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := modelstest.OpenEmpty(t)
+	db := models.DB(s).WithContext(ctx)
+	if err := s.MigrateTo(ctx, models.MigrationMembers); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Seed(ctx, models.SeedFS()); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 11, 1, 8, 30, 0, 0, time.UTC)
+	for _, q := range []string{
+		`INSERT INTO alerts (kind, county_id, place_id, entity_id, created_at, delivered_at)
+			SELECT 'action_submitted', places.county_id, places.id, 7, ?, ? FROM places WHERE places.name = 'محله نمونه ۱ اراک'`,
+		`INSERT INTO alerts (kind, county_id, place_id, entity_id, created_at, delivered_at)
+			SELECT 'membership_request', places.county_id, places.id, 8, ?, ? FROM places WHERE places.name = 'محله نمونه ۱ اراک'`,
+	} {
+		delivered := any(created)
+		if strings.Contains(q, "'action_submitted'") {
+			delivered = nil
+		}
+		if err := db.Exec(q, created, delivered).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := noticesOf(t, s, models.KindActionSubmitted, models.KindMembershipRequest)
+	if len(got) != 2 || got[0].Status != models.NoticeUnrouted || got[0].EntityID != 7 || got[0].RouteCountyID == nil ||
+		got[1].Status != models.NoticeDelivered || got[1].DeliveredAt == nil || !got[1].DeliveredAt.Equal(created) || got[1].EntityID != 8 {
+		t.Errorf("outbox after the upgrade = %+v", got)
+	}
+	if db.Migrator().HasTable("alerts") {
+		t.Error("the alerts table is still there")
+	}
+	// The first coordinator of the county gets the waiting alert.
+	if _, err := s.AssignStaff(ctx, models.ActorCLI, models.StaffRequest{Phone: "09129999999", Role: models.RoleCounty, CountyID: *got[0].RouteCountyID}); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := s.LinkPhone(ctx, "tg", 1, 0, "09129999999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RouteNotices(ctx); err != nil || n != 1 {
+		t.Errorf("RouteNotices = %d, %v", n, err)
+	}
+	if mine, _ := s.Notices(ctx, models.NoticeFilter{PersonID: p.ID, Kind: models.KindActionSubmitted}); len(mine) != 1 || !strings.HasPrefix(mine[0].Text, "اقدام تازه") {
+		t.Errorf("the coordinator's rows = %+v", mine)
+	}
 }
