@@ -48,6 +48,7 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a.store = store
+	store.SetAdminPhones(cfg.AdminPhones)
 	if err := store.Migrate(ctx); err != nil {
 		a.close()
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -122,7 +123,7 @@ func (a *app) serve(ctx context.Context) error {
 
 	conv := conversations.NewStore(a.rdb, conversations.StoreConfig{Prefix: cfg.RedisPrefix, Now: a.now})
 	members := &member.Flows{
-		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store,
+		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store, Staff: a.store,
 	}
 	engine := conversations.NewEngine(conv, conversations.Config{
 		Flows: append([]*conversations.Flow{
@@ -156,6 +157,7 @@ func (a *app) serve(ctx context.Context) error {
 		platforms = append(platforms, platform{bot.Bale, cfg.BaleToken, cfg.BaleEndpoint})
 	}
 	senders := map[bot.Platform]handlers.Sender{}
+	notifiers := map[bot.Platform]handlers.Notifier{}
 	names := map[bot.Platform]string{}
 	pollers := map[bot.Platform]*bot.Poller{}
 	for _, pl := range platforms {
@@ -176,6 +178,7 @@ func (a *app) serve(ctx context.Context) error {
 		}
 		log.Info("connected", slog.String("platform", string(pl.p)), slog.String("bot", me.Username))
 		senders[pl.p], names[pl.p] = client, me.Username
+		notifiers[pl.p] = noticeLane{client} // until bot.Client has its own notice lane
 		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics})
 		if err != nil {
 			return err
@@ -217,10 +220,28 @@ func (a *app) serve(ctx context.Context) error {
 			}
 		}()
 	}
+	notices := handlers.NewNotices(handlers.NotifierConfig{
+		Outbox: a.store, Notifiers: notifiers, Quiet: cfg.QuietHours,
+		Interval: cfg.NoticeInterval, Lease: cfg.NoticeLease, Logger: log,
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := notices.Run(ctx); err != nil {
+			log.Error("notifier stopped", slog.Any("err", err))
+		}
+	}()
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
 }
+
+// noticeLane sends notices through the client's Send until bot.Client has
+// a notice lane of its own (Notify), which yields to replies.
+type noticeLane struct{ c *bot.Client }
+
+// Notify implements handlers.Notifier.
+func (n noticeLane) Notify(ctx context.Context, m bot.Message) (int, error) { return n.c.Send(ctx, m) }
 
 func collect(ch <-chan error) []error {
 	var out []error
@@ -327,4 +348,7 @@ var (
 	_ member.Actions            = (*models.Store)(nil)
 	_ member.ActionFinder       = (*models.Store)(nil)
 	_ member.Catalog            = (*models.Store)(nil)
+	_ member.StaffRoles         = (*models.Store)(nil)
+	_ handlers.Outbox           = (*models.Store)(nil)
+	_ handlers.Notifier         = noticeLane{}
 )

@@ -48,6 +48,9 @@ func TestConfigErrors(t *testing.T) {
 		{"conversation ttl bad", map[string]string{"CONVERSATION_TTL": "soon"}, "CONVERSATION_TTL"},
 		{"send rate bad", map[string]string{"SEND_RATE": "-1"}, "SEND_RATE"},
 		{"send rate per chat bad", map[string]string{"SEND_RATE_PER_CHAT": "fast"}, "SEND_RATE_PER_CHAT"},
+		{"quiet hours bad", map[string]string{"QUIET_HOURS": "22:00-07:00"}, "QUIET_HOURS"},
+		{"notice interval bad", map[string]string{"NOTICE_INTERVAL": "2h"}, "NOTICE_INTERVAL"},
+		{"notice lease bad", map[string]string{"NOTICE_LEASE": "soon"}, "NOTICE_LEASE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

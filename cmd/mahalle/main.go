@@ -5,6 +5,8 @@
 //	mahalle seed [DIR] load reference data (embedded, or the CSV files in DIR) and exit
 //	mahalle roster import FILE.csv [--skip-invalid]
 //	                   import a council roster and exit
+//	mahalle staff add|remove PHONE ROLE [PLACE], mahalle staff list [--all]
+//	                   give or take a coordinator or admin role, or list them
 package main
 
 import (
@@ -50,7 +52,7 @@ func run(ctx context.Context, args []string, sys system) int {
 		cmd = args[0]
 	}
 	switch cmd {
-	case "", "run", "migrate", "seed", "roster":
+	case "", "run", "migrate", "seed", "roster", "staff":
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, sys system) int {
 		return exitOK
 	case "roster":
 		return app.roster(ctx, args[1:], stdout, stderr)
+	case "staff":
+		return app.staff(ctx, args[1:], stdout, stderr)
 	}
 	if err := app.serve(ctx); err != nil {
 		if errors.Is(err, errUnauthorized) {
@@ -108,6 +112,8 @@ commands:
   seed [DIR]    load reference data (the embedded lists, or the CSV files in DIR) and exit
   roster import FILE.csv [--skip-invalid]
                 import a council roster and exit
+  staff add|remove PHONE ROLE [PLACE], staff list [--all]
+                give or take a county/province coordinator or admin role, or list them
 
 Configuration comes from the environment; see README.md.`
 

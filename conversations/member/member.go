@@ -63,6 +63,12 @@ type Flows struct {
 	Finder  ActionFinder
 	Catalog Catalog
 	Geo     resident.Geography
+	Staff   StaffRoles // may be nil: then nobody is told they are staff
+}
+
+// StaffRoles tells which staff roles (coordinator, admin) a person holds.
+type StaffRoles interface {
+	StaffOf(ctx context.Context, personID uint) ([]models.StaffScope, error)
 }
 
 // Menu is the main menu for the person in k: members see member features,
@@ -205,6 +211,17 @@ func (m *Flows) linkPhone(ctx context.Context, k conversations.Key, _ *conversat
 	} else if err != nil {
 		return "", err
 	}
+	if m.Staff != nil {
+		// ADMIN_PHONES and coordinators named by phone: sharing the contact
+		// was all they had to do; no membership request.
+		scopes, err := m.Staff.StaffOf(ctx, p.ID)
+		if err != nil {
+			return "", err
+		}
+		if msg := staffGreeting(scopes); msg != "" {
+			return msg, nil
+		}
+	}
 	if len(vs) == 0 {
 		if _, pending, err := m.Members.MemberOf(ctx, k.Platform, k.UserID); pending {
 			return msgMembershipPending, nil
@@ -216,6 +233,22 @@ func (m *Flows) linkPhone(ctx context.Context, k conversations.Key, _ *conversat
 	v := vs[0]
 	return fmt.Sprintf("✅ سلام %s! شما %s شورای پیشرفت %s (%s) هستید و مسئول کارگروه «%s».\nاز منو «گزارش اقدام» را بزنید تا کارهای شورا را ثبت کنید.",
 		p.Name, models.PositionName(v.Position), v.PlaceName, v.CountyName, v.CommitteeName), nil
+}
+
+// staffGreeting says what staff role a person holds, or "" for none.
+func staffGreeting(scopes []models.StaffScope) string {
+	admin, coordinator := false, false
+	for _, sc := range scopes {
+		admin = admin || sc.Role == models.RoleAdmin
+		coordinator = coordinator || sc.Role == models.RoleCounty || sc.Role == models.RoleProvince
+	}
+	switch {
+	case admin:
+		return msgAdmin
+	case coordinator:
+		return msgCoordinator
+	}
+	return ""
 }
 
 // committeeOptions lists a province's committees (not the crisis one),
