@@ -87,7 +87,7 @@ func newWorld(t *testing.T) *world {
 	w.coord = p.ID
 	// The coordinator is told of their appointment; the tests start after.
 	tick(t, w.notifier(t, ""))
-	if got := w.tg.texts(); len(got) != 1 || got[0] != "شما هماهنگ‌کنندهٔ شهرستان اراک شدید. از منو بخش‌های تازهٔ خود را ببینید." {
+	if got := w.tg.texts(); len(got) != 1 || got[0] != "شما هماهنگ‌کنندهٔ شهرستان اراک شدید." {
 		t.Fatalf("appointment notice = %q", got)
 	}
 	w.tg.sent = nil

@@ -23,6 +23,9 @@ const (
 // EntityStaff is the audit entity of staff assignments.
 const EntityStaff = "staff"
 
+// staffFromConfig is who assigned an admin named in ADMIN_PHONES.
+const staffFromConfig = "config"
+
 // StaffAssignment is one coordinator or admin role held by the person with
 // Phone: a county coordinator (CountyID and its ProvinceID set), a province
 // coordinator (ProvinceID set) or an admin (neither), from Since until Until.
@@ -210,11 +213,14 @@ func activateStaff(tx *gorm.DB, now time.Time, p Person, a *StaffAssignment) err
 	if err != nil {
 		return err
 	}
+	if a.AssignedByPlatform == staffFromConfig {
+		return nil // ADMIN_PHONES: the join flow says so as it happens
+	}
 	role := RoleName(a.Role, place)
 	key := fmt.Sprintf("staff:%d:active", a.ID)
 	err = notifyPeople(tx, now, []uint{p.ID}, key, Notice{
 		Kind: KindStaffAssigned, Entity: EntityStaff, EntityID: a.ID, Urgent: true,
-		Text: fmt.Sprintf("شما %s شدید. از منو بخش‌های تازهٔ خود را ببینید.", role),
+		Text: fmt.Sprintf("شما %s شدید.", role),
 	})
 	if err != nil || a.AssignedByPersonID == nil || *a.AssignedByPersonID == p.ID {
 		return err
@@ -270,11 +276,11 @@ func (s *Store) linkStaff(tx *gorm.DB, now time.Time, p Person) (bool, error) {
 		if _, ok, err := openStaff(tx, phone, RoleAdmin, 0, 0); err != nil {
 			return false, err
 		} else if !ok {
-			a := StaffAssignment{Phone: phone, Role: RoleAdmin, Status: StaffPending, Since: now, AssignedByPlatform: "config"}
+			a := StaffAssignment{Phone: phone, Role: RoleAdmin, Status: StaffPending, Since: now, AssignedByPlatform: staffFromConfig}
 			if err := tx.Create(&a).Error; err != nil {
 				return false, err
 			}
-			if err := writeAudit(tx, now, Actor{Platform: "config"}, AuditCreate, EntityStaff, a.ID, "admin from ADMIN_PHONES"); err != nil {
+			if err := writeAudit(tx, now, Actor{Platform: staffFromConfig}, AuditCreate, EntityStaff, a.ID, "admin from ADMIN_PHONES"); err != nil {
 				return false, err
 			}
 		}

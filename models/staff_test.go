@@ -46,7 +46,7 @@ func TestStaffAssignmentWaitsForContact(t *testing.T) {
 		t.Errorf("viewer after sharing = %+v, %v", v, err)
 	}
 	told := noticesOf(t, s, models.KindStaffAssigned, models.KindStaffAssignedBy)
-	if len(told) != 2 || *told[0].PersonID != p.ID || !told[0].Urgent || told[0].Text != "شما هماهنگ‌کنندهٔ شهرستان اراک شدید. از منو بخش‌های تازهٔ خود را ببینید." ||
+	if len(told) != 2 || *told[0].PersonID != p.ID || !told[0].Urgent || told[0].Text != "شما هماهنگ‌کنندهٔ شهرستان اراک شدید." ||
 		*told[1].PersonID != c.maryam {
 		t.Errorf("notices = %+v, want one to the coordinator and one to who assigned them", told)
 	}
