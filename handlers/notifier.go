@@ -109,7 +109,20 @@ func (n *Notices) Tick(ctx context.Context) (TickReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	for _, b := range batches {
+	for i, b := range batches {
+		if ctx.Err() != nil {
+			// Shutting down: give the rest back rather than leave them
+			// leased until after the restart.
+			var ids []uint
+			for _, b := range batches[i:] {
+				for _, x := range b.Notices {
+					ids = append(ids, x.ID)
+				}
+			}
+			mark, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			return rep, n.cfg.Outbox.NoticesFailed(mark, ids, "stopped before sending", false)
+		}
 		if err := n.deliver(ctx, b, &rep); err != nil {
 			return rep, err
 		}
@@ -135,7 +148,10 @@ func (n *Notices) deliver(ctx context.Context, b models.Batch, rep *TickReport) 
 		return n.cfg.Outbox.NoticesFailed(mark, ids, "no sender for platform "+b.Platform, false)
 	}
 	msg := render(b)
-	sendCtx, cancelSend := context.WithTimeout(ctx, 30*time.Second)
+	// A send under way finishes even when the process is stopping, so
+	// that it is marked: a message cut off after the platform took it
+	// would be sent again.
+	sendCtx, cancelSend := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	id, err := sender.Notify(sendCtx, msg)
 	cancelSend()
 	if n.cfg.AfterSend != nil && !n.cfg.AfterSend(b) {

@@ -32,7 +32,7 @@ func waitNotice(t *testing.T, srv *bottest.Server, chatID int64, want string) bo
 // it, and the person is told when the request is approved.
 func TestStaffAndNoticesEndToEnd(t *testing.T) {
 	h := newHarness(t)
-	h.env["ADMIN_PHONES"] = "09350000000"
+	h.env["ADMIN_PHONES"] = "09350000000,09121111111"
 	h.env["NOTICE_INTERVAL"] = "20ms"
 	h.env["QUIET_HOURS"] = "none"
 	if code, out, errOut := runRoster(t, h.env, "import", writeRoster(t, testRoster)); code != exitOK {
@@ -49,6 +49,9 @@ func TestStaffAndNoticesEndToEnd(t *testing.T) {
 	if strings.Contains(lastText(got), "نام و نام خانوادگی") {
 		t.Errorf("the admin was asked for a membership request: %q", lastText(got))
 	}
+
+	// A roster member who is also admin is greeted as both.
+	expect(t, h.person(7504).register("+989121111111"), "سلام مریم احمدی", "رئیس", "شما مدیر سامانه هستید")
 
 	coord := h.person(7502)
 	expect(t, coord.register("+989129999999"), "شما هماهنگ‌کنندهٔ شوراهای پیشرفت محله هستید")

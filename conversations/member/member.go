@@ -211,6 +211,7 @@ func (m *Flows) linkPhone(ctx context.Context, k conversations.Key, _ *conversat
 	} else if err != nil {
 		return "", err
 	}
+	staff := ""
 	if m.Staff != nil {
 		// ADMIN_PHONES and coordinators named by phone: sharing the contact
 		// was all they had to do; no membership request.
@@ -218,9 +219,10 @@ func (m *Flows) linkPhone(ctx context.Context, k conversations.Key, _ *conversat
 		if err != nil {
 			return "", err
 		}
-		if msg := staffGreeting(scopes); msg != "" {
-			return msg, nil
-		}
+		staff = staffGreeting(scopes)
+	}
+	if staff != "" && len(vs) == 0 {
+		return staff, nil
 	}
 	if len(vs) == 0 {
 		if _, pending, err := m.Members.MemberOf(ctx, k.Platform, k.UserID); pending {
@@ -231,8 +233,12 @@ func (m *Flows) linkPhone(ctx context.Context, k conversations.Key, _ *conversat
 		return "", nil // an ended membership: they may ask again
 	}
 	v := vs[0]
-	return fmt.Sprintf("✅ سلام %s! شما %s شورای پیشرفت %s (%s) هستید و مسئول کارگروه «%s».\nاز منو «گزارش اقدام» را بزنید تا کارهای شورا را ثبت کنید.",
-		p.Name, models.PositionName(v.Position), v.PlaceName, v.CountyName, v.CommitteeName), nil
+	greeting := fmt.Sprintf("✅ سلام %s! شما %s شورای پیشرفت %s (%s) هستید و مسئول کارگروه «%s».\nاز منو «گزارش اقدام» را بزنید تا کارهای شورا را ثبت کنید.",
+		p.Name, models.PositionName(v.Position), v.PlaceName, v.CountyName, v.CommitteeName)
+	if staff != "" {
+		greeting += "\n" + staff
+	}
+	return greeting, nil
 }
 
 // staffGreeting says what staff role a person holds, or "" for none.
