@@ -156,3 +156,70 @@ func TestNoticesKill9(t *testing.T) {
 		t.Errorf("%d duplicates from %d kills: a kill should cost at most the one notice in flight", dups, kills)
 	}
 }
+
+// TestNoticeCrashAfterCommit kills the real bot right after a suggestion and
+// its notice are committed, before the notifier could send it (it reads the
+// outbox once a minute in the first run). After the restart the
+// coordinator gets the notice, once.
+func TestNoticeCrashAfterCommit(t *testing.T) {
+	h := newHarness(t)
+	h.env["NOTICE_INTERVAL"] = "1m"
+	h.env["QUIET_HOURS"] = "none"
+	if code, out, errOut := runStaff(t, h.env, "add", "09129999999", "county", "اراک"); code != exitOK {
+		t.Fatalf("staff add exit %d:\n%s\n%s", code, out, errOut)
+	}
+	const coordChat = 7700
+	func() {
+		store := h.openStore()
+		defer store.Close()
+		if _, _, err := store.LinkPhone(t.Context(), "tg", coordChat, coordChat, "09129999999"); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	pr := h.startProc()
+	waitNotice(t, h.srv, coordChat, "شما هماهنگ‌کنندهٔ شهرستان اراک شدید") // the first round, at start
+
+	p := h.person(7701)
+	p.say("/start")
+	p.toTopic()
+	expect(t, p.press("محیط زیست"), "مرحله ۵ از ۹")
+	expect(t, p.say("جوی آب کوچه اصلی پر از زباله است"), "مرحله ۶ از ۹")
+	expect(t, p.press("رد کردن"), "مرحله ۷ از ۹")
+	expect(t, p.say("رد کردن"), "مرحله ۸ از ۹")
+	expect(t, p.press("بی‌نام"), "خلاصهٔ «ارسال پیشنهاد»")
+	armed := h.killOnSend(pr, func(s bottest.Sent) bool {
+		return s.ChatID == p.chat.ID && s.Method == "sendMessage" && codePattern.MatchString(s.Text)
+	})
+	id := p.pressID("تأیید و ارسال")
+	code := codePattern.FindString(h.awaitKill(armed, pr, id).Text)
+	if n := countSent(h.srv.SentTo(coordChat), code); n != 0 {
+		t.Fatalf("the notice went out before the kill (%d)", n)
+	}
+
+	h.env["NOTICE_INTERVAL"] = "20ms"
+	h.startProc()
+	waitNotice(t, h.srv, coordChat, code)
+	p.wait(id) // the replayed update is handled: nothing more is queued
+	store := h.openStore()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		counts, err := store.NoticeCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[models.NoticeDelivered] == 2 && len(counts) == 1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("outbox = %v, want the appointment and the suggestion delivered", counts)
+		case <-tick.C:
+		}
+	}
+	if n := countSent(h.srv.SentTo(coordChat), code); n != 1 {
+		t.Errorf("the suggestion's notice was sent %d times, want 1", n)
+	}
+}
