@@ -61,7 +61,7 @@ func tehran(hour, minute int) time.Time {
 	return time.Date(2026, 11, 25, hour, minute, 0, 0, persian.Tehran).UTC()
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	s := modelstest.Open(t)
 	now := tehran(12, 0)
@@ -94,7 +94,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) notifier(t *testing.T, quiet string) *handlers.Notices {
+func (w *world) notifier(t testing.TB, quiet string) *handlers.Notices {
 	t.Helper()
 	q, err := models.ParseQuietHours(quiet)
 	if err != nil {
@@ -119,7 +119,7 @@ func (w *world) suggest(t *testing.T, key, text string) models.Suggestion {
 	return sg
 }
 
-func tick(t *testing.T, n *handlers.Notices) handlers.TickReport {
+func tick(t testing.TB, n *handlers.Notices) handlers.TickReport {
 	t.Helper()
 	rep, err := n.Tick(t.Context())
 	if err != nil {

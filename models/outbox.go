@@ -300,6 +300,13 @@ func (s *Store) ClaimNotices(ctx context.Context, opt ClaimOptions) ([]Batch, er
 		}
 		targets := map[string]*Batch{}
 		var order []string
+		var claimed []uint
+		type account struct {
+			platform string
+			chatID   int64
+			ok       bool
+		}
+		accounts := map[string]account{} // by recipient, for this claim
 		lease := now.Add(opt.Lease)
 		for _, n := range rows {
 			p := prefs[personOf(n)]
@@ -313,11 +320,18 @@ func (s *Store) ClaimNotices(ctx context.Context, opt ClaimOptions) ([]Batch, er
 					continue
 				}
 			}
-			platform, chatID, ok, err := recipientAccount(tx, n)
-			if err != nil {
-				return err
+			rk := fmt.Sprintf("%d/%s/%d", personOf(n), n.Platform, n.UserID)
+			acc, seen := accounts[rk]
+			if !seen {
+				platform, chatID, ok, err := recipientAccount(tx, n)
+				if err != nil {
+					return err
+				}
+				acc = account{platform, chatID, ok}
+				accounts[rk] = acc
 			}
-			if !ok {
+			platform, chatID := acc.platform, acc.chatID
+			if !acc.ok {
 				if err := tx.Model(&Notice{}).Where("id = ?", n.ID).Updates(map[string]any{
 					"status": NoticeUnreachable, "failed_at": now, "lease_until": nil,
 					"last_error": "no reachable account", "updated_at": now}).Error; err != nil {
@@ -325,11 +339,7 @@ func (s *Store) ClaimNotices(ctx context.Context, opt ClaimOptions) ([]Batch, er
 				}
 				continue
 			}
-			if err := tx.Model(&Notice{}).Where("id = ?", n.ID).Updates(map[string]any{
-				"status": NoticeSending, "lease_until": lease, "attempts": gorm.Expr("attempts + 1"),
-				"updated_at": now}).Error; err != nil {
-				return err
-			}
+			claimed = append(claimed, n.ID)
 			n.Status, n.LeaseUntil, n.Attempts = NoticeSending, &lease, n.Attempts+1
 			digest := n.Digest && !n.Urgent
 			key := fmt.Sprintf("%s:%d", platform, chatID)
@@ -343,6 +353,13 @@ func (s *Store) ClaimNotices(ctx context.Context, opt ClaimOptions) ([]Batch, er
 				order = append(order, key)
 			}
 			b.Notices = append(b.Notices, n)
+		}
+		if len(claimed) > 0 {
+			if err := tx.Model(&Notice{}).Where("id IN ?", claimed).Updates(map[string]any{
+				"status": NoticeSending, "lease_until": lease, "attempts": gorm.Expr("attempts + 1"),
+				"updated_at": now}).Error; err != nil {
+				return err
+			}
 		}
 		for _, k := range order {
 			b := *targets[k]
