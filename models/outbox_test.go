@@ -195,3 +195,74 @@ func TestUpgradeMovesAlertsToOutbox(t *testing.T) {
 		t.Errorf("the coordinator's rows = %+v", mine)
 	}
 }
+
+// TestActionNotices: an action goes to its county's coordinators; a likely
+// duplicate of work in the same county too, and of work in another county
+// to the province's coordinators; a review decision to the reporter, urgent.
+func TestActionNotices(t *testing.T) {
+	t.Parallel()
+	c := newCouncil(t)
+	s, ctx := c.s, t.Context()
+	appoint := func(phone string, uid int64, req models.StaffRequest) uint {
+		t.Helper()
+		req.Phone = phone
+		if _, err := s.AssignStaff(ctx, models.ActorCLI, req); err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := s.LinkPhone(ctx, "tg", uid, 0, phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	arak := appoint("09350000001", 91, models.StaffRequest{Role: models.RoleCounty, CountyID: c.arak1.CountyID})
+	ashtian := appoint("09350000002", 92, models.StaffRequest{Role: models.RoleCounty, CountyID: c.ashtian1.CountyID})
+	province := appoint("09350000003", 93, models.StaffRequest{Role: models.RoleProvince, ProvinceID: c.arak1.ProvinceID})
+
+	theirs := c.newAction(t, "ashtian")
+	theirs.PlaceID, theirs.ReporterPersonID, theirs.CommitteeID = c.ashtian1.ID, c.hasan, c.committees["environment"].ID
+	if err := s.CreateAction(ctx, reporter, &theirs); err != nil {
+		t.Fatal(err)
+	}
+	first := c.newAction(t, "first")
+	if err := s.CreateAction(ctx, reporter, &first); err != nil {
+		t.Fatal(err)
+	}
+	same := c.newAction(t, "same-county")
+	same.ReporterPersonID, same.DuplicateWarned, same.DuplicateChoice, same.DuplicateOf = c.ali, true, models.DuplicateNew, &first.ID
+	if err := s.CreateAction(ctx, reporter, &same); err != nil {
+		t.Fatal(err)
+	}
+	other := c.newAction(t, "other-county")
+	other.ReporterPersonID, other.DuplicateWarned, other.DuplicateChoice, other.DuplicateOf = c.ali, true, models.DuplicateNew, &theirs.ID
+	if err := s.CreateAction(ctx, reporter, &other); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range noticesOf(t, s, models.KindActionSubmitted, models.KindDuplicateWarning) {
+		got = append(got, fmt.Sprintf("%s %d → %d", n.Kind, n.EntityID, *n.PersonID))
+	}
+	want := []string{
+		fmt.Sprintf("action_submitted %d → %d", theirs.ID, ashtian),
+		fmt.Sprintf("action_submitted %d → %d", first.ID, arak),
+		fmt.Sprintf("action_submitted %d → %d", same.ID, arak),
+		fmt.Sprintf("duplicate_warning %d → %d", same.ID, arak),
+		fmt.Sprintf("action_submitted %d → %d", other.ID, arak),
+		fmt.Sprintf("duplicate_warning %d → %d", other.ID, province),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("notices =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if ns := noticesOf(t, s, models.KindDuplicateWarning); !strings.Contains(ns[1].Text, theirs.Code) || !strings.Contains(ns[1].Text, "آشتیان") {
+		t.Errorf("duplicate notice = %q, want both actions named", ns[1].Text)
+	}
+
+	if _, err := s.SetActionStatus(ctx, models.Actor{Platform: "tg", UserID: 91}, first.ID, models.ActionChangesRequested, "عکس را اضافه کنید"); err != nil {
+		t.Fatal(err)
+	}
+	told := noticesOf(t, s, models.KindActionDecision)
+	if len(told) != 1 || *told[0].PersonID != c.maryam || !told[0].Urgent ||
+		told[0].Text != fmt.Sprintf("اقدام «غربالگری فشار خون سالمندان» (کد %s) نیاز به اصلاح دارد.\nتوضیح بررسی‌کننده: عکس را اضافه کنید", first.Code) {
+		t.Errorf("decision notices = %+v", told)
+	}
+}
