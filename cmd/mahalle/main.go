@@ -7,6 +7,7 @@
 //	                   import a council roster and exit
 //	mahalle staff add|remove PHONE ROLE [PLACE], mahalle staff list [--all]
 //	                   give or take a coordinator or admin role, or list them
+//	mahalle outbox [STATUS] print the notices' delivery report
 package main
 
 import (
@@ -52,7 +53,7 @@ func run(ctx context.Context, args []string, sys system) int {
 		cmd = args[0]
 	}
 	switch cmd {
-	case "", "run", "migrate", "seed", "roster", "staff":
+	case "", "run", "migrate", "seed", "roster", "staff", "outbox":
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, sys system) int {
 		return app.roster(ctx, args[1:], stdout, stderr)
 	case "staff":
 		return app.staff(ctx, args[1:], stdout, stderr)
+	case "outbox":
+		return app.outbox(ctx, args[1:], stdout, stderr)
 	}
 	if err := app.serve(ctx); err != nil {
 		if errors.Is(err, errUnauthorized) {
@@ -114,6 +117,8 @@ commands:
                 import a council roster and exit
   staff add|remove PHONE ROLE [PLACE], staff list [--all]
                 give or take a county/province coordinator or admin role, or list them
+  outbox [STATUS]
+                print the notices' delivery report
 
 Configuration comes from the environment; see README.md.`
 

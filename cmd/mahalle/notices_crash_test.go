@@ -33,7 +33,6 @@ func TestNoticesKill9(t *testing.T) {
 	const coordChat = 7600
 	func() {
 		store := h.openStore()
-		defer store.Close()
 		ctx := t.Context()
 		if _, _, err := store.LinkPhone(ctx, "tg", coordChat, coordChat, "09129999999"); err != nil {
 			t.Fatal(err)
@@ -171,7 +170,6 @@ func TestNoticeCrashAfterCommit(t *testing.T) {
 	const coordChat = 7700
 	func() {
 		store := h.openStore()
-		defer store.Close()
 		if _, _, err := store.LinkPhone(t.Context(), "tg", coordChat, coordChat, "09129999999"); err != nil {
 			t.Fatal(err)
 		}

@@ -59,3 +59,34 @@ func TestStaffCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestOutboxReport(t *testing.T) {
+	t.Parallel()
+	env := backendEnv(t)
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"outbox"}, testSystem(env, &out, &errOut)); code != exitOK || !strings.Contains(out.String(), "outbox: empty") {
+		t.Errorf("empty outbox: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	if code, o, e := runStaff(t, env, "add", "09129999999", "province", "markazi"); code != exitOK {
+		t.Fatalf("staff add: %d\n%s\n%s", code, o, e)
+	}
+	(&harness{t: t, env: env}).linkPhone("tg", 77, "09129999999")
+	out.Reset()
+	if code := run(t.Context(), []string{"outbox"}, testSystem(env, &out, &errOut)); code != exitOK ||
+		!strings.Contains(out.String(), "صف پیام‌ها: ۱ در صف") || !strings.Contains(out.String(), "outbox: pending 1") ||
+		!strings.Contains(out.String(), "\tpending\tstaff_assigned\tperson:") || strings.Contains(out.String(), "شدید") {
+		t.Errorf("outbox: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	if code := run(t.Context(), []string{"outbox", "lost"}, testSystem(env, &out, &errOut)); code != exitConfig {
+		t.Errorf("outbox lost: exit %d, want %d", code, exitConfig)
+	}
+}
+
+// linkPhone ties a platform account to the phone, as sharing the contact does.
+func (h *harness) linkPhone(platform string, userID int64, phone string) {
+	h.t.Helper()
+	store := h.openStore()
+	if _, _, err := store.LinkPhone(h.t.Context(), platform, userID, userID, phone); err != nil {
+		h.t.Fatal(err)
+	}
+}
