@@ -371,3 +371,48 @@ func TestNotifierCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifierTwoWorkers runs two workers on one outbox at once, as two
+// replicas would: every notice is sent once (PostgreSQL: they skip each
+// other's locked rows; SQLite: one writer).
+func TestNotifierTwoWorkers(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	const n = 60
+	for i := range n {
+		w.suggest(t, fmt.Sprintf("s%d", i), fmt.Sprintf("پیشنهاد شمارهٔ %d", i))
+	}
+	workers := []*handlers.Notices{}
+	for range 2 {
+		workers = append(workers, handlers.NewNotices(handlers.NotifierConfig{
+			Outbox: w.s, Notifiers: map[bot.Platform]handlers.Notifier{bot.Telegram: w.tg}, Batch: 7}))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, wk := range workers {
+		wg.Go(func() {
+			for {
+				rep, err := wk.Tick(t.Context())
+				if err != nil {
+					errs <- err
+					return
+				}
+				if rep.Messages == 0 && rep.Failed == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, text := range w.tg.texts() {
+		seen[text]++
+	}
+	if len(w.tg.sent) != n || len(seen) != n {
+		t.Errorf("sent %d messages, %d distinct; want %d, each once", len(w.tg.sent), len(seen), n)
+	}
+}
