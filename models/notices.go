@@ -78,7 +78,8 @@ func noticeMembershipRequest(tx *gorm.DB, now time.Time, p Person, m Membership,
 	if err := notifyPeople(tx, now, chairs, key, n); err != nil {
 		return err
 	}
-	return notifyCoordinators(tx, now, place.CountyID, place.ProvinceID, key+":staff", n)
+	// One key for both: a chair who also coordinates the county is told once.
+	return notifyCoordinators(tx, now, place.CountyID, place.ProvinceID, key, n)
 }
 
 // noticeMembershipDecision tells the person that their request was
