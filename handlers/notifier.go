@@ -21,10 +21,10 @@ type Notifier interface {
 
 // Outbox is the store's side of delivering notices (see models.Notice).
 type Outbox interface {
-	RouteNotices(ctx context.Context) (int, error)
 	ClaimNotices(ctx context.Context, opt models.ClaimOptions) ([]models.Batch, error)
 	NoticesDelivered(ctx context.Context, ids []uint, platform string, messageID int) error
 	NoticesFailed(ctx context.Context, ids []uint, reason string, stop bool) error
+	NoticesReleased(ctx context.Context, ids []uint) error
 }
 
 // NotifierConfig wires a [Notices] worker.
@@ -98,13 +98,9 @@ type TickReport struct {
 	Unreached int // messages stopped because the person blocked the bot
 }
 
-// Tick runs one round: route unrouted notices, claim the due ones, send and
-// mark them. It returns what it did.
+// Tick runs one round: claim the due notices, send and mark them. It returns what it did.
 func (n *Notices) Tick(ctx context.Context) (TickReport, error) {
 	var rep TickReport
-	if _, err := n.cfg.Outbox.RouteNotices(ctx); err != nil {
-		return rep, err
-	}
 	batches, err := n.cfg.Outbox.ClaimNotices(ctx, models.ClaimOptions{Limit: n.cfg.Batch, Lease: n.cfg.Lease, Quiet: n.cfg.Quiet})
 	if err != nil {
 		return rep, err
@@ -121,7 +117,7 @@ func (n *Notices) Tick(ctx context.Context) (TickReport, error) {
 			}
 			mark, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			return rep, n.cfg.Outbox.NoticesFailed(mark, ids, "stopped before sending", false)
+			return rep, n.cfg.Outbox.NoticesReleased(mark, ids)
 		}
 		if err := n.deliver(ctx, b, &rep); err != nil {
 			return rep, err

@@ -203,8 +203,8 @@ func coordinatorChain(tx *gorm.DB, countyID, provinceID uint) ([]uint, error) {
 }
 
 // RouteNotices gives every unrouted notice to the recipients it now has
-// (see notifyCoordinators) and returns how many it routed. The notifier
-// calls it before each claim.
+// (see notifyCoordinators) and returns how many it routed. ClaimNotices
+// calls it first.
 func (s *Store) RouteNotices(ctx context.Context) (int, error) {
 	var rows []Notice
 	db := s.db.WithContext(ctx)
@@ -260,8 +260,9 @@ type ClaimOptions struct {
 	Quiet QuietHours    // the install's default quiet hours (QUIET_HOURS)
 }
 
-// ClaimNotices claims the notices that are due and returns them grouped into
-// the messages to send. A claimed row is marked "sending" with a lease and
+// ClaimNotices routes waiting notices ([Store.RouteNotices]), then claims
+// the notices that are due and returns them grouped into the messages to
+// send. A claimed row is marked "sending" with a lease and
 // an attempt counted, in a transaction committed before it returns, so a
 // crash after the send and before [Store.NoticesDelivered] sends it again
 // once the lease has expired (at least once). On PostgreSQL concurrent
@@ -277,6 +278,9 @@ func (s *Store) ClaimNotices(ctx context.Context, opt ClaimOptions) ([]Batch, er
 	}
 	if opt.Lease <= 0 {
 		opt.Lease = 2 * time.Minute
+	}
+	if _, err := s.RouteNotices(ctx); err != nil {
+		return nil, fmt.Errorf("models: claim notices: %w", err)
 	}
 	var out []Batch
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -456,6 +460,20 @@ func (s *Store) NoticesFailed(ctx context.Context, ids []uint, reason string, st
 	})
 	if err != nil {
 		return fmt.Errorf("models: notices failed: %w", err)
+	}
+	return nil
+}
+
+// NoticesReleased gives claimed notices back unsent, as a worker that is
+// stopping does: they are due at once, and the claim's attempt is not
+// counted.
+func (s *Store) NoticesReleased(ctx context.Context, ids []uint) error {
+	now := s.now()
+	err := s.db.WithContext(ctx).Model(&Notice{}).Where("id IN ? AND status = ?", ids, NoticeSending).
+		Updates(map[string]any{"status": NoticePending, "lease_until": nil, "next_attempt_at": now,
+			"attempts": gorm.Expr("attempts - 1"), "updated_at": now}).Error
+	if err != nil {
+		return fmt.Errorf("models: notices released: %w", err)
 	}
 	return nil
 }

@@ -221,3 +221,87 @@ func TestNoticeCrashAfterCommit(t *testing.T) {
 		t.Errorf("the suggestion's notice was sent %d times, want 1", n)
 	}
 }
+
+// TestNoticesGracefulRestart stops the bot (SIGTERM) while it is sending
+// notices and starts it again: in normal operation nobody sees a notice
+// twice, because a send under way is finished and marked before the exit.
+func TestNoticesGracefulRestart(t *testing.T) {
+	const notices = 100
+	h := newHarness(t)
+	h.env["NOTICE_INTERVAL"] = "10ms"
+	h.env["QUIET_HOURS"] = "none"
+	if code, out, errOut := runStaff(t, h.env, "add", "09129999999", "county", "اراک"); code != exitOK {
+		t.Fatalf("staff add exit %d:\n%s\n%s", code, out, errOut)
+	}
+	const coordChat = 7800
+	h.linkPhone("tg", coordChat, "09129999999")
+	store := h.openStore()
+	ps, err := store.SearchPlaces(t.Context(), persian.SearchKey("محله نمونه ۱ اراک"), 1)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("place: %+v, %v", ps, err)
+	}
+	cs, err := store.Committees(t.Context(), ps[0].ProvinceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range notices {
+		sg := models.Suggestion{Key: fmt.Sprintf("g-%d", i), Platform: "tg", UserID: 5000, PlaceID: ps[0].ID,
+			CommitteeID: cs[0].ID, Text: fmt.Sprintf("پیشنهاد آزمون شمارهٔ %d", i)}
+		if err := store.CreateSuggestion(t.Context(), &sg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 3 {
+		stopping := make(chan struct{})
+		var once sync.Once
+		seen := 0
+		h.srv.OnSend(func(s bottest.Sent) {
+			if s.ChatID == coordChat {
+				if seen++; seen == 10 {
+					once.Do(func() { close(stopping) })
+				}
+			}
+		})
+		r := h.start()
+		select {
+		case <-stopping:
+		case <-time.After(waitTimeout):
+			t.Fatalf("round %d: no notices sent", round)
+		}
+		if code := r.stop(t); code != exitOK {
+			t.Fatalf("round %d: exit %d\n%s", round, code, r.logs.String())
+		}
+		h.srv.OnSend(nil)
+	}
+	h.start()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		counts, err := store.NoticeCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[models.NoticeDelivered] == notices+1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("outbox = %v, want %d delivered", counts, notices+1)
+		case <-tick.C:
+		}
+	}
+	texts := map[string]int{}
+	sends := 0
+	for _, s := range h.srv.SentTo(coordChat) {
+		if s.Method == "sendMessage" {
+			texts[s.Text]++
+			sends++
+		}
+	}
+	t.Logf("graceful restarts: 3 stops while sending; %d notices, %d sends, %d duplicates", notices+1, sends, sends-len(texts))
+	if sends != len(texts) || len(texts) != notices+1 {
+		t.Errorf("%d sends of %d distinct notices, want %d, each once", sends, len(texts), notices+1)
+	}
+}
