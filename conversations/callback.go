@@ -114,3 +114,10 @@ func (d CallbackData) validate() error {
 	}
 	return nil
 }
+
+// MenuCallback is the callback data of a button that starts a flow from
+// outside a conversation (a notice's «بررسی اقدام»): value is a menu value,
+// "flow" or "flow:arg". Returns an error when it does not fit 64 bytes.
+func MenuCallback(value string) (string, error) {
+	return EncodeCallback(CallbackData{Nonce: menuNonce, Step: menuStep, Value: value})
+}

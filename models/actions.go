@@ -209,8 +209,8 @@ func (s *Store) newActionCode() (string, error) {
 // CreateAction stores a, a council member's report of an action: it gives
 // it an ID, a tracking Code ("A-" and 5 characters), Status "submitted",
 // CouncilID (the place's council, created on first use), timestamps, an
-// audit entry, an AlertActionSubmitted for the place's county and, when
-// DuplicateWarned is set, an AlertDuplicateWarning, all in one
+// audit entry, a notice to the county's coordinators and, when
+// DuplicateWarned is set, a likely-duplicate notice, all in one
 // transaction. Title, Description and Partners are normalised; Programmes
 // are sorted and deduplicated. It is idempotent on a.Key: when an action
 // with that Key exists (a replay, or a concurrent call that won), *a is
@@ -274,13 +274,8 @@ func (s *Store) CreateAction(ctx context.Context, actor Actor, a *Action) error 
 		if err := writeAudit(tx, now, actor, AuditCreate, EntityAction, try.ID, try.Code); err != nil {
 			return err
 		}
-		if err := writeAlert(tx, now, AlertActionSubmitted, place.CountyID, place.ID, try.ID); err != nil {
+		if err := noticeActionSubmitted(tx, now, try, place); err != nil {
 			return err
-		}
-		if try.DuplicateWarned {
-			if err := writeAlert(tx, now, AlertDuplicateWarning, place.CountyID, place.ID, try.ID); err != nil {
-				return err
-			}
 		}
 		*a = try
 		return nil
@@ -368,7 +363,7 @@ func (s *Store) AddActionUpdate(ctx context.Context, actor Actor, u *ActionUpdat
 // Photos, Beneficiaries, Cost, CostUnit, Partners — and fills *a with the
 // stored row. An edit that changes nothing writes nothing. Editing an
 // action whose changes were requested submits it again (Status
-// "submitted", an audit entry and an AlertActionSubmitted). The audit entry
+// "submitted", an audit entry and a notice to the county's coordinators). The audit entry
 // of the edit names the changed fields. Returns ENOTFOUND when there is no
 // such action; ECONFLICT when it has been verified or rejected; EINVALID as
 // [Store.CreateAction] does for the edited fields.
@@ -424,7 +419,7 @@ func (s *Store) EditAction(ctx context.Context, actor Actor, a *Action) error {
 			if err != nil {
 				return err
 			}
-			if err := writeAlert(tx, now, AlertActionSubmitted, place.CountyID, place.ID, row.ID); err != nil {
+			if err := noticeActionSubmitted(tx, now, row, place); err != nil {
 				return err
 			}
 		}
@@ -476,7 +471,8 @@ var actionTransitions = map[string][]string{
 // and returns the stored action. Setting the status it already has changes
 // nothing, so a repeated tap is harmless. A submitted action may be
 // verified, rejected or sent back for changes; one sent back may also be
-// submitted again, which alerts the county again (AlertActionSubmitted).
+// submitted again, which alerts the county again. A decision is sent to
+// the reporter as an urgent notice, in the same transaction.
 // Returns EINVALID for an unknown status, ENOTFOUND when
 // there is no such action, and ECONFLICT when the move is not allowed (a
 // verified or rejected action is final).
@@ -513,13 +509,13 @@ func (s *Store) SetActionStatus(ctx context.Context, actor Actor, id uint, statu
 			return err
 		}
 		if status != ActionSubmitted {
-			return nil
+			return noticeActionDecision(tx, now, a)
 		}
 		place, err := placeOf(tx, a.PlaceID)
 		if err != nil {
 			return err
 		}
-		return writeAlert(tx, now, AlertActionSubmitted, place.CountyID, place.ID, a.ID)
+		return noticeActionSubmitted(tx, now, a, place)
 	})
 	if err != nil {
 		return Action{}, fmt.Errorf("models: set action %d status: %w", id, err)

@@ -77,10 +77,10 @@ func TestCreateAction(t *testing.T) {
 		entries[0].ActorUserID != 500 || !entries[0].At.Equal(*c.now) {
 		t.Errorf("audit = %+v, %v", entries, err)
 	}
-	alerts, err := s.UndeliveredAlerts(ctx, 0)
-	if err != nil || len(alerts) != 1 || alerts[0].Kind != models.AlertActionSubmitted || alerts[0].EntityID != a.ID ||
-		alerts[0].CountyID != c.arak1.CountyID {
-		t.Errorf("alerts = %+v, %v; want one action_submitted", alerts, err)
+	alerts, err := s.Notices(ctx, models.NoticeFilter{Kind: models.KindActionSubmitted})
+	if err != nil || len(alerts) != 1 || alerts[0].EntityID != a.ID ||
+		alerts[0].RouteCountyID == nil || *alerts[0].RouteCountyID != c.arak1.CountyID {
+		t.Errorf("notices = %+v, %v; want one action_submitted for the county", alerts, err)
 	}
 
 	// A replay with the same key returns the stored action.
@@ -98,8 +98,8 @@ func TestCreateAction(t *testing.T) {
 	if es, _ := s.AuditEntries(ctx, models.EntityAction, a.ID); len(es) != 1 {
 		t.Errorf("audit after a replay = %d entries, want 1", len(es))
 	}
-	if alerts, _ := s.UndeliveredAlerts(ctx, 0); len(alerts) != 1 {
-		t.Errorf("alerts after a replay = %d, want 1", len(alerts))
+	if alerts := noticesOf(t, s, models.KindActionSubmitted); len(alerts) != 1 {
+		t.Errorf("notices after a replay = %d, want 1", len(alerts))
 	}
 }
 
@@ -121,18 +121,15 @@ func TestCreateActionDuplicateWarned(t *testing.T) {
 	if err != nil || !got.DuplicateWarned || got.DuplicateChoice != models.DuplicateNew || got.DuplicateOf == nil || *got.DuplicateOf != first.ID {
 		t.Errorf("stored duplicate answer = %+v, %v", got, err)
 	}
-	alerts, err := s.UndeliveredAlerts(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	alerts := noticesOf(t, s, models.KindActionSubmitted, models.KindDuplicateWarning)
 	var kinds []string
 	for _, a := range alerts {
 		kinds = append(kinds, fmt.Sprintf("%s:%d", a.Kind, a.EntityID))
 	}
 	want := []string{
-		fmt.Sprintf("%s:%d", models.AlertActionSubmitted, first.ID),
-		fmt.Sprintf("%s:%d", models.AlertActionSubmitted, second.ID),
-		fmt.Sprintf("%s:%d", models.AlertDuplicateWarning, second.ID),
+		fmt.Sprintf("%s:%d", models.KindActionSubmitted, first.ID),
+		fmt.Sprintf("%s:%d", models.KindActionSubmitted, second.ID),
+		fmt.Sprintf("%s:%d", models.KindDuplicateWarning, second.ID),
 	}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("alerts = %q, want %q", kinds, want)
@@ -279,8 +276,8 @@ func TestEditAction(t *testing.T) {
 	if edit.Status != models.ActionSubmitted || !slices.Equal(edit.Photos, []string{"photo-1", "photo-2"}) {
 		t.Errorf("action edited after changes were requested = %+v", edit)
 	}
-	alerts, _ := s.UndeliveredAlerts(ctx, 0)
-	if len(alerts) != 2 || alerts[1].Kind != models.AlertActionSubmitted || alerts[1].EntityID != a.ID {
+	alerts := noticesOf(t, s, models.KindActionSubmitted)
+	if len(alerts) != 2 || alerts[1].EntityID != a.ID {
 		t.Errorf("alerts after resubmission = %+v, want a second action_submitted", alerts)
 	}
 

@@ -65,22 +65,17 @@ func (s *Store) Escalate(ctx context.Context, e Escalation) (int, error) {
 				if res.Error != nil || res.RowsAffected == 0 {
 					return res.Error // another process raised it first
 				}
+				key := fmt.Sprintf("suggestion:%d:overdue:%d:%d", sv.ID, st.level, sv.ClockSince.Unix())
 				n := Notice{
-					Kind:    NoticeSuggestionOverdue,
-					Key:     fmt.Sprintf("sg:%d:overdue:%d:%d", sv.ID, st.level, sv.ClockSince.Unix()),
+					Kind: KindSuggestionOverdue, Entity: EntitySuggestion, EntityID: sv.ID,
 					Text:    fmt.Sprintf("پیشنهاد %s در %s %s روز است بی‌پاسخ مانده است.", sv.Code, sv.PlaceName, persian.Digits(fmt.Sprint(st.days))),
-					Buttons: []NoticeButton{{Label: "دیدن پیشنهاد", Open: fmt.Sprintf("inbox:%d", sv.ID)}},
+					Buttons: ButtonList{{Label: "دیدن پیشنهاد", Data: fmt.Sprintf("inbox:%d", sv.ID)}},
 				}
 				if st.role == RoleProvince {
-					ids, err := staffPeople(tx, now, RoleProvince, sv.ProvinceID, 0)
-					if err != nil {
-						return err
-					}
-					if len(ids) > 0 {
-						return s.notifyPeople(tx, now, ids, n)
-					}
+					// The second step skips the county: it already heard.
+					return notifyCoordinators(tx, now, 0, sv.ProvinceID, key, n)
 				}
-				return s.notifyStaff(tx, now, sv.ProvinceID, sv.CountyID, n)
+				return notifyCoordinators(tx, now, sv.CountyID, sv.ProvinceID, key, n)
 			})
 			if err != nil {
 				return raised, fmt.Errorf("models: escalate suggestion %d: %w", sv.ID, err)
@@ -101,11 +96,10 @@ func (s *Store) Escalate(ctx context.Context, e Escalation) (int, error) {
 			if res.Error != nil || res.RowsAffected == 0 {
 				return res.Error
 			}
-			return s.notifyStaff(tx, now, av.ProvinceID, av.CountyID, Notice{
-				Kind:    NoticeActionOverdue,
-				Key:     fmt.Sprintf("act:%d:overdue:%d", av.ID, av.UpdatedAt.Unix()),
+			return notifyCoordinators(tx, now, av.CountyID, av.ProvinceID, fmt.Sprintf("action:%d:overdue:%d", av.ID, av.UpdatedAt.Unix()), Notice{
+				Kind: KindActionOverdue, Entity: EntityAction, EntityID: av.ID,
 				Text:    fmt.Sprintf("اقدام «%s» (کد %s) شورای %s بیش از %s روز است در انتظار بررسی است.", av.Title, av.Code, av.PlaceName, persian.Digits(fmt.Sprint(e.ActionReview))),
-				Buttons: []NoticeButton{{Label: "بررسی اقدام", Open: fmt.Sprintf("review:%d", av.ID)}},
+				Buttons: ButtonList{{Label: "بررسی اقدام", Data: fmt.Sprintf("review:%d", av.ID)}},
 			})
 		})
 		if err != nil {
@@ -146,13 +140,13 @@ func (s *Store) SendDigests(ctx context.Context) (int, error) {
 			for _, a := range acts {
 				fmt.Fprintf(&b, "\n• «%s»، %s", a.Title, persian.FormatDate(a.Date))
 			}
-			if err := s.enqueue(tx, now, Notice{
-				Platform: sub.Platform, UserID: sub.UserID, Kind: NoticeSubscriptionDigest,
-				Key:  fmt.Sprintf("sub:%d:%d", sub.ID, now.Unix()),
-				Text: b.String(),
-				Buttons: []NoticeButton{
-					{Label: "دیدن کارهای شورا", Open: fmt.Sprintf("feed:%d", sub.PlaceID)},
-					{Label: "لغو اشتراک", Open: fmt.Sprintf("unsub:%d", sub.PlaceID)},
+			if err := enqueue(tx, now, Notice{
+				Platform: sub.Platform, UserID: sub.UserID, Kind: KindSubscriptionDigest,
+				DedupKey: fmt.Sprintf("subscription:%d:%d", sub.ID, now.Unix()),
+				Text:     b.String(),
+				Buttons: ButtonList{
+					{Label: "دیدن کارهای شورا", Data: fmt.Sprintf("feed:%d", sub.PlaceID)},
+					{Label: "لغو اشتراک", Data: fmt.Sprintf("unsub:%d", sub.PlaceID)},
 				},
 			}); err != nil {
 				return err

@@ -16,5 +16,11 @@ var NewSuggestionCode = newSuggestionCode
 // ComparePersian exposes the Persian collation.
 var ComparePersian = comparePersian
 
-// QueuedNotices returns the notices queued so far (see merge_pending.go).
-func QueuedNotices(s *Store) []Notice { return s.pendingNotices }
+// QueuedNotices returns every row of the outbox, oldest first.
+func QueuedNotices(s *Store) []Notice {
+	var ns []Notice
+	if err := s.db.Order("id").Find(&ns).Error; err != nil {
+		panic(err)
+	}
+	return ns
+}

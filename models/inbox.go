@@ -273,7 +273,7 @@ func (s *Store) ChangeSuggestion(ctx context.Context, v Viewer, id uint, ch Sugg
 		}
 		updates := map[string]any{"updated_at": now}
 		var notice string
-		var buttons []NoticeButton
+		var buttons ButtonList
 		switch {
 		case ch.CommitteeID != 0:
 			if !v.Leads(sv.CouncilID) && !v.Supervises(sv.ProvinceID, sv.CountyID) {
@@ -314,9 +314,9 @@ func (s *Store) ChangeSuggestion(ctx context.Context, v Viewer, id uint, ch Sugg
 			ev.Kind, ev.Status, ev.Text, ev.Photo, ev.ActionID = EventAnswer, StatusAnswered, answer, ch.Photo, ch.ActionID
 			updates["status"], updates["answered_at"] = StatusAnswered, now
 			notice = fmt.Sprintf("پاسخ شورا به پیشنهاد شما (کد %s):\n%s\n\nمشکل حل شد؟", sg.Code, answer)
-			buttons = []NoticeButton{
-				{Label: "بله، حل شد", Open: "resolve:" + sg.Code + ":yes"},
-				{Label: "نه، حل نشد", Open: "resolve:" + sg.Code + ":no"},
+			buttons = ButtonList{
+				{Label: "بله، حل شد", Data: "resolve:" + sg.Code + ":yes"},
+				{Label: "نه، حل نشد", Data: "resolve:" + sg.Code + ":no"},
 			}
 		}
 		if err := tx.Model(&Suggestion{}).Where("id = ?", id).Updates(updates).Error; err != nil {
@@ -337,7 +337,7 @@ func (s *Store) ChangeSuggestion(ctx context.Context, v Viewer, id uint, ch Sugg
 		if notice == "" {
 			return nil
 		}
-		return s.suggestionNotice(tx, now, sg, NoticeSuggestionStatus, notice, false, buttons...)
+		return s.suggestionNotice(tx, now, sg, ev.ID, KindSuggestionStatus, notice, false, buttons...)
 	})
 	if err != nil {
 		return SuggestionView{}, fmt.Errorf("models: change suggestion %d: %w", id, err)

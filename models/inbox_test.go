@@ -96,7 +96,7 @@ func TestSuggestionLoop(t *testing.T) {
 	}
 	var reopened []models.Notice
 	for _, n := range models.QueuedNotices(c.s) {
-		if n.Kind == models.NoticeSuggestionReopened {
+		if n.Kind == models.KindSuggestionReopened {
 			reopened = append(reopened, n)
 		}
 	}
@@ -124,7 +124,7 @@ func TestEscalation(t *testing.T) {
 	overdue := func() map[string]int {
 		m := map[string]int{}
 		for _, n := range models.QueuedNotices(c.s) {
-			if n.Kind == models.NoticeSuggestionOverdue || n.Kind == models.NoticeActionOverdue {
+			if n.Kind == models.KindSuggestionOverdue || n.Kind == models.KindActionOverdue {
 				m[n.Kind]++
 			}
 		}
@@ -160,7 +160,7 @@ func TestEscalation(t *testing.T) {
 	if n := run(); n != 1 {
 		t.Errorf("after 7 days raised %d, want the suggestion to the province", n)
 	}
-	if got := overdue(); got[models.NoticeSuggestionOverdue] != 0 && got[models.NoticeActionOverdue] != 0 {
+	if got := overdue(); got[models.KindSuggestionOverdue] != 0 && got[models.KindActionOverdue] != 0 {
 		// staffPeople finds no coordinators until the staff table lands;
 		// the fallback chain is tested with the outbox.
 		t.Logf("overdue notices: %v", got)
@@ -232,7 +232,7 @@ func TestParticipation(t *testing.T) {
 		t.Errorf("digests again = %d, %v; want 0", n, err)
 	}
 	digests := noticesTo(c.s, "tg", 77)
-	if len(digests) != 1 || !strings.Contains(digests[0].Text, "غربالگری") || digests[0].Buttons[1].Open != fmt.Sprintf("unsub:%d", c.arak1.ID) {
+	if len(digests) != 1 || !strings.Contains(digests[0].Text, "غربالگری") || digests[0].Buttons[1].Data != fmt.Sprintf("unsub:%d", c.arak1.ID) {
 		t.Errorf("digest = %+v", digests)
 	}
 	if err := c.s.Unsubscribe(ctx, "tg", 77, c.arak1.ID); err != nil {

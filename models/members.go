@@ -70,13 +70,6 @@ const (
 	SourceRequest = "request" // asked for by the person in the bot
 )
 
-// Alert kinds.
-const (
-	AlertMembershipRequest = "membership_request" // a person asked to join a council; EntityID is the membership
-	AlertActionSubmitted   = "action_submitted"   // an action waits for review; EntityID is the action
-	AlertDuplicateWarning  = "duplicate_warning"  // an action was submitted after a duplicate warning; EntityID is the action
-)
-
 // Audit actions and entities besides those of suggestions.
 const (
 	AuditUpdate = "update" // a timeline entry was added to an action
@@ -144,22 +137,6 @@ type MembershipView struct {
 	CommitteeName string
 }
 
-// Alert is something a county's coordinators must hear about. Alerts are
-// stored in the transaction that causes them, so none is lost; a sender
-// delivers them later and sets DeliveredAt.
-type Alert struct {
-	ID          uint
-	Kind        string // AlertMembershipRequest, AlertActionSubmitted, AlertDuplicateWarning
-	CountyID    uint   // whose coordinators are told
-	PlaceID     uint
-	EntityID    uint // the membership or action it is about
-	CreatedAt   time.Time
-	DeliveredAt *time.Time
-}
-
-// TableName pins the table name for GORM.
-func (Alert) TableName() string { return "alerts" }
-
 // Name length limits, in characters after normalisation.
 const (
 	minNameLen = 2
@@ -179,15 +156,6 @@ func writeAudit(tx *gorm.DB, at time.Time, actor Actor, action, entity string, i
 	e := AuditEntry{At: at, ActorPlatform: actor.Platform, ActorUserID: actor.UserID, Action: action, Entity: entity, EntityID: id, Detail: detail}
 	if err := tx.Create(&e).Error; err != nil {
 		return fmt.Errorf("audit: %w", err)
-	}
-	return nil
-}
-
-// writeAlert adds an alert in tx.
-func writeAlert(tx *gorm.DB, at time.Time, kind string, countyID, placeID, entityID uint) error {
-	a := Alert{Kind: kind, CountyID: countyID, PlaceID: placeID, EntityID: entityID, CreatedAt: at}
-	if err := tx.Create(&a).Error; err != nil {
-		return fmt.Errorf("alert: %w", err)
 	}
 	return nil
 }
@@ -374,9 +342,12 @@ func linkIdentity(tx *gorm.DB, now time.Time, platform string, userID, chatID in
 // (reached in chatID; 0 means the user id) to them, creating the identity if
 // needed, and returns the person and their active memberships, most recent
 // first — possibly none, when their membership is still pending or has
-// ended. phone may be in any form persian.NormalizePhone reads. Returns
+// ended, or they are staff only. A phone in ADMIN_PHONES makes the person
+// admin, and staff assignments waiting for the phone become active (with
+// their notices), in the same transaction. phone may be in any form persian.NormalizePhone reads. Returns
 // EINVALID when platform, userID or phone is missing or not valid, and
-// ENOTFOUND when no person has that phone (it is on no roster).
+// ENOTFOUND when no person has that phone (it is on no roster and no staff
+// role waits for it).
 func (s *Store) LinkPhone(ctx context.Context, platform string, userID int64, chatID int64, phone string) (Person, []MembershipView, error) {
 	if platform == "" || userID == 0 {
 		return Person{}, nil, fmt.Errorf("models: link phone: %w", Errorf(EINVALID, "identity without platform or user id"))
@@ -392,12 +363,29 @@ func (s *Store) LinkPhone(ctx context.Context, platform string, userID int64, ch
 	err = s.transact(ctx, func(tx *gorm.DB) error {
 		var ok bool
 		var err error
+		now := s.now()
 		if p, ok, err = personByPhone(tx, e164); err != nil {
 			return err
 		} else if !ok {
-			return Errorf(ENOTFOUND, "no person with that phone")
+			// Someone named staff by phone (or in ADMIN_PHONES) who is on no
+			// roster becomes a person now, without a name.
+			if staff, err := s.awaitsStaff(tx, e164); err != nil {
+				return err
+			} else if !staff {
+				return Errorf(ENOTFOUND, "no person with that phone")
+			}
+			p = Person{Phone: &e164, CreatedAt: now}
+			if err := tx.Create(&p).Error; err != nil {
+				return err
+			}
+			if err := writeAudit(tx, now, Actor{Platform: platform, UserID: userID}, AuditCreate, EntityPerson, p.ID, "staff"); err != nil {
+				return err
+			}
 		}
-		if err := linkIdentity(tx, s.now(), platform, userID, chatID, p.ID); err != nil {
+		if err := linkIdentity(tx, now, platform, userID, chatID, p.ID); err != nil {
+			return err
+		}
+		if _, err := s.linkStaff(tx, now, p); err != nil {
 			return err
 		}
 		vs, err = activeViews(tx, p.ID)
@@ -425,8 +413,8 @@ type MembershipRequest struct {
 // RequestMembership records a request to join a council: it finds the
 // person with req.Phone or creates them with req.Name, ties the platform
 // account to them, and creates a pending membership (Source "request") of
-// the place's council, with an audit entry and an AlertMembershipRequest
-// for the place's county, in one transaction. It is idempotent: when the
+// the place's council, with an audit entry and notices to the council's
+// chair and the county's coordinators, in one transaction. It is idempotent: when the
 // person already has a pending membership of that council, that one is
 // returned and nothing is written. Returns EINVALID (with a Persian message)
 // when a field is missing or not valid, the place or committee does not
@@ -476,6 +464,12 @@ func (s *Store) RequestMembership(ctx context.Context, req MembershipRequest) (M
 			if err := writeAudit(tx, now, actor, AuditCreate, EntityPerson, p.ID, "request"); err != nil {
 				return err
 			}
+		} else if name, ok := cleanName(req.Name); ok && p.Name == "" {
+			// Staff named by phone only: the request gives them a name.
+			if err := tx.Model(&Person{}).Where("id = ?", p.ID).Update("name", name).Error; err != nil {
+				return err
+			}
+			p.Name = name
 		}
 		if err := linkIdentity(tx, now, req.Platform, req.UserID, req.ChatID, p.ID); err != nil {
 			return err
@@ -503,7 +497,7 @@ func (s *Store) RequestMembership(ctx context.Context, req MembershipRequest) (M
 		if err := writeAudit(tx, now, actor, AuditCreate, EntityMembership, m.ID, membershipDetail(m)); err != nil {
 			return err
 		}
-		return writeAlert(tx, now, AlertMembershipRequest, place.CountyID, place.ID, m.ID)
+		return noticeMembershipRequest(tx, now, p, m, place)
 	})
 	if err != nil {
 		return Membership{}, fmt.Errorf("models: request membership: %w", err)
@@ -574,7 +568,8 @@ func openMembership(tx *gorm.DB, personID, councilID uint) (Membership, bool, er
 }
 
 // ActivateMembership makes a pending membership active from now, as a
-// coordinator approving a request does, with an audit entry. Activating an
+// coordinator approving a request does, with an audit entry and an urgent
+// notice to the member, in one transaction. Activating an
 // active membership does nothing. Returns ENOTFOUND when there is no such
 // membership and ECONFLICT when it has ended.
 func (s *Store) ActivateMembership(ctx context.Context, actor Actor, id uint) error {
@@ -594,7 +589,10 @@ func (s *Store) ActivateMembership(ctx context.Context, actor Actor, id uint) er
 			Updates(map[string]any{"status": MembershipActive, "since": now, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return writeAudit(tx, now, actor, AuditStatus, EntityMembership, id, MembershipPending+" -> "+MembershipActive)
+		if err := writeAudit(tx, now, actor, AuditStatus, EntityMembership, id, MembershipPending+" -> "+MembershipActive); err != nil {
+			return err
+		}
+		return noticeMembershipDecision(tx, now, m, true)
 	})
 	if err != nil {
 		return fmt.Errorf("models: activate membership %d: %w", id, err)
@@ -603,7 +601,8 @@ func (s *Store) ActivateMembership(ctx context.Context, actor Actor, id uint) er
 }
 
 // EndMembership ends a pending or active membership now (Until is set, the
-// row is kept), with an audit entry. Ending an ended membership does
+// row is kept), with an audit entry; ending a pending one turns the request
+// down, and the person gets an urgent notice in the same transaction. Ending an ended membership does
 // nothing. Returns ENOTFOUND when there is no such membership.
 func (s *Store) EndMembership(ctx context.Context, actor Actor, id uint) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -614,7 +613,14 @@ func (s *Store) EndMembership(ctx context.Context, actor Actor, id uint) error {
 		if m.Status == MembershipEnded {
 			return nil
 		}
-		return endMembership(tx, s.now(), actor, m)
+		now := s.now()
+		if err := endMembership(tx, now, actor, m); err != nil {
+			return err
+		}
+		if m.Status == MembershipPending { // a request turned down
+			return noticeMembershipDecision(tx, now, m, false)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("models: end membership %d: %w", id, err)
@@ -647,33 +653,3 @@ const (
 	defaultPageSize = 20
 	maxPageSize     = 100
 )
-
-// UndeliveredAlerts returns up to limit alerts not yet delivered, oldest
-// first. limit <= 0 means 20; it is capped at 100.
-func (s *Store) UndeliveredAlerts(ctx context.Context, limit int) ([]Alert, error) {
-	if limit <= 0 {
-		limit = defaultPageSize
-	}
-	as := []Alert{}
-	err := s.db.WithContext(ctx).Where("delivered_at IS NULL").Order("id").Limit(min(limit, maxPageSize)).Find(&as).Error
-	if err != nil {
-		return nil, fmt.Errorf("models: undelivered alerts: %w", err)
-	}
-	return as, nil
-}
-
-// MarkAlertDelivered records that an alert reached its coordinators.
-// Marking it again keeps the first time. Returns ENOTFOUND when there is no
-// such alert.
-func (s *Store) MarkAlertDelivered(ctx context.Context, id uint) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := exists(tx, &Alert{}, id, "alert"); err != nil {
-			return err
-		}
-		return tx.Model(&Alert{}).Where("id = ? AND delivered_at IS NULL", id).Update("delivered_at", s.now()).Error
-	})
-	if err != nil {
-		return fmt.Errorf("models: mark alert %d delivered: %w", id, err)
-	}
-	return nil
-}

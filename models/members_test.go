@@ -196,13 +196,15 @@ func TestRequestMembership(t *testing.T) {
 		m.CommitteeID != c.committees["security"].ID || !m.Since.Equal(*c.now) || m.Until != nil {
 		t.Errorf("requested membership = %+v", m)
 	}
-	alerts, err := s.UndeliveredAlerts(ctx, 0)
+	// Nobody coordinates the county yet: the notice waits, unrouted, for
+	// its coordinators.
+	alerts, err := s.Notices(ctx, models.NoticeFilter{Kind: models.KindMembershipRequest})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(alerts) != 1 || alerts[0].Kind != models.AlertMembershipRequest || alerts[0].EntityID != m.ID ||
-		alerts[0].CountyID != c.arak2.CountyID || alerts[0].PlaceID != c.arak2.ID || !alerts[0].CreatedAt.Equal(*c.now) {
-		t.Errorf("alerts = %+v, want one membership request for %d", alerts, m.ID)
+	if len(alerts) != 1 || alerts[0].EntityID != m.ID || alerts[0].Status != models.NoticeUnrouted ||
+		alerts[0].RouteCountyID == nil || *alerts[0].RouteCountyID != c.arak2.CountyID || !alerts[0].CreatedAt.Equal(*c.now) {
+		t.Errorf("notices = %+v, want one unrouted membership request for %d", alerts, m.ID)
 	}
 	id, err := s.Identity(ctx, "bale", 42)
 	if err != nil || id.PersonID == nil || *id.PersonID != m.PersonID {
@@ -218,8 +220,8 @@ func TestRequestMembership(t *testing.T) {
 	if err != nil || again.ID != m.ID {
 		t.Errorf("replayed request = %+v, %v; want membership %d", again, err, m.ID)
 	}
-	if alerts, _ := s.UndeliveredAlerts(ctx, 0); len(alerts) != 1 {
-		t.Errorf("alerts after a replay = %d, want 1", len(alerts))
+	if alerts, _ := s.Notices(ctx, models.NoticeFilter{Kind: models.KindMembershipRequest}); len(alerts) != 1 {
+		t.Errorf("notices after a replay = %d, want 1", len(alerts))
 	}
 
 	if _, err := s.ActiveMembership(ctx, m.PersonID); models.ErrorCode(err) != models.ENOTFOUND {
@@ -314,35 +316,6 @@ func TestRequestMembershipInvalid(t *testing.T) {
 	}
 	if _, err := c.s.MembershipsByPhone(t.Context(), "09126666666"); models.ErrorCode(err) != models.ENOTFOUND {
 		t.Errorf("a refused request left a person behind: %v", err)
-	}
-}
-
-func TestAlertsDelivery(t *testing.T) {
-	t.Parallel()
-	c := newCouncil(t)
-	s, ctx := c.s, t.Context()
-	for i, phone := range []string{"09127777777", "09128888888"} {
-		_, err := s.RequestMembership(ctx, models.MembershipRequest{Platform: "tg", UserID: int64(100 + i), Name: "عضو تازه",
-			Phone: phone, PlaceID: c.arak1.ID, CommitteeID: c.committees["health"].ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	alerts, err := s.UndeliveredAlerts(ctx, 0)
-	if err != nil || len(alerts) != 2 || alerts[0].ID > alerts[1].ID {
-		t.Fatalf("UndeliveredAlerts = %+v, %v; want 2, oldest first", alerts, err)
-	}
-	if err := s.MarkAlertDelivered(ctx, alerts[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.MarkAlertDelivered(ctx, alerts[0].ID); err != nil {
-		t.Errorf("second MarkAlertDelivered = %v", err)
-	}
-	if left, err := s.UndeliveredAlerts(ctx, 10); err != nil || len(left) != 1 || left[0].ID != alerts[1].ID {
-		t.Errorf("UndeliveredAlerts after delivery = %+v, %v", left, err)
-	}
-	if err := s.MarkAlertDelivered(ctx, 999999); models.ErrorCode(err) != models.ENOTFOUND {
-		t.Errorf("MarkAlertDelivered(unknown) = %v, want ENOTFOUND", err)
 	}
 }
 

@@ -17,6 +17,7 @@ const (
 	MigrationPeople      = "202611250002_people"
 	MigrationSuggestions = "202611250003_suggestions"
 	MigrationMembers     = "202611250004_members"
+	MigrationOutbox      = "202611280005_outbox"
 	MigrationPlaces      = "202611280006_places"
 	MigrationReview      = "202611280007_review"
 )
@@ -75,6 +76,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: MigrationPeople, Migrate: migratePeople},
 		{ID: MigrationSuggestions, Migrate: migrateSuggestions},
 		{ID: MigrationMembers, Migrate: migrateMembers},
+		{ID: MigrationOutbox, Migrate: migrateOutbox},
 		{ID: MigrationPlaces, Migrate: migratePlaces},
 		{ID: MigrationReview, Migrate: migrateReview},
 	}
@@ -323,6 +325,154 @@ func migrateMembers(tx *gorm.DB) error {
 	// A person holds at most one open (pending or active) membership of a
 	// council; history rows are ended, so they never collide.
 	return tx.Exec("CREATE UNIQUE INDEX idx_memberships_open ON memberships (person_id, council_id) WHERE status <> 'ended'").Error
+}
+
+// ---- 202611280005_outbox: staff roles, the outbox, notice preferences. Frozen. ----
+
+type m0005StaffAssignment struct {
+	ID                 uint           `gorm:"primaryKey"`
+	Phone              string         `gorm:"size:32;not null;index:idx_staff_phone"`
+	PersonID           *uint          `gorm:"index:idx_staff_person"`
+	Person             *m0002Person   `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	Role               string         `gorm:"size:16;not null"`
+	ProvinceID         *uint          `gorm:"index:idx_staff_province"`
+	Province           *m0001Province `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	CountyID           *uint          `gorm:"index:idx_staff_county"`
+	County             *m0001County   `gorm:"constraint:OnUpdate:CASCADE,OnDelete:RESTRICT"`
+	Status             string         `gorm:"size:16;not null;index:idx_staff_status"`
+	Since              time.Time      `gorm:"not null"`
+	Until              *time.Time
+	AssignedByPersonID *uint
+	AssignedBy         *m0002Person `gorm:"foreignKey:AssignedByPersonID;constraint:OnUpdate:CASCADE,OnDelete:SET NULL"`
+	AssignedByPlatform string       `gorm:"size:16;not null"`
+	AssignedByUserID   int64        `gorm:"not null;default:0"`
+	CreatedAt          time.Time    `gorm:"not null"`
+	UpdatedAt          time.Time    `gorm:"not null"`
+}
+
+func (m0005StaffAssignment) TableName() string { return "staff_assignments" }
+
+type m0005Notice struct {
+	ID              uint         `gorm:"primaryKey"`
+	PersonID        *uint        `gorm:"index:idx_outbox_person"`
+	Person          *m0002Person `gorm:"constraint:OnUpdate:CASCADE,OnDelete:CASCADE"`
+	Platform        string       `gorm:"size:16;not null"`
+	UserID          int64        `gorm:"not null;default:0"`
+	RouteCountyID   *uint
+	RouteProvinceID *uint
+	Kind            string    `gorm:"size:32;not null"`
+	Entity          string    `gorm:"size:32;not null"`
+	EntityID        uint      `gorm:"not null;default:0"`
+	Text            string    `gorm:"type:text;not null"`
+	Buttons         string    `gorm:"type:text;not null"` // JSON
+	Urgent          bool      `gorm:"not null;default:false"`
+	Digest          bool      `gorm:"not null;default:false"`
+	DedupKey        string    `gorm:"size:255;not null;uniqueIndex:idx_outbox_dedup"`
+	NotBefore       time.Time `gorm:"not null"`
+	Attempts        int       `gorm:"not null;default:0"`
+	NextAttemptAt   time.Time `gorm:"not null;index:idx_outbox_due,priority:2"`
+	Status          string    `gorm:"size:16;not null;index:idx_outbox_due,priority:1"`
+	LeaseUntil      *time.Time
+	SentPlatform    string `gorm:"size:16;not null"`
+	SentMessageID   int    `gorm:"not null;default:0"`
+	DeliveredAt     *time.Time
+	FailedAt        *time.Time
+	LastError       string    `gorm:"type:text;not null"`
+	CreatedAt       time.Time `gorm:"not null"`
+	UpdatedAt       time.Time `gorm:"not null"`
+}
+
+func (m0005Notice) TableName() string { return "outbox" }
+
+type m0005NoticePrefs struct {
+	PersonID   uint         `gorm:"primaryKey;autoIncrement:false"`
+	Person     *m0002Person `gorm:"constraint:OnUpdate:CASCADE,OnDelete:CASCADE"`
+	Mode       string       `gorm:"size:16;not null"`
+	DigestHour int          `gorm:"not null;default:0"`
+	Quiet      string       `gorm:"size:16;not null"` // "" = the install's default, "none", or "22-07"
+	UpdatedAt  time.Time    `gorm:"not null"`
+}
+
+func (m0005NoticePrefs) TableName() string { return "notice_prefs" }
+
+// m0005Identity is the identity column this migration adds.
+type m0005Identity struct {
+	LastSeenAt *time.Time
+}
+
+func (m0005Identity) TableName() string { return "identities" }
+
+// m0005Alert is the alerts table of 202611250004, read once to move its rows.
+type m0005Alert struct {
+	ID          uint
+	Kind        string
+	CountyID    uint
+	PlaceID     uint
+	EntityID    uint
+	CreatedAt   time.Time
+	DeliveredAt *time.Time
+}
+
+func (m0005Alert) TableName() string { return "alerts" }
+
+func migrateOutbox(tx *gorm.DB) error {
+	if err := tx.Migrator().CreateTable(&m0005StaffAssignment{}, &m0005Notice{}, &m0005NoticePrefs{}); err != nil {
+		return err
+	}
+	// One open (pending or active) assignment per phone, role and scope.
+	if err := tx.Exec("CREATE UNIQUE INDEX idx_staff_open ON staff_assignments (phone, role, COALESCE(province_id, 0), COALESCE(county_id, 0)) WHERE status <> 'ended'").Error; err != nil {
+		return err
+	}
+	// The platform a person last wrote from gets their notices.
+	if err := tx.Migrator().AddColumn(&m0005Identity{}, "LastSeenAt"); err != nil {
+		return err
+	}
+	// The alerts of 202611250004 become outbox rows: delivered ones keep
+	// their time; the rest wait, unrouted, for the county's coordinators
+	// (the notifier routes them, climbing to the province and the admins).
+	var alerts []m0005Alert
+	if err := tx.Order("id").Find(&alerts).Error; err != nil {
+		return err
+	}
+	for _, a := range alerts {
+		var provinceID uint
+		if err := tx.Table("counties").Select("province_id").Where("id = ?", a.CountyID).Scan(&provinceID).Error; err != nil {
+			return err
+		}
+		county, province := a.CountyID, provinceID
+		n := m0005Notice{
+			RouteCountyID: &county, RouteProvinceID: &province,
+			Kind: a.Kind, Entity: m0005AlertEntity(a.Kind), EntityID: a.EntityID,
+			Text: m0005AlertText(a.Kind), Buttons: "[]",
+			DedupKey:  fmt.Sprintf("alert:%d", a.ID),
+			NotBefore: a.CreatedAt, NextAttemptAt: a.CreatedAt, Status: "unrouted",
+			CreatedAt: a.CreatedAt, UpdatedAt: a.CreatedAt,
+		}
+		if a.DeliveredAt != nil {
+			n.Status, n.DeliveredAt = "delivered", a.DeliveredAt
+		}
+		if err := tx.Create(&n).Error; err != nil {
+			return err
+		}
+	}
+	return tx.Migrator().DropTable("alerts")
+}
+
+func m0005AlertEntity(kind string) string {
+	if kind == "membership_request" {
+		return "membership"
+	}
+	return "action"
+}
+
+func m0005AlertText(kind string) string {
+	switch kind {
+	case "membership_request":
+		return "درخواست عضویت تازه‌ای در شهرستان شما ثبت شده و در انتظار بررسی است."
+	case "duplicate_warning":
+		return "اقدامی با هشدار کار تکراری ثبت شده است؛ لطفاً بررسی کنید."
+	}
+	return "اقدام تازه‌ای در شهرستان شما برای بررسی ثبت شده است."
 }
 
 // ---- 202611280006_places: every county's anchor, unconfirmed places, seed versions. Frozen. ----

@@ -2,198 +2,214 @@ package models
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
 
-// Notice is a message nobody asked for, queued in the transaction of the
-// event that causes it: to a registered person, or to a resident known only
-// by their platform account.
-type Notice struct {
-	PersonID uint   // a registered person; or
-	Platform string // a resident's account
-	UserID   int64
-	Kind     string // what it is about, e.g. "action_decided"
-	Key      string // unique per cause and recipient: a replay queues nothing new
-	Text     string // Persian, every line starting with a Persian word
-	Urgent   bool   // goes out even in quiet hours: a decision on their own request or action
-	Buttons  []NoticeButton
-}
+// This file holds what each event queues in the outbox, in the event's own
+// transaction, and the Persian text of each notice.
 
-// NoticeButton is a button under a notice: its label and the menu value it
-// carries, which opens the item ("review:42") or answers it ("resolve:S-4F7K2:yes").
-type NoticeButton struct {
-	Label string
-	Open  string
-}
+// CommitteeOther is the code of the committee «سایر»: a suggestion for it
+// goes to the council's chair and secretary only.
+const CommitteeOther = "other"
 
-// Notice kinds queued by the review, inbox and participation features.
-const (
-	NoticeActionDecided      = "action_decided"
-	NoticeActionReopened     = "action_reopened"
-	NoticeMembershipDecided  = "membership_decided"
-	NoticeSuggestionStatus   = "suggestion_status"
-	NoticeSuggestionReopened = "suggestion_reopened"
-	NoticeSuggestionOverdue  = "suggestion_overdue"
-	NoticeActionOverdue      = "action_overdue"
-	NoticeConfirmationNo     = "confirmation_no"
-	NoticeSubscriptionDigest = "subscription_digest"
-)
-
-func (s *Store) onActionDecided(tx *gorm.DB, now time.Time, av ActionView) error {
-	var text string
-	switch av.Status {
-	case ActionVerified:
-		text = fmt.Sprintf("اقدام «%s» (کد %s) تأیید شد و اکنون برای ساکنان محله دیده می‌شود.", av.Title, av.Code)
-	case ActionChangesRequested:
-		text = fmt.Sprintf("هماهنگ‌کننده برای اقدام «%s» (کد %s) اصلاح خواسته است.\nدلیل: %s\nاز «اقدام‌های شورا» آن را ویرایش کنید.", av.Title, av.Code, av.ReviewNote)
-	case ActionRejected:
-		text = fmt.Sprintf("اقدام «%s» (کد %s) رد شد.\nدلیل: %s", av.Title, av.Code, av.ReviewNote)
+// reachable keeps the people who have an account the bot can write to.
+func reachable(tx *gorm.DB, people []uint) ([]uint, error) {
+	if len(people) == 0 {
+		return nil, nil
 	}
-	if av.ReviewNote != "" && av.Status == ActionVerified {
-		text += "\nیادداشت هماهنگ‌کننده: " + av.ReviewNote
-	}
-	return s.enqueue(tx, now, Notice{
-		PersonID: av.ReporterPersonID, Kind: NoticeActionDecided, Urgent: true,
-		Key:  fmt.Sprintf("act:%d:decided:%s:%d", av.ID, av.Status, now.UnixNano()),
-		Text: text, Buttons: []NoticeButton{{Label: "دیدن اقدام", Open: fmt.Sprintf("mine:%d", av.ID)}},
-	})
-}
-
-func (s *Store) onActionReopened(tx *gorm.DB, now time.Time, av ActionView) error {
-	return s.enqueue(tx, now, Notice{
-		PersonID: av.ReporterPersonID, Kind: NoticeActionReopened, Urgent: true,
-		Key:  fmt.Sprintf("act:%d:reopened:%d", av.ID, now.UnixNano()),
-		Text: fmt.Sprintf("بررسی اقدام «%s» (کد %s) دوباره باز شد و تا بررسی تازه در فهرست عمومی دیده نمی‌شود.\nدلیل: %s", av.Title, av.Code, av.ReviewNote),
-	})
-}
-
-func (s *Store) onMembershipDecided(tx *gorm.DB, now time.Time, mv MembershipView) error {
-	text := fmt.Sprintf("درخواست عضویت شما در شورای پیشرفت %s (%s) پذیرفته شد. اکنون «گزارش اقدام» و «اقدام‌های شورا» در منوی شما هست.", mv.PlaceName, mv.CountyName)
-	if mv.Status == MembershipRejected {
-		text = fmt.Sprintf("درخواست عضویت شما در شورای پیشرفت %s (%s) پذیرفته نشد.\nدلیل: %s", mv.PlaceName, mv.CountyName, mv.DecisionNote)
-	}
-	return s.enqueue(tx, now, Notice{
-		PersonID: mv.PersonID, Kind: NoticeMembershipDecided, Urgent: true,
-		Key:  fmt.Sprintf("mem:%d:%s", mv.ID, mv.Status),
-		Text: text,
-	})
-}
-
-// suggestionNotice tells the sender of sg (whether or not it was anonymous:
-// only the council never learns who sent it) what changed.
-func (s *Store) suggestionNotice(tx *gorm.DB, now time.Time, sg Suggestion, kind, text string, urgent bool, buttons ...NoticeButton) error {
-	if len(buttons) == 0 {
-		buttons = []NoticeButton{{Label: "پیگیری پیشنهاد", Open: "mysg:" + sg.Code}}
-	}
-	return s.enqueue(tx, now, Notice{
-		Platform: sg.Platform, UserID: sg.UserID, Kind: kind, Urgent: urgent,
-		Key:  fmt.Sprintf("sg:%d:%s:%d", sg.ID, kind, now.UnixNano()),
-		Text: text, Buttons: buttons,
-	})
-}
-
-// councilPeople returns the people of council councilID who should hear of
-// a suggestion of committee committeeID: the chair, the secretary and the
-// members responsible for that committee (committeeID 0: chair and
-// secretary only).
-func councilPeople(tx *gorm.DB, councilID, committeeID uint) ([]uint, error) {
 	var ids []uint
-	err := tx.Model(&Membership{}).
-		Where("council_id = ? AND status = ?", councilID, MembershipActive).
-		Where("position IN ? OR (committee_id = ? AND ? <> 0)", []string{PositionChair, PositionSecretary}, committeeID, committeeID).
-		Distinct("person_id").Order("person_id").Pluck("person_id", &ids).Error
+	err := tx.Model(&Identity{}).Where("person_id IN ? AND blocked_at IS NULL", people).
+		Distinct().Order("person_id").Pluck("person_id", &ids).Error
 	return ids, err
 }
 
-// notifyPeople queues n for each person in ids, under a key made per person.
-func (s *Store) notifyPeople(tx *gorm.DB, now time.Time, ids []uint, n Notice) error {
-	key := n.Key
-	for _, id := range ids {
-		n.PersonID, n.Key = id, fmt.Sprintf("%s:p%d", key, id)
-		if err := s.enqueue(tx, now, n); err != nil {
-			return err
-		}
+// councilPeople returns the active members of the council holding one of
+// the positions, or with the committee when committeeID is not 0.
+func councilPeople(tx *gorm.DB, councilID uint, positions []string, committeeID uint) ([]uint, error) {
+	q := tx.Model(&Membership{}).Where("council_id = ? AND status = ?", councilID, MembershipActive)
+	if committeeID != 0 {
+		q = q.Where("position IN ? OR committee_id = ?", positions, committeeID)
+	} else {
+		q = q.Where("position IN ?", positions)
 	}
-	return nil
-}
-
-// notifyStaff queues n for the coordinators over the county (falling back
-// to the province's, then to the admins, so nothing is dropped for want of
-// a recipient).
-func (s *Store) notifyStaff(tx *gorm.DB, now time.Time, provinceID, countyID uint, n Notice) error {
-	for _, level := range []struct {
-		role             Role
-		province, county uint
-	}{{RoleCounty, provinceID, countyID}, {RoleProvince, provinceID, 0}, {RoleAdmin, 0, 0}} {
-		ids, err := staffPeople(tx, now, level.role, level.province, level.county)
-		if err != nil {
-			return err
-		}
-		if len(ids) > 0 {
-			return s.notifyPeople(tx, now, ids, n)
-		}
-	}
-	return nil
-}
-
-func (s *Store) onSuggestionAssigned(tx *gorm.DB, now time.Time, sv SuggestionView, committeeID uint) error {
 	var ids []uint
-	err := tx.Model(&Membership{}).Where("council_id = ? AND status = ? AND committee_id = ?", sv.CouncilID, MembershipActive, committeeID).
-		Distinct("person_id").Order("person_id").Pluck("person_id", &ids).Error
+	err := q.Distinct().Order("person_id").Pluck("person_id", &ids).Error
+	return ids, err
+}
+
+// shorten cuts s to n characters on one line, with an ellipsis.
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// noticeMembershipRequest tells the county's coordinators and the
+// council's chair that someone asked to join.
+func noticeMembershipRequest(tx *gorm.DB, now time.Time, p Person, m Membership, place PlaceMatch) error {
+	var committee string
+	if err := tx.Model(&Committee{}).Select("name").Where("id = ?", m.CommitteeID).Scan(&committee).Error; err != nil {
+		return err
+	}
+	name := p.Name
+	if name == "" {
+		name = "(بی‌نام)"
+	}
+	n := Notice{
+		Kind: KindMembershipRequest, Entity: EntityMembership, EntityID: m.ID,
+		Text: fmt.Sprintf("درخواست عضویت تازه: %s، %s شورای پیشرفت %s (شهرستان %s)، کارگروه «%s».",
+			name, PositionName(m.Position), place.Name, place.CountyName, committee),
+		Buttons: ButtonList{{Label: "بررسی درخواست", Data: fmt.Sprintf("requests:%d", m.ID)}},
+	}
+	key := fmt.Sprintf("membership:%d:request", m.ID)
+	chairs, err := councilPeople(tx, m.CouncilID, []string{PositionChair}, 0)
 	if err != nil {
 		return err
 	}
-	return s.notifyPeople(tx, now, ids, Notice{
-		Kind:    NoticeSuggestionStatus,
-		Key:     fmt.Sprintf("sg:%d:assigned:%d:%d", sv.ID, committeeID, now.UnixNano()),
-		Text:    fmt.Sprintf("پیشنهاد %s به کارگروه شما سپرده شد.", sv.Code),
-		Buttons: []NoticeButton{{Label: "دیدن پیشنهاد", Open: fmt.Sprintf("inbox:%d", sv.ID)}},
-	})
-}
-
-func (s *Store) onSuggestionForwarded(tx *gorm.DB, now time.Time, sv SuggestionView) error {
-	return s.notifyStaff(tx, now, sv.ProvinceID, sv.CountyID, Notice{
-		Kind:    NoticeSuggestionStatus,
-		Key:     fmt.Sprintf("sg:%d:forwarded:%d", sv.ID, now.UnixNano()),
-		Text:    fmt.Sprintf("شورای %s پیشنهاد %s را مربوط به خود ندانست و به شهرستان فرستاد.", sv.PlaceName, sv.Code),
-		Buttons: []NoticeButton{{Label: "دیدن پیشنهاد", Open: fmt.Sprintf("inbox:%d", sv.ID)}},
-	})
-}
-
-func (s *Store) onSuggestionReopened(tx *gorm.DB, now time.Time, sg Suggestion, note string) error {
-	sv, err := suggestionView(tx, sg.ID)
-	if err != nil {
+	if chairs, err = reachable(tx, chairs); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("فرستندهٔ پیشنهاد %s گفت مشکل حل نشده است و پیشنهاد دوباره باز شد.", sg.Code)
-	if note != "" {
-		text += "\nیادداشت فرستنده: " + note
+	if err := notifyPeople(tx, now, chairs, key, n); err != nil {
+		return err
 	}
-	n := Notice{Kind: NoticeSuggestionReopened, Key: fmt.Sprintf("sg:%d:reopened:%d", sg.ID, now.UnixNano()), Text: text,
-		Buttons: []NoticeButton{{Label: "دیدن پیشنهاد", Open: fmt.Sprintf("inbox:%d", sg.ID)}}}
-	if sv.CouncilID != 0 {
-		ids, err := councilPeople(tx, sv.CouncilID, sv.CommitteeID)
+	// One key for both: a chair who also coordinates the county is told once.
+	return notifyCoordinators(tx, now, place.CountyID, place.ProvinceID, key, n)
+}
+
+// noticeMembershipDecision tells the person that their request was
+// approved or not (urgent: a decision on their own request).
+func noticeMembershipDecision(tx *gorm.DB, now time.Time, m Membership, approved bool) error {
+	var vs []MembershipView
+	if err := membershipViews(tx).Where("memberships.id = ?", m.ID).Limit(1).Scan(&vs).Error; err != nil {
+		return err
+	}
+	if len(vs) == 0 {
+		return Errorf(ENOTFOUND, "membership %d not found", m.ID)
+	}
+	v := vs[0]
+	n := Notice{Entity: EntityMembership, EntityID: m.ID, Urgent: true}
+	if approved {
+		n.Kind = KindMembershipApproved
+		n.Text = fmt.Sprintf("✅ درخواست عضویت شما تأیید شد: شما %s شورای پیشرفت %s (شهرستان %s) و مسئول کارگروه «%s» هستید.\nاز منو «گزارش اقدام» را بزنید تا کارهای شورا را ثبت کنید.",
+			PositionName(v.Position), v.PlaceName, v.CountyName, v.CommitteeName)
+	} else {
+		n.Kind = KindMembershipRejected
+		n.Text = fmt.Sprintf("درخواست عضویت شما در شورای پیشرفت %s (شهرستان %s) پذیرفته نشد.", v.PlaceName, v.CountyName)
+	}
+	return notifyPeople(tx, now, []uint{m.PersonID}, fmt.Sprintf("membership:%d:%s", m.ID, n.Kind), n)
+}
+
+// noticeActionSubmitted tells the county's coordinators that an action
+// waits for review; and, after a duplicate warning, that it may repeat
+// another council's work — the province's coordinators when the two
+// councils are in different counties.
+func noticeActionSubmitted(tx *gorm.DB, now time.Time, a Action, place PlaceMatch) error {
+	open := ButtonList{{Label: "بررسی اقدام", Data: fmt.Sprintf("review:%d", a.ID)}}
+	key := fmt.Sprintf("action:%d:submitted:%d", a.ID, now.UnixMicro())
+	err := notifyCoordinators(tx, now, place.CountyID, place.ProvinceID, key, Notice{
+		Kind: KindActionSubmitted, Entity: EntityAction, EntityID: a.ID, Buttons: open,
+		Text: fmt.Sprintf("اقدام تازه برای بررسی: «%s» در %s (شهرستان %s)، کد %s.",
+			shorten(a.Title, 80), place.Name, place.CountyName, a.Code),
+	})
+	if err != nil || !a.DuplicateWarned {
+		return err
+	}
+	county := place.CountyID
+	text := fmt.Sprintf("احتمال کار تکراری: اقدام «%s» در %s (شهرستان %s)، کد %s، پس از هشدار کار مشابه ثبت شد.",
+		shorten(a.Title, 80), place.Name, place.CountyName, a.Code)
+	if a.DuplicateOf != nil {
+		other, err := actionByID(tx, *a.DuplicateOf)
 		if err != nil {
 			return err
 		}
-		if len(ids) > 0 {
-			return s.notifyPeople(tx, now, ids, n)
+		op, err := placeOf(tx, other.PlaceID)
+		if err != nil {
+			return err
+		}
+		text = fmt.Sprintf("احتمال کار تکراری: اقدام «%s» در %s (شهرستان %s)، کد %s، شبیه اقدام «%s» در %s (شهرستان %s)، کد %s است.",
+			shorten(a.Title, 80), place.Name, place.CountyName, a.Code, shorten(other.Title, 80), op.Name, op.CountyName, other.Code)
+		if op.CountyID != place.CountyID {
+			county = 0 // two counties: the province's coordinators
 		}
 	}
-	return s.notifyStaff(tx, now, sv.ProvinceID, sv.CountyID, n)
+	return notifyCoordinators(tx, now, county, place.ProvinceID, fmt.Sprintf("action:%d:duplicate", a.ID), Notice{
+		Kind: KindDuplicateWarning, Entity: EntityAction, EntityID: a.ID, Buttons: open, Text: text,
+	})
 }
 
-func (s *Store) onConfirmationNo(tx *gorm.DB, now time.Time, a Action, c Confirmation) error {
-	var av ActionView
-	if err := actionViews(tx).Where("actions.id = ?", a.ID).Limit(1).Scan(&av).Error; err != nil {
+// noticeSuggestion tells the council of the place: its chair, secretary
+// and the members of the chosen committee («سایر»: chair and secretary).
+// A place with no council, or a council nobody there can be reached on,
+// falls back to the county's coordinators, the province's, then the admins.
+// The sender is never named.
+func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion) error {
+	place, err := placeOf(tx, sg.PlaceID)
+	if err != nil {
 		return err
 	}
-	return s.notifyStaff(tx, now, av.ProvinceID, av.CountyID, Notice{
-		Kind:    NoticeConfirmationNo,
-		Key:     fmt.Sprintf("act:%d:no:%s:%d", a.ID, c.Platform, c.UserID),
-		Text:    fmt.Sprintf("یکی از ساکنان %s با عکس گفته است اقدام «%s» (کد %s) انجام نشده است.", av.PlaceName, av.Title, av.Code),
-		Buttons: []NoticeButton{{Label: "دیدن اقدام", Open: fmt.Sprintf("act:%d", a.ID)}},
+	var c Committee
+	if err := tx.Take(&c, sg.CommitteeID).Error; err != nil {
+		return err
+	}
+	body := shorten(sg.Text, 200)
+	if body == "" {
+		body = "پیام صوتی"
+	}
+	n := Notice{
+		Kind: KindSuggestion, Entity: EntitySuggestion, EntityID: sg.ID,
+		Text: fmt.Sprintf("پیشنهاد تازه از ساکنان %s (شهرستان %s) برای کارگروه «%s»:\n«%s»\nکد پیگیری: %s",
+			place.Name, place.CountyName, c.Name, body, sg.Code),
+		Buttons: ButtonList{{Label: "دیدن پیشنهاد", Data: fmt.Sprintf("inbox:%d", sg.ID)}},
+	}
+	key := fmt.Sprintf("suggestion:%d", sg.ID)
+	var councils []Council
+	if err := tx.Where("place_id = ?", sg.PlaceID).Limit(1).Find(&councils).Error; err != nil {
+		return err
+	}
+	if len(councils) == 1 {
+		committee := sg.CommitteeID
+		if c.Code == CommitteeOther {
+			committee = 0
+		}
+		people, err := councilPeople(tx, councils[0].ID, []string{PositionChair, PositionSecretary}, committee)
+		if err != nil {
+			return err
+		}
+		if people, err = reachable(tx, people); err != nil {
+			return err
+		}
+		if len(people) > 0 {
+			return notifyPeople(tx, now, people, key, n)
+		}
+	}
+	return notifyCoordinators(tx, now, place.CountyID, place.ProvinceID, key, n)
+}
+
+// noticeActionDecision tells the reporter of an action the review's
+// decision and its note (urgent: a decision on their own action).
+func noticeActionDecision(tx *gorm.DB, now time.Time, a Action) error {
+	var what string
+	switch a.Status {
+	case ActionVerified:
+		what = "تأیید شد و برای ساکنان نمایش داده می‌شود"
+	case ActionRejected:
+		what = "رد شد"
+	case ActionChangesRequested:
+		what = "نیاز به اصلاح دارد"
+	default:
+		return nil
+	}
+	text := fmt.Sprintf("اقدام «%s» (کد %s) %s.", shorten(a.Title, 80), a.Code, what)
+	if a.ReviewNote != "" {
+		text += "\nتوضیح بررسی‌کننده: " + shorten(a.ReviewNote, 500)
+	}
+	return notifyPeople(tx, now, []uint{a.ReporterPersonID}, fmt.Sprintf("action:%d:%s:%d", a.ID, a.Status, now.UnixMicro()), Notice{
+		Kind: KindActionDecision, Entity: EntityAction, EntityID: a.ID, Urgent: true, Text: text,
 	})
 }

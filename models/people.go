@@ -32,6 +32,7 @@ type Identity struct {
 	Username     string
 	LanguageCode string
 	BlockedAt    *time.Time // when a send failed with 403 (the bot is blocked); nil when reachable
+	LastSeenAt   *time.Time // when the person last wrote from this account (kept to the minute); notices go to the latest
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

@@ -199,7 +199,6 @@ var placeReferences = []placeReference{
 	{"suggestions", "place_id"},
 	{"councils", "place_id"},
 	{"actions", "place_id"},
-	{"alerts", "place_id"},
 }
 
 // foreignKeysToPlaces lists every column with a foreign key to places.
@@ -243,7 +242,7 @@ func (s *Store) foreignKeysToPlaces(tx *gorm.DB) ([]placeReference, error) {
 // MergePlaces merges place from into place into, both of one county, as a
 // coordinator does when a resident typed a place that already existed:
 // every reference to from (suggestions, the council with its actions,
-// alerts, and any other table with a foreign key to places) moves to into,
+// and any other table with a foreign key to places) moves to into,
 // from is deleted, and into becomes confirmed (and takes from's location if
 // it had none). Audited on both places. The caller checks that actor may act
 // on the county. Returns ENOTFOUND when either place does not exist,

@@ -150,7 +150,7 @@ func TestReviewQueueDecisionsAndNotices(t *testing.T) {
 	notices := models.QueuedNotices(c.s)
 	var toMember []models.Notice
 	for _, n := range notices {
-		if n.PersonID == c.maryam && n.Kind == models.NoticeActionDecided {
+		if n.PersonID != nil && *n.PersonID == c.maryam && n.Kind == models.KindActionDecision {
 			toMember = append(toMember, n)
 		}
 	}
@@ -273,7 +273,7 @@ func TestDecideMembership(t *testing.T) {
 	}
 	var decided []models.Notice
 	for _, n := range models.QueuedNotices(c.s) {
-		if n.Kind == models.NoticeMembershipDecided {
+		if n.Kind == models.KindMembershipApproved || n.Kind == models.KindMembershipRejected {
 			decided = append(decided, n)
 		}
 	}

@@ -40,7 +40,7 @@ type Store struct {
 
 	refs refCache // reference data read recently
 
-	pendingNotices []Notice // TEMPORARY, see merge_pending.go
+	adminPhones []string // ADMIN_PHONES, E.164
 
 	// newCode generates a suggestion tracking code; tests replace it to
 	// force collisions.

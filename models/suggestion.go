@@ -139,7 +139,8 @@ func newSuggestionCode() (string, error) {
 }
 
 // CreateSuggestion stores sg, giving it an ID, a tracking Code, Status "new"
-// when empty, timestamps, and an audit entry in the same transaction. It is
+// when empty, timestamps, an audit entry and notices to the council (see
+// noticeSuggestion) in the same transaction. It is
 // idempotent on sg.Key: when a suggestion with that Key exists (a replay, or a
 // concurrent call that won), *sg is filled from the stored row and nil is
 // returned; a second row is never created. Returns EINVALID (with a Persian
@@ -200,6 +201,9 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 		}
 		if err := tx.Create(&entry).Error; err != nil {
 			return fmt.Errorf("audit: %w", err)
+		}
+		if err := noticeSuggestion(tx, s.now(), try); err != nil {
+			return err
 		}
 		*sg = try
 		return nil

@@ -99,9 +99,12 @@ func positionRole(position string) string {
 }
 
 // Viewer resolves who is behind a platform account: their person, active
-// memberships, a pending request and staff assignments. An account never
-// seen, or not tied to a person, is a plain resident (no error). Errors are
-// EINTERNAL faults of the database.
+// memberships, a pending request and staff assignments in force. A person's
+// Telegram and Bale accounts tied to one verified phone are one person, so
+// both resolve to the same roles. It also records, to the minute, that the
+// person wrote from this account: their notices go to the account they last
+// wrote from. An account never seen, or not tied to a person, is a plain
+// resident (no error). Errors are EINTERNAL faults of the database.
 func (s *Store) Viewer(ctx context.Context, platform string, userID int64) (Viewer, error) {
 	v := Viewer{Platform: platform, UserID: userID}
 	db := s.db.WithContext(ctx)
@@ -114,6 +117,12 @@ func (s *Store) Viewer(ctx context.Context, platform string, userID int64) (View
 		return v, nil
 	}
 	v.PersonID = *id.PersonID
+	now := s.now()
+	if id.LastSeenAt == nil || now.Sub(*id.LastSeenAt) >= time.Minute {
+		if err := db.Model(&Identity{}).Where("id = ?", id.ID).UpdateColumn("last_seen_at", now).Error; err != nil {
+			return v, fmt.Errorf("models: viewer: %w", err)
+		}
+	}
 	vs, err := activeViews(db, v.PersonID)
 	if err != nil {
 		return v, fmt.Errorf("models: viewer: %w", err)
@@ -128,5 +137,18 @@ func (s *Store) Viewer(ctx context.Context, platform string, userID int64) (View
 			v.Pending, v.PendingAt = true, pending[0].Since
 		}
 	}
+	if v.Staff, err = staffScopes(db, v.PersonID); err != nil {
+		return v, fmt.Errorf("models: viewer: %w", err)
+	}
 	return v, nil
+}
+
+// StaffOf returns the staff assignments in force of a person (none for a
+// person who holds no staff role).
+func (s *Store) StaffOf(ctx context.Context, personID uint) ([]StaffScope, error) {
+	out, err := staffScopes(s.db.WithContext(ctx), personID)
+	if err != nil {
+		return nil, fmt.Errorf("models: staff of: %w", err)
+	}
+	return out, nil
 }

@@ -51,6 +51,7 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 	}
 	a.store = store
 	store.Now = now // limits, history and digests follow the same clock as conversations
+	store.SetAdminPhones(cfg.AdminPhones)
 	if err := store.Migrate(ctx); err != nil {
 		a.close()
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -142,7 +143,7 @@ func (a *app) serve(ctx context.Context) error {
 
 	conv := conversations.NewStore(a.rdb, conversations.StoreConfig{Prefix: cfg.RedisPrefix, Now: a.now})
 	members := &member.Flows{
-		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store,
+		Members: a.store, Actions: a.store, Finder: a.store, Catalog: a.store, Geo: a.store, Staff: a.store,
 	}
 	overdue := cfg.Escalation.SuggestionCounty
 	if overdue == 0 {
@@ -185,6 +186,7 @@ func (a *app) serve(ctx context.Context) error {
 		platforms = append(platforms, platform{bot.Bale, cfg.BaleToken, cfg.BaleEndpoint})
 	}
 	senders := map[bot.Platform]handlers.Sender{}
+	notifiers := map[bot.Platform]handlers.Notifier{}
 	names := map[bot.Platform]string{}
 	pollers := map[bot.Platform]*bot.Poller{}
 	for _, pl := range platforms {
@@ -205,6 +207,7 @@ func (a *app) serve(ctx context.Context) error {
 		}
 		log.Info("connected", slog.String("platform", string(pl.p)), slog.String("bot", me.Username))
 		senders[pl.p], names[pl.p] = client, me.Username
+		notifiers[pl.p] = client // its notice lane yields to replies
 		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics})
 		if err != nil {
 			return err
@@ -273,6 +276,17 @@ func (a *app) serve(ctx context.Context) error {
 			}
 		}()
 	}
+	notices := handlers.NewNotices(handlers.NotifierConfig{
+		Outbox: a.store, Notifiers: notifiers, Quiet: cfg.QuietHours,
+		Interval: cfg.NoticeInterval, Lease: cfg.NoticeLease, Logger: log,
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := notices.Run(ctx); err != nil {
+			log.Error("notifier stopped", slog.Any("err", err))
+		}
+	}()
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
@@ -395,4 +409,7 @@ var (
 	_ member.Actions              = (*models.Store)(nil)
 	_ member.ActionFinder         = (*models.Store)(nil)
 	_ member.Catalog              = (*models.Store)(nil)
+	_ member.StaffRoles           = (*models.Store)(nil)
+	_ handlers.Outbox             = (*models.Store)(nil)
+	_ handlers.Notifier           = (*bot.Client)(nil)
 )

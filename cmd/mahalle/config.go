@@ -43,6 +43,9 @@ type config struct {
 	NoticeRate       float64 // notices (messages nobody asked for) per second, per platform
 	SendRatePerChat  float64 // new messages per second to one chat
 	Escalation       models.Escalation
+	QuietHours       models.QuietHours // the install's default quiet hours, Tehran time
+	NoticeInterval   time.Duration     // how often the notifier reads the outbox
+	NoticeLease      time.Duration     // how long a notice being sent is held before it is sent again
 }
 
 // configError names the variable that is wrong; its text is one line.
@@ -70,6 +73,9 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 		NoticeRate:      25,
 		SendRatePerChat: 1,
 		RedisPrefix:     "mh",
+		QuietHours:      models.QuietHours{From: 22, To: 7, Set: true},
+		NoticeInterval:  2 * time.Second,
+		NoticeLease:     2 * time.Minute,
 	}
 	var err error
 	if c.TelegramToken, err = secret(getenv, "TELEGRAM_TOKEN"); err != nil {
@@ -181,6 +187,29 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 			return nil, &configError{"ESCALATION_DAYS", fmt.Sprintf("%q must be three whole numbers of days, e.g. 3,7,5: a suggestion unanswered goes to the county, then (later) to the province; an action unreviewed is reminded", v)}
 		}
 		c.Escalation = models.Escalation{SuggestionCounty: days[0], SuggestionProvince: days[1], ActionReview: days[2]}
+	}
+	// QUIET_HOURS: unset means 22-07; "none" turns them off (an empty
+	// value cannot be told from an unset one).
+	if v := getenv("QUIET_HOURS"); v != "" {
+		q, err := models.ParseQuietHours(strings.ToLower(v))
+		if err != nil {
+			return nil, &configError{"QUIET_HOURS", fmt.Sprintf("%q is not a span of Tehran hours like 22-07, or none", v)}
+		}
+		c.QuietHours = q
+	}
+	if v := getenv("NOTICE_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Millisecond || d > time.Minute {
+			return nil, &configError{"NOTICE_INTERVAL", fmt.Sprintf("%q is not a duration between 10ms and 1m, e.g. 2s", v)}
+		}
+		c.NoticeInterval = d
+	}
+	if v := getenv("NOTICE_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > time.Hour {
+			return nil, &configError{"NOTICE_LEASE", fmt.Sprintf("%q is not a duration between 1s and 1h, e.g. 2m", v)}
+		}
+		c.NoticeLease = d
 	}
 	return c, nil
 }

@@ -51,6 +51,9 @@ func TestConfigErrors(t *testing.T) {
 		{"send rate per chat bad", map[string]string{"SEND_RATE_PER_CHAT": "fast"}, "SEND_RATE_PER_CHAT"},
 		{"escalation days not three", map[string]string{"ESCALATION_DAYS": "3,7"}, "ESCALATION_DAYS"},
 		{"escalation to the province before the county", map[string]string{"ESCALATION_DAYS": "7,3,5"}, "ESCALATION_DAYS"},
+		{"quiet hours bad", map[string]string{"QUIET_HOURS": "22:00-07:00"}, "QUIET_HOURS"},
+		{"notice interval bad", map[string]string{"NOTICE_INTERVAL": "2h"}, "NOTICE_INTERVAL"},
+		{"notice lease bad", map[string]string{"NOTICE_LEASE": "soon"}, "NOTICE_LEASE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

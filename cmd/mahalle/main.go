@@ -9,6 +9,9 @@
 //	                   import a council roster and exit
 //	mahalle export suggestions|actions
 //	                   write them as CSV to standard output and exit
+//	mahalle staff add|remove PHONE ROLE [PLACE], mahalle staff list [--all]
+//	                   give or take a coordinator or admin role, or list them
+//	mahalle outbox [STATUS] print the notices' delivery report
 package main
 
 import (
@@ -58,7 +61,7 @@ func run(ctx context.Context, args []string, sys system) int {
 		cmd, args = "run", append([]string{"run"}, args...)
 	}
 	switch cmd {
-	case "", "run", "migrate", "seed", "roster", "export":
+	case "", "run", "migrate", "seed", "roster", "export", "staff", "outbox":
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
@@ -128,6 +131,10 @@ func run(ctx context.Context, args []string, sys system) int {
 		return app.roster(ctx, args[1:], stdout, stderr)
 	case "export":
 		return app.export(ctx, args[1:], stdout, stderr)
+	case "staff":
+		return app.staff(ctx, args[1:], stdout, stderr)
+	case "outbox":
+		return app.outbox(ctx, args[1:], stdout, stderr)
 	}
 	if err := app.serve(ctx); err != nil {
 		if errors.Is(err, errUnauthorized) {
@@ -155,6 +162,10 @@ commands:
                 import a council roster and exit
   export suggestions|actions
                 write every suggestion or action as CSV to standard output and exit
+  staff add|remove PHONE ROLE [PLACE], staff list [--all]
+                give or take a county/province coordinator or admin role, or list them
+  outbox [STATUS]
+                print the notices' delivery report
 
 Configuration comes from the environment; see README.md.`
 

@@ -74,16 +74,16 @@ func TestRegistration(t *testing.T) {
 	if err != nil || len(ms) != 1 || ms[0].Status != models.MembershipPending || ms[0].PlaceName != "محله نمونه ۲ ساوه" {
 		t.Fatalf("memberships of the new phone = %+v, %v", ms, err)
 	}
-	alerts, err := store.UndeliveredAlerts(context.Background(), 10)
+	alerts, err := store.Notices(context.Background(), models.NoticeFilter{Kind: models.KindMembershipRequest})
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
 	for _, a := range alerts {
-		found = found || (a.Kind == models.AlertMembershipRequest && a.EntityID == ms[0].ID)
+		found = found || a.EntityID == ms[0].ID
 	}
 	if !found {
-		t.Errorf("no membership_request alert for the county: %+v", alerts)
+		t.Errorf("no membership_request notice for the county: %+v", alerts)
 	}
 	// While pending, the menu says so instead of «عضو شورا هستم», and
 	// pressing it asks nothing more.

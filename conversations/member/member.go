@@ -68,6 +68,12 @@ type Flows struct {
 	Finder  ActionFinder
 	Catalog Catalog
 	Geo     resident.Geography
+	Staff   StaffRoles // may be nil: then nobody is told they are staff
+}
+
+// StaffRoles tells which staff roles (coordinator, admin) a person holds.
+type StaffRoles interface {
+	StaffOf(ctx context.Context, personID uint) ([]models.StaffScope, error)
 }
 
 // member is the viewer's active membership, or a Persian reason they
@@ -209,6 +215,19 @@ func (m *Flows) linkPhone(ctx context.Context, k conversations.Key, _ *conversat
 	} else if err != nil {
 		return "", err
 	}
+	staff := ""
+	if m.Staff != nil {
+		// ADMIN_PHONES and coordinators named by phone: sharing the contact
+		// was all they had to do; no membership request.
+		scopes, err := m.Staff.StaffOf(ctx, p.ID)
+		if err != nil {
+			return "", err
+		}
+		staff = staffGreeting(scopes)
+	}
+	if staff != "" && len(vs) == 0 {
+		return staff, nil
+	}
 	if len(vs) == 0 {
 		if _, pending, err := m.Members.MemberOf(ctx, k.Platform, k.UserID); pending {
 			return msgMembershipPending, nil
@@ -218,8 +237,28 @@ func (m *Flows) linkPhone(ctx context.Context, k conversations.Key, _ *conversat
 		return "", nil // an ended membership: they may ask again
 	}
 	v := vs[0]
-	return fmt.Sprintf(msgLinked,
-		p.Name, models.PositionName(v.Position), v.PlaceName, v.CountyName, v.CommitteeName), nil
+	greeting := fmt.Sprintf(msgLinked,
+		p.Name, models.PositionName(v.Position), v.PlaceName, v.CountyName, v.CommitteeName)
+	if staff != "" {
+		greeting += "\n" + staff
+	}
+	return greeting, nil
+}
+
+// staffGreeting says what staff role a person holds, or "" for none.
+func staffGreeting(scopes []models.StaffScope) string {
+	admin, coordinator := false, false
+	for _, sc := range scopes {
+		admin = admin || sc.Role == models.RoleAdmin
+		coordinator = coordinator || sc.Role == models.RoleCounty || sc.Role == models.RoleProvince
+	}
+	switch {
+	case admin:
+		return msgAdmin
+	case coordinator:
+		return msgCoordinator
+	}
+	return ""
 }
 
 // committeeOptions lists a province's committees (not the crisis one),
