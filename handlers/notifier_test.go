@@ -147,7 +147,7 @@ func TestNotifierDeliversOnce(t *testing.T) {
 	}
 	got := w.tg.sent
 	if len(got) != 1 || got[0].ChatID != 800 || !strings.HasPrefix(got[0].Text, "پیشنهاد تازه از ساکنان محله نمونه ۱ اراک") ||
-		!strings.Contains(got[0].Text, sg.Code) || len(got[0].Inline) != 1 || got[0].Inline[0][0].Data != fmt.Sprintf("suggestion:%d", sg.ID) {
+		!strings.Contains(got[0].Text, sg.Code) || len(got[0].Inline) != 1 || got[0].Inline[0][0].Data != fmt.Sprintf("m|menu|inbox:%d", sg.ID) {
 		t.Errorf("sent = %+v", got)
 	}
 	rows := notices(t, w.s, models.KindSuggestion)

@@ -66,7 +66,7 @@ func TestStaffAndNoticesEndToEnd(t *testing.T) {
 	asker.press("محیط زیست")
 	expect(t, asker.press("تأیید و ارسال"), "درخواست عضویت شما ثبت شد")
 	n := waitNotice(t, h.srv, coord.chat.ID, "درخواست عضویت تازه: حمید نوری، عضو شورای پیشرفت محله نمونه ۲ اراک (شهرستان اراک)")
-	if len(n.Inline) != 1 || n.Inline[0][0].Text != "بررسی درخواست" || !strings.HasPrefix(n.Inline[0][0].CallbackData, "membership:") {
+	if len(n.Inline) != 1 || n.Inline[0][0].Text != "بررسی درخواست" || !strings.HasPrefix(n.Inline[0][0].CallbackData, "m|menu|requests:") {
 		t.Errorf("the notice's buttons = %+v", n.Inline)
 	}
 

@@ -117,8 +117,9 @@ func runPlayground(ctx context.Context, sys system, flagAddr string) int {
 	cfg.BaleToken = ""
 	admin, _ := persian.ParseMobile(playground.AdminPhone()) // a fixed, valid number
 	cfg.AdminPhones = append(cfg.AdminPhones, admin)
-	// Quiet hours would hold alerts back at night; there is no such setting
-	// yet, so every notice in the playground already goes out at once.
+	// Quiet hours would hold alerts back at night: in the playground every
+	// notice goes out at once.
+	cfg.QuietHours = models.QuietHours{}
 
 	app, err := open(ctx, cfg, log, sys.Now)
 	if err != nil {
@@ -130,9 +131,7 @@ func runPlayground(ctx context.Context, sys system, flagAddr string) int {
 		log.Error("playground: reference data", slog.Any("err", err))
 		return exitFail
 	}
-	// The coordinator role is not in this tree yet: pass its grant here
-	// (playground.GrantCoordinator) once the role store exists.
-	if err := playground.Seed(ctx, app.store, api, sys.Now(), nil); err != nil {
+	if err := playground.Seed(ctx, app.store, api, sys.Now(), grantCoordinator(app.store)); err != nil {
 		log.Error("playground: demo data", slog.Any("err", err))
 		return exitFail
 	}
@@ -167,4 +166,33 @@ func runPlayground(ctx context.Context, sys system, flagAddr string) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// grantCoordinator makes a persona the coordinator of a county, active at
+// once: the assignment, then the persona's account linked by its phone, as
+// sharing their contact would.
+func grantCoordinator(store *models.Store) playground.GrantCoordinator {
+	return func(ctx context.Context, p playground.Persona, countyName string) error {
+		provinces, err := store.Provinces(ctx)
+		if err != nil {
+			return err
+		}
+		for _, pr := range provinces {
+			counties, err := store.Counties(ctx, pr.ID)
+			if err != nil {
+				return err
+			}
+			for _, c := range counties {
+				if c.Name != countyName {
+					continue
+				}
+				if _, err := store.AssignStaff(ctx, models.ActorCLI, models.StaffRequest{Phone: p.Phone, Role: models.RoleCounty, CountyID: c.ID}); err != nil {
+					return err
+				}
+				_, _, err := store.LinkPhone(ctx, playground.Platform, p.UserID, p.UserID, p.Phone)
+				return err
+			}
+		}
+		return fmt.Errorf("playground: no county %q", countyName)
+	}
 }
