@@ -140,6 +140,7 @@ func (a *app) serve(ctx context.Context) error {
 		Logger:  log,
 	})
 	reach := reachability{store: a.store, conv: conv}
+	queue := botQueue{conversations.NewQueue(a.rdb, conversations.QueueConfig{Prefix: cfg.RedisPrefix, Now: a.now})}
 
 	type platform struct {
 		p        bot.Platform
@@ -174,7 +175,8 @@ func (a *app) serve(ctx context.Context) error {
 		}
 		log.Info("connected", slog.String("platform", string(pl.p)), slog.String("bot", me.Username))
 		senders[pl.p], names[pl.p] = client, me.Username
-		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics})
+		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics,
+			Dispatch: bot.DispatchConfig{Queue: queue, HandlerTimeout: cfg.HandlerTimeout, Owner: cfg.InstanceID}})
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,8 @@ type config struct {
 	ConversationTTL  time.Duration
 	SendRate         float64 // global messages per second, per platform
 	SendRatePerChat  float64 // messages per second to one chat
+	HandlerTimeout   time.Duration
+	InstanceID       string // names this process in Redis claims; replicas differ [hostname]
 }
 
 // configError names the variable that is wrong; its text is one line.
@@ -68,6 +70,7 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 		SendRate:        30,
 		SendRatePerChat: 1,
 		RedisPrefix:     "mh",
+		HandlerTimeout:  10 * time.Second,
 	}
 	var err error
 	if c.TelegramToken, err = secret(getenv, "TELEGRAM_TOKEN"); err != nil {
@@ -163,6 +166,21 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 			return nil, &configError{"SEND_RATE_PER_CHAT", fmt.Sprintf("%q is not a positive number of messages per second", v)}
 		}
 		c.SendRatePerChat = r
+	}
+	c.InstanceID = getenv("INSTANCE_ID")
+	if c.InstanceID == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "mahalle"
+		}
+		c.InstanceID = h
+	}
+	if v := getenv("HANDLER_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
+			return nil, &configError{"HANDLER_TIMEOUT", fmt.Sprintf("%q is not a duration between 100ms and 10m, e.g. 10s", v)}
+		}
+		c.HandlerTimeout = d
 	}
 	return c, nil
 }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// settle waits until update id is confirmed and every queued update is
+// handled: the bot confirms an update once it is queued in Redis, and the
+// index of chats with queued updates empties only when the workers drained
+// every queue.
+func (h *harness) settle(ctx context.Context, id int) error {
+	if err := h.srv.WaitConfirmed(ctx, id); err != nil {
+		return err
+	}
+	rdb := h.redis()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n, err := rdb.ZCard(ctx, h.env["REDIS_KEY_PREFIX"]+":queued").Result()
+		if err == nil && n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("update %d confirmed, but %d chats still have queued updates (%v): %w", id, n, err, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+var harnessRedis sync.Map // *harness → redis.UniversalClient
+
+// redis returns a client of the bot's Redis, closed at the end of the test.
+func (h *harness) redis() redis.UniversalClient {
+	if c, ok := harnessRedis.Load(h); ok {
+		return c.(redis.UniversalClient)
+	}
+	opts, err := redis.ParseURL(h.env["REDIS_URL"])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	if prev, loaded := harnessRedis.LoadOrStore(h, redis.UniversalClient(c)); loaded {
+		_ = c.Close()
+		return prev.(redis.UniversalClient)
+	}
+	h.t.Cleanup(func() {
+		harnessRedis.Delete(h)
+		_ = c.Close()
+	})
+	return c
+}
+
+// queued reports whether update id waits in some chat's queue.
+func (h *harness) queued(id int) bool {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	rdb := h.redis()
+	prefix := h.env["REDIS_KEY_PREFIX"]
+	chats, err := rdb.ZRange(ctx, prefix+":queued", 0, -1).Result()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, c := range chats {
+		n, err := rdb.ZCount(ctx, prefix+":{"+c+"}:q", fmt.Sprint(id), fmt.Sprint(id)).Result()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}
