@@ -31,6 +31,12 @@ type HandlerFunc func(ctx context.Context, u Update) error
 // Handle calls f(ctx, u).
 func (f HandlerFunc) Handle(ctx context.Context, u Update) error { return f(ctx, u) }
 
+// Apologizer tells the person behind an update that it cannot be handled
+// now because a backend is unavailable; the update is kept and tried again.
+type Apologizer interface {
+	Unavailable(ctx context.Context, u Update)
+}
+
 type attemptKey struct{}
 
 // Attempt returns which attempt at its update a handler's ctx belongs to:

@@ -63,6 +63,10 @@ type PollerConfig struct {
 	// Grace is how long updates already being handled may run after
 	// shutdown starts; then their context is cancelled. [20s]
 	Grace time.Duration
+	// Apologizer, when set, is told once about an update that cannot be
+	// queued (the queue's backend is down), so that the person hears why
+	// no answer comes; polling waits until the queue takes it.
+	Apologizer Apologizer
 	// Dispatch configures the per-chat queues and their workers; its Queue
 	// should be durable (Redis) in production.
 	Dispatch DispatchConfig
@@ -267,6 +271,10 @@ func (p *Poller) queue(ctx context.Context, raw json.RawMessage) (int, bool) {
 		d := p.cfg.Backoff.delay(attempt)
 		p.log.Error("bot: cannot queue an update; polling waits", slog.Int("update_id", u.ID),
 			slog.Any("err", err), slog.Duration("backoff", d))
+		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.PollErrors }, platform, "queue")
+		if attempt == 0 && p.cfg.Apologizer != nil {
+			p.cfg.Apologizer.Unavailable(ctx, u)
+		}
 		if p.cfg.Wait(ctx, d) != nil {
 			return 0, false
 		}

@@ -6,9 +6,13 @@ package handlers
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/mahalle/mahalle/bot"
 	"github.com/mahalle/mahalle/conversations"
@@ -75,6 +79,10 @@ func (r *Router) Handle(ctx context.Context, u bot.Update) error {
 		return nil
 	}
 	switch {
+	case u.Callback != nil && u.ChatID == 0:
+		// A button on an inline-mode message: Mahalle sends none, but the
+		// person's spinner must stop.
+		return r.quiet(s.AnswerCallback(ctx, u.Callback.ID, ""))
 	case u.Kind == bot.KindMyChatMember:
 		return r.memberChange(ctx, u)
 	case u.ChatType == bot.ChatGroup || u.ChatType == bot.ChatSupergroup:
@@ -85,15 +93,60 @@ func (r *Router) Handle(ctx context.Context, u bot.Update) error {
 	k := conversations.Key{Platform: string(u.Platform), ChatID: u.ChatID, UserID: u.From.ID}
 	outs, err := r.conv.Handle(ctx, k, input(u))
 	if err != nil {
-		if ctx.Err() != nil {
-			// Shutting down mid-update: not handled, so not confirmed; it
-			// comes again after the restart.
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// Shutting down mid-update: not handled, so it stays queued
+			// and is handled after the restart.
 			return ctx.Err()
+		}
+		if unavailable(ctx, err) {
+			// A backend hung or is down: say so once, and let the update
+			// be tried again later; the dedup mark makes that safe.
+			r.log.Error("handlers: backend unavailable; the update will be tried again",
+				slog.String("platform", string(u.Platform)), slog.Int("update_id", u.ID),
+				slog.Int64("chat_id", u.ChatID), slog.Int("attempt", bot.Attempt(ctx)), slog.Any("err", err))
+			if bot.Attempt(ctx) <= 1 {
+				r.Unavailable(ctx, u)
+			}
+			return err
 		}
 		r.fail(ctx, s, u, err)
 		return nil
 	}
 	return r.deliver(ctx, s, k, u, outs)
+}
+
+// unavailableSendTimeout bounds the message that says a backend is down;
+// it is sent after the handler's own deadline has passed.
+const unavailableSendTimeout = 5 * time.Second
+
+// Unavailable tells the person behind u that the system is unavailable for
+// now: their update is kept and handled when the backends answer again. It
+// implements bot.Apologizer, for updates that cannot even be queued. It is
+// quiet in groups and channels.
+func (r *Router) Unavailable(ctx context.Context, u bot.Update) {
+	s, ok := r.senders[u.Platform]
+	if !ok || u.ChatType != bot.ChatPrivate {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unavailableSendTimeout)
+	defer cancel()
+	if u.Callback != nil {
+		_ = r.quiet(s.AnswerCallback(ctx, u.Callback.ID, ""))
+	}
+	if _, err := s.Send(ctx, bot.Message{ChatID: u.ChatID, Text: msgUnavailable}); err != nil {
+		r.log.Warn("handlers: send unavailable message", slog.Int("update_id", u.ID), slog.Any("err", err))
+	}
+}
+
+// unavailable reports whether err means a backend did not answer in time or
+// could not be reached, rather than a fault of the update itself.
+func unavailable(ctx context.Context, err error) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
 }
 
 // memberChange notes that a person blocked the bot (or came back).

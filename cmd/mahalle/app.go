@@ -50,22 +50,31 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 		a.close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if cfg.Redis != nil {
-		a.rdb = redis.NewUniversalClient(cfg.Redis)
-	} else {
+	opts := cfg.Redis
+	if opts == nil {
 		a.mini = miniredis.NewMiniRedis()
 		if err := a.mini.StartAddr("127.0.0.1:0"); err != nil {
 			a.close()
 			return nil, fmt.Errorf("start in-process redis: %w", err)
 		}
-		a.rdb = redis.NewClient(&redis.Options{Addr: a.mini.Addr()})
+		opts = &redis.UniversalOptions{Addrs: []string{a.mini.Addr()}}
 	}
+	// Every Redis call and connection has a deadline: a hung Redis makes
+	// calls fail within seconds instead of holding every handler.
+	o := *opts
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = redisTimeout, redisTimeout, redisTimeout, redisTimeout
+	o.ContextTimeoutEnabled = true
+	a.rdb = redis.NewUniversalClient(&o)
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		a.close()
 		return nil, fmt.Errorf("redis: %w", err)
 	}
 	return a, nil
 }
+
+// redisTimeout bounds dialing, each read and write, and the wait for a
+// pooled connection.
+const redisTimeout = 2 * time.Second
 
 func (a *app) close() {
 	if a.rdb != nil {
@@ -175,16 +184,19 @@ func (a *app) serve(ctx context.Context) error {
 		}
 		log.Info("connected", slog.String("platform", string(pl.p)), slog.String("bot", me.Username))
 		senders[pl.p], names[pl.p] = client, me.Username
+	}
+	router := handlers.NewRouter(handlers.Config{
+		Senders: senders, BotUsernames: names, Conversations: engine, Reachability: reach, Logger: log,
+	})
+	for _, pl := range platforms {
 		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics,
-			Dispatch: bot.DispatchConfig{Queue: queue, HandlerTimeout: cfg.HandlerTimeout, Owner: cfg.InstanceID}})
+			Apologizer: router,
+			Dispatch:   bot.DispatchConfig{Queue: queue, HandlerTimeout: cfg.HandlerTimeout, Owner: cfg.InstanceID}})
 		if err != nil {
 			return err
 		}
 		pollers[pl.p] = poller
 	}
-	router := handlers.NewRouter(handlers.Config{
-		Senders: senders, BotUsernames: names, Conversations: engine, Reachability: reach, Logger: log,
-	})
 
 	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: opsMux(reg, a), ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
