@@ -219,4 +219,3 @@ func TestPostgresHung(t *testing.T) {
 	proxy.resume()
 	expect(t, p.wait(id), "کدام شهرستان")
 }
-
