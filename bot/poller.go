@@ -82,12 +82,14 @@ type PollerConfig struct {
 // those not yet queued are delivered again by the Bot API (handlers
 // deduplicate by update id).
 type Poller struct {
-	cfg     PollerConfig
-	api     *tgbotapi.BotAPI
-	log     *slog.Logger
-	disp    *dispatcher
-	running atomic.Bool
-	lastOK  atomic.Int64 // unix ms of the last successful getUpdates
+	cfg      PollerConfig
+	api      *tgbotapi.BotAPI
+	log      *slog.Logger
+	disp     *dispatcher
+	running  atomic.Bool
+	lastOK   atomic.Int64 // unix ms of the last successful getUpdates
+	failures atomic.Int64 // failed getUpdates calls since the last success
+	inFlight atomic.Int64 // unix ms when the getUpdates under way started; 0 when none is
 
 	offset int // the next offset: every update below it is queued
 	sent   int // the last offset the Bot API accepted, so confirmed there
@@ -152,6 +154,23 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 	}, nil
 }
 
+// PollHealth returns nil while polling works, and an error once the last
+// three getUpdates calls in a row failed (unless the Bot API has been holding
+// the current long poll for two seconds: it answers again) or none has
+// succeeded for twice the poll timeout plus a minute.
+func (p *Poller) PollHealth() error {
+	if n := p.failures.Load(); n >= 3 {
+		since := p.inFlight.Load()
+		if since == 0 || time.Since(time.UnixMilli(since)) < 2*time.Second {
+			return fmt.Errorf("getUpdates failed %d times in a row", n)
+		}
+	}
+	if last := p.LastPoll(); !last.IsZero() && time.Since(last) > 2*p.cfg.PollTimeout+time.Minute {
+		return fmt.Errorf("no successful getUpdates since %s", last.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // LastPoll returns when getUpdates last succeeded (the zero time before the
 // first), for readiness checks.
 func (p *Poller) LastPoll() time.Time {
@@ -208,7 +227,9 @@ func (p *Poller) Run(ctx context.Context, h Handler) error {
 func (p *Poller) poll(ctx context.Context) error {
 	failures := 0
 	for ctx.Err() == nil {
+		p.inFlight.Store(time.Now().UnixMilli())
 		raws, err := p.getUpdates(ctx, p.offset, p.cfg.Limit, p.cfg.PollTimeout)
+		p.inFlight.Store(0)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -218,12 +239,14 @@ func (p *Poller) poll(ctx context.Context) error {
 				return fatal
 			}
 			failures++
+			p.failures.Store(int64(failures))
 			if p.cfg.Wait(ctx, d) != nil {
 				break
 			}
 			continue
 		}
 		failures = 0
+		p.failures.Store(0)
 		p.sent = p.offset
 		p.lastOK.Store(time.Now().UnixMilli())
 		for _, raw := range raws {

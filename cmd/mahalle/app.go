@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +74,27 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 	return a, nil
 }
 
+// checkRedisPersistence warns when Redis keeps nothing on disk (neither AOF
+// nor RDB snapshots): a Redis restart would then lose every draft and every
+// queued update. A server that refuses CONFIG (managed Redis) is only noted.
+func (a *app) checkRedisPersistence(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
+	defer cancel()
+	aof, err := a.rdb.ConfigGet(ctx, "appendonly").Result()
+	if err != nil {
+		a.log.Info("cannot read the Redis persistence settings (CONFIG GET refused); make sure AOF or RDB is on", slog.Any("err", err))
+		return
+	}
+	rdb, err := a.rdb.ConfigGet(ctx, "save").Result()
+	if err != nil {
+		a.log.Info("cannot read the Redis persistence settings (CONFIG GET refused); make sure AOF or RDB is on", slog.Any("err", err))
+		return
+	}
+	if aof["appendonly"] != "yes" && strings.TrimSpace(rdb["save"]) == "" {
+		a.log.Warn("Redis has no persistence (appendonly no, save \"\"): a Redis restart loses every draft and every queued update; turn on appendonly yes")
+	}
+}
+
 // redisTimeout bounds dialing, each read and write, and the wait for a
 // pooled connection.
 const redisTimeout = 2 * time.Second
@@ -112,6 +135,9 @@ func (a *app) serve(ctx context.Context) error {
 	log.Info("backends", slog.String("database", dbKind), slog.String("redis", redisKind))
 	if cfg.DatabaseURL == "" || a.mini != nil {
 		log.Warn("embedded backends are for trying Mahalle out and for single small installs; set DATABASE_URL and REDIS_URL for production")
+	}
+	if a.mini == nil {
+		a.checkRedisPersistence(ctx)
 	}
 	if empty, err := a.store.Empty(ctx); err != nil {
 		return err
@@ -198,7 +224,15 @@ func (a *app) serve(ctx context.Context) error {
 		pollers[pl.p] = poller
 	}
 
-	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: opsMux(reg, a), ReadHeaderTimeout: 5 * time.Second}
+	var polls []pollHealth
+	for _, p := range pollers {
+		polls = append(polls, p)
+	}
+	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: opsMux(reg, a, polls), ReadHeaderTimeout: 5 * time.Second}
+	if cfg.HTTPPublic {
+		log.Warn("HTTP_ADDR listens beyond this machine: /metrics requires the METRICS_TOKEN bearer token; keep it behind a firewall",
+			slog.String("addr", cfg.HTTPAddr))
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
@@ -250,8 +284,9 @@ func tokenVar(p bot.Platform) string {
 }
 
 // opsMux serves /healthz (the process is up), /readyz (Redis and the
-// database answer), /metrics and /debug/pprof.
-func opsMux(reg *prometheus.Registry, a *app) *http.ServeMux {
+// database answer, and every poller's getUpdates works), /metrics (with a
+// bearer token when METRICS_TOKEN is set) and, with PPROF=1, /debug/pprof.
+func opsMux(reg *prometheus.Registry, a *app, polls []pollHealth) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
@@ -267,14 +302,38 @@ func opsMux(reg *prometheus.Registry, a *app) *http.ServeMux {
 			http.Error(w, "database: unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		for _, p := range polls {
+			if err := p.PollHealth(); err != nil {
+				http.Error(w, "polling: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	// Profiles for operators; HTTP_ADDR is loopback unless set otherwise.
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if tok := a.cfg.MetricsToken; tok != "" {
+		want := []byte("Bearer " + tok)
+		metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+		})
+	}
+	mux.Handle("GET /metrics", metrics)
+	if a.cfg.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return mux
+}
+
+// pollHealth says whether a poller's getUpdates works.
+type pollHealth interface {
+	PollHealth() error
 }
 
 // reachability records that a person blocked the bot (the sender got 403,

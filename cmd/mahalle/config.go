@@ -43,6 +43,9 @@ type config struct {
 	SendRatePerChat  float64 // messages per second to one chat
 	HandlerTimeout   time.Duration
 	InstanceID       string // names this process in Redis claims; replicas differ [hostname]
+	Pprof            bool   // serve /debug/pprof on the ops listener
+	MetricsToken     string // bearer token /metrics needs; required when HTTP_ADDR is not loopback
+	HTTPPublic       bool   // HTTP_ADDR listens beyond loopback
 }
 
 // configError names the variable that is wrong; its text is one line.
@@ -124,6 +127,20 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 			return nil, &configError{"HTTP_ADDR", fmt.Sprintf("%q is not host:port, e.g. 127.0.0.1:8080", v)}
 		}
 		c.HTTPAddr = v
+	}
+	switch v := getenv("PPROF"); v {
+	case "", "0", "false":
+	case "1", "true":
+		c.Pprof = true
+	default:
+		return nil, &configError{"PPROF", fmt.Sprintf("%q is not 1 or 0", v)}
+	}
+	if c.MetricsToken, err = plainSecret(getenv, "METRICS_TOKEN"); err != nil {
+		return nil, err
+	}
+	c.HTTPPublic = !loopback(c.HTTPAddr)
+	if c.HTTPPublic && c.MetricsToken == "" && requireToken {
+		return nil, &configError{"METRICS_TOKEN", fmt.Sprintf("HTTP_ADDR %s listens beyond this machine: set METRICS_TOKEN (or METRICS_TOKEN_FILE), the bearer token /metrics will require, or use a loopback HTTP_ADDR like 127.0.0.1:8080", c.HTTPAddr)}
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -207,6 +224,40 @@ func secret(getenv func(string) string, name string) (string, error) {
 		return "", &configError{name, "does not look like a bot token (<digits>:<letters, digits, - or _>)"}
 	}
 	return v, nil
+}
+
+// plainSecret reads NAME or the file named by NAME_FILE (not both), for
+// secrets of our own choosing: at least 16 characters, no spaces.
+func plainSecret(getenv func(string) string, name string) (string, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", &configError{name, fmt.Sprintf("set either %s or %s_FILE, not both", name, name)}
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", &configError{name + "_FILE", fmt.Sprintf("cannot read %q: %v", file, errors.Unwrap(err))}
+		}
+		v = strings.TrimSpace(string(b))
+		name += "_FILE"
+	}
+	if v != "" && (len(v) < 16 || strings.ContainsAny(v, " \t\r\n")) {
+		return "", &configError{name, "must be at least 16 characters without spaces"}
+	}
+	return v, nil
+}
+
+// loopback reports whether host:port listens on this machine only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func endpoint(getenv func(string) string, name, def string) (string, error) {
