@@ -293,7 +293,7 @@ func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
 	}()
 	for stop.Err() == nil {
 		qctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
-		q, ok, err := d.cfg.Queue.Take(qctx, k, d.owner, d.cfg.Lease)
+		q, claim, err := d.cfg.Queue.Take(qctx, k, d.owner, d.cfg.Lease)
 		cancel()
 		if err != nil {
 			delay := d.backoff.delay(3)
@@ -301,7 +301,13 @@ func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
 			d.retryLater(k, delay)
 			return
 		}
-		if !ok {
+		if claim != Taken {
+			if claim == Busy {
+				// Another process holds the chat. It handles what was
+				// queued, unless it dies: look again when its claim would
+				// have run out.
+				d.retryLater(k, d.cfg.Lease)
+			}
 			return
 		}
 		if !d.handleQueued(stop, ctx, h, k, q, log) {
@@ -399,9 +405,9 @@ func (d *dispatcher) handleQueued(stop, ctx context.Context, h Handler, k ChatKe
 		// Renew the claim; if another owner took the chat meanwhile, it
 		// handles the update now.
 		rctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
-		again, ok, err := d.cfg.Queue.Take(rctx, k, d.owner, d.cfg.Lease)
+		again, claim, err := d.cfg.Queue.Take(rctx, k, d.owner, d.cfg.Lease)
 		cancel()
-		if err != nil || !ok || again.ID != q.ID {
+		if err != nil || claim != Taken || again.ID != q.ID {
 			if err != nil {
 				d.retryLater(k, delay)
 			}

@@ -832,29 +832,29 @@ func TestMemQueueOrderAndClaims(t *testing.T) {
 	if got := q.Len(k); got != 3 {
 		t.Fatalf("Len = %d, want 3 (a pushed id is not queued twice)", got)
 	}
-	got, ok, _ := q.Take(ctx, k, "a", time.Minute)
-	if !ok || got.ID != 10 {
-		t.Fatalf("Take = %v, %v; want update 10", got, ok)
+	got, claim, _ := q.Take(ctx, k, "a", time.Minute)
+	if claim != Taken || got.ID != 10 {
+		t.Fatalf("Take = %v, %v; want update 10", got, claim)
 	}
-	if _, ok, _ := q.Take(ctx, k, "b", time.Minute); ok {
-		t.Fatal("another owner took a claimed chat")
+	if _, claim, _ := q.Take(ctx, k, "b", time.Minute); claim != Busy {
+		t.Fatalf("another owner's Take of a claimed chat = %v, want Busy", claim)
 	}
 	for _, id := range []int{10, 11, 12} {
 		if err := q.Done(ctx, k, "a", id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, ok, _ := q.Take(ctx, k, "a", time.Minute); ok {
-		t.Fatal("Take on an empty queue reported an update")
+	if _, claim, _ := q.Take(ctx, k, "a", time.Minute); claim != Empty {
+		t.Fatalf("Take on an empty queue = %v, want Empty", claim)
 	}
-	if _, ok, _ := q.Take(ctx, k, "b", time.Minute); ok {
-		t.Fatal("Take on an empty queue reported an update")
+	if _, claim, _ := q.Take(ctx, k, "b", time.Minute); claim != Empty {
+		t.Fatalf("Take on an empty, released queue = %v, want Empty", claim)
 	}
 	if err := q.Push(ctx, k, 13, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok, _ := q.Take(ctx, k, "b", time.Minute); !ok || got.ID != 13 {
-		t.Fatalf("after the claim was released, Take = %v, %v; want update 13 for another owner", got, ok)
+	if got, claim, _ := q.Take(ctx, k, "b", time.Minute); claim != Taken || got.ID != 13 {
+		t.Fatalf("after the claim was released, Take = %v, %v; want update 13 for another owner", got, claim)
 	}
 }
 

@@ -45,12 +45,22 @@ type Queue interface {
 	// Pending lists the chats whose queues may hold updates.
 	Pending(ctx context.Context) ([]ChatKey, error)
 	// Take claims the chat for owner (or renews owner's claim) for lease and
-	// returns its oldest update. ok is false when another owner holds the
-	// chat, or when the queue is empty (the claim is then released).
-	Take(ctx context.Context, k ChatKey, owner string, lease time.Duration) (q Queued, ok bool, err error)
+	// returns its oldest update (Taken); Busy when another owner holds the
+	// chat; Empty when the queue is empty (the claim is then released).
+	Take(ctx context.Context, k ChatKey, owner string, lease time.Duration) (Queued, Claim, error)
 	// Done removes update id from the chat's queue.
 	Done(ctx context.Context, k ChatKey, owner string, id int) error
 }
+
+// Claim is what Queue.Take found.
+type Claim int
+
+// The outcomes of Queue.Take.
+const (
+	Empty Claim = iota // nothing queued; the claim is released
+	Busy               // another owner holds the chat
+	Taken              // the oldest update is returned and the chat is claimed
+)
 
 // MemQueue is a Queue in process memory: for tests and tools. It is not
 // durable: a crash loses the updates it holds, which the Bot API already
@@ -112,21 +122,21 @@ func (m *MemQueue) Total() int {
 }
 
 // Take implements Queue.
-func (m *MemQueue) Take(_ context.Context, k ChatKey, owner string, lease time.Duration) (Queued, bool, error) {
+func (m *MemQueue) Take(_ context.Context, k ChatKey, owner string, lease time.Duration) (Queued, Claim, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
 	if l, ok := m.owners[k]; ok && l.owner != owner && now.Before(l.until) {
-		return Queued{}, false, nil
+		return Queued{}, Busy, nil
 	}
 	q := m.items[k]
 	if len(q) == 0 {
 		delete(m.owners, k)
 		delete(m.items, k)
-		return Queued{}, false, nil
+		return Queued{}, Empty, nil
 	}
 	m.owners[k] = memLease{owner: owner, until: now.Add(lease)}
-	return q[0], true, nil
+	return q[0], Taken, nil
 }
 
 // Done implements Queue.

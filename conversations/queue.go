@@ -108,16 +108,35 @@ func (q *Queue) Pending(ctx context.Context) ([]Chat, error) {
 	return out, nil
 }
 
+// leaseLua reads a chat's lease: "<owner>|<until, unix ms>". The expiry is
+// kept in the value, on the server's clock, as well as in the key's TTL, so
+// that a lease runs out on servers that do not expire keys by themselves
+// (the in-process Redis of tests).
+const leaseLua = `
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function leaseOwner(key)
+  local cur = redis.call('GET', KEYS[2])
+  if not cur then return nil end
+  local i = string.find(cur, '|', 1, true)
+  if not i then return nil end
+  if tonumber(string.sub(cur, i + 1)) <= nowMs() then return nil end
+  return string.sub(cur, 1, i - 1)
+end
+`
+
 // takeScript claims the chat for an owner and returns its oldest update.
 //
 //	KEYS: queue, lease
 //	ARGV: owner, lease in ms
 //	returns {-1} when another owner holds the chat, {0} when the queue is
 //	empty (the caller holds the lease), {1, id, update} otherwise
-var takeScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[2])
+var takeScript = redis.NewScript(leaseLua + `
+local cur = leaseOwner(KEYS[2])
 if cur and cur ~= ARGV[1] then return {-1} end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1] .. '|' .. (nowMs() + tonumber(ARGV[2])), 'PX', ARGV[2])
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #head == 0 then return {0} end
 return {1, head[2], head[1]}
@@ -128,59 +147,67 @@ return {1, head[2], head[1]}
 //	KEYS: queue, lease
 //	ARGV: owner
 //	returns 1 when released, 0 when the queue is not empty
-var releaseScript = redis.NewScript(`
+var releaseScript = redis.NewScript(leaseLua + `
 if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+if leaseOwner(KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return 1
 `)
 
+// TakeStatus is what Queue.Take found.
+type TakeStatus int
+
+// The outcomes of Queue.Take.
+const (
+	TakeEmpty TakeStatus = iota // nothing queued; the claim is released and the chat left the index
+	TakeBusy                    // another owner holds the chat
+	TakeTaken                   // the oldest update is returned and the chat is claimed
+)
+
 // Take claims the chat for owner for lease (renewing owner's own claim) and
-// returns its oldest queued update. ok is false when another owner holds the
-// chat, or when the queue is empty: the claim is then released and the chat
-// leaves the index. Returns EINVALID for a malformed platform and EINTERNAL
-// when Redis fails.
-func (q *Queue) Take(ctx context.Context, platform string, chatID int64, owner string, lease time.Duration) (int, []byte, bool, error) {
+// returns its oldest queued update. Returns EINVALID for a malformed
+// platform and EINTERNAL when Redis fails.
+func (q *Queue) Take(ctx context.Context, platform string, chatID int64, owner string, lease time.Duration) (int, []byte, TakeStatus, error) {
 	if err := validPlatform(platform); err != nil {
-		return 0, nil, false, fmt.Errorf("conversations: queue take: %w", err)
+		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: %w", err)
 	}
 	tag := q.tag(platform, chatID)
 	keys := []string{queueKey(tag), leaseKey(tag)}
 	for {
 		res, err := runSlice(ctx, &q.take, q.rdb, keys, owner, lease.Milliseconds())
 		if err != nil {
-			return 0, nil, false, fmt.Errorf("conversations: queue take: %w", err)
+			return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: %w", err)
 		}
 		code, _ := res[0].(int64)
 		switch code {
 		case -1:
-			return 0, nil, false, nil
+			return 0, nil, TakeBusy, nil
 		case 1:
 			if len(res) != 3 {
-				return 0, nil, false, fmt.Errorf("conversations: queue take: malformed answer %v", res)
+				return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: malformed answer %v", res)
 			}
 			ids, _ := res[1].(string)
 			id, err := strconv.Atoi(ids)
 			raw, _ := res[2].(string)
 			if err != nil {
-				return 0, nil, false, fmt.Errorf("conversations: queue take: bad id %q", ids)
+				return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: bad id %q", ids)
 			}
-			return id, []byte(raw), true, nil
+			return id, []byte(raw), TakeTaken, nil
 		}
 		// Empty: leave the index first, then release unless an update came
 		// meanwhile (then come back to the index and take it).
 		member := indexMember(platform, chatID)
 		if err := q.rdb.ZRem(ctx, q.indexKey(), member).Err(); err != nil {
-			return 0, nil, false, fmt.Errorf("conversations: queue take: index: %w", err)
+			return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: index: %w", err)
 		}
 		released, err := q.release.run(ctx, q.rdb, keys, owner)
 		if err != nil {
-			return 0, nil, false, fmt.Errorf("conversations: queue release: %w", err)
+			return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue release: %w", err)
 		}
 		if released == 1 {
-			return 0, nil, false, nil
+			return 0, nil, TakeEmpty, nil
 		}
 		if err := q.rdb.ZAdd(ctx, q.indexKey(), redis.Z{Score: float64(q.now().UnixMilli()), Member: member}).Err(); err != nil {
-			return 0, nil, false, fmt.Errorf("conversations: queue take: index: %w", err)
+			return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: index: %w", err)
 		}
 	}
 }

@@ -173,6 +173,7 @@ func (a *app) serve(ctx context.Context) error {
 		TTL:     cfg.ConversationTTL,
 		Now:     a.now,
 		Logger:  log,
+		Shared:  cfg.WebhookURL != "",
 	})
 	reach := reachability{store: a.store, conv: conv}
 	queue := botQueue{conversations.NewQueue(a.rdb, conversations.QueueConfig{Prefix: cfg.RedisPrefix, Now: a.now})}
@@ -214,16 +215,33 @@ func (a *app) serve(ctx context.Context) error {
 	router := handlers.NewRouter(handlers.Config{
 		Senders: senders, BotUsernames: names, Conversations: engine, Reachability: reach, Logger: log,
 	})
+	webhooks := map[bot.Platform]*bot.Webhook{}
 	for _, pl := range platforms {
+		dispatch := bot.DispatchConfig{Queue: queue, HandlerTimeout: cfg.HandlerTimeout, Owner: cfg.InstanceID}
+		if cfg.WebhookURL != "" {
+			wh, err := bot.NewWebhook(bot.WebhookConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint,
+				URL: cfg.WebhookURL + "/" + string(pl.p), Secret: cfg.WebhookSecret, Logger: log, Metrics: metrics,
+				Apologizer: router, Dispatch: dispatch})
+			if err != nil {
+				return err
+			}
+			webhooks[pl.p] = wh
+			continue
+		}
 		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics,
-			Apologizer: router,
-			Dispatch:   bot.DispatchConfig{Queue: queue, HandlerTimeout: cfg.HandlerTimeout, Owner: cfg.InstanceID}})
+			Apologizer: router, Dispatch: dispatch})
 		if err != nil {
 			return err
 		}
 		pollers[pl.p] = poller
 	}
-
+	if len(webhooks) > 0 {
+		stop, err := a.serveWebhooks(webhooks)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	var polls []pollHealth
 	for _, p := range pollers {
 		polls = append(polls, p)
@@ -251,13 +269,23 @@ func (a *app) serve(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, len(pollers))
+	errs := make(chan error, len(pollers)+len(webhooks))
 	var wg sync.WaitGroup
+	type runner interface {
+		Run(ctx context.Context, h bot.Handler) error
+	}
+	runners := map[bot.Platform]runner{}
 	for p, poller := range pollers {
+		runners[p] = poller
+	}
+	for p, wh := range webhooks {
+		runners[p] = wh
+	}
+	for p, r := range runners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := poller.Run(ctx, router); err != nil {
+			if err := r.Run(ctx, router); err != nil {
 				errs <- fmt.Errorf("%s: %w", p, err)
 				cancel() // one platform's token refused: stop, loudly
 			}
@@ -266,6 +294,37 @@ func (a *app) serve(ctx context.Context) error {
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
+}
+
+// serveWebhooks listens on WEBHOOK_ADDR, apart from the ops listener, and
+// routes <WEBHOOK_URL path>/<platform> to each platform's webhook. The
+// returned function stops the listener.
+func (a *app) serveWebhooks(webhooks map[bot.Platform]*bot.Webhook) (func(), error) {
+	base, err := url.Parse(a.cfg.WebhookURL)
+	if err != nil {
+		return nil, fmt.Errorf("WEBHOOK_URL: %w", err)
+	}
+	mux := http.NewServeMux()
+	for p, wh := range webhooks {
+		mux.Handle("POST "+strings.TrimSuffix(base.Path, "/")+"/"+string(p), wh)
+	}
+	srv := &http.Server{Addr: a.cfg.WebhookAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", a.cfg.WebhookAddr)
+	if err != nil {
+		return nil, fmt.Errorf("WEBHOOK_ADDR %s: %w", a.cfg.WebhookAddr, err)
+	}
+	a.log.Info("webhook listening", slog.String("addr", ln.Addr().String()), slog.String("path", base.Path))
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("webhook server", slog.Any("err", err))
+		}
+	}()
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}, nil
 }
 
 func collect(ch <-chan error) []error {

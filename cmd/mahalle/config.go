@@ -46,6 +46,9 @@ type config struct {
 	Pprof            bool   // serve /debug/pprof on the ops listener
 	MetricsToken     string // bearer token /metrics needs; required when HTTP_ADDR is not loopback
 	HTTPPublic       bool   // HTTP_ADDR listens beyond loopback
+	WebhookURL       string // "" = long polling; else the public base URL the Bot API posts to
+	WebhookSecret    string
+	WebhookAddr      string // where the webhook listener listens
 }
 
 // configError names the variable that is wrong; its text is one line.
@@ -58,6 +61,8 @@ func (e *configError) Error() string { return e.Var + ": " + e.Msg }
 
 // tokenPattern is the shape of Telegram and Bale bot tokens: "<bot id>:<secret>".
 var tokenPattern = regexp.MustCompile(`^[0-9]{3,20}:[A-Za-z0-9_-]{10,100}$`)
+
+var webhookSecretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
@@ -141,6 +146,26 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 	c.HTTPPublic = !loopback(c.HTTPAddr)
 	if c.HTTPPublic && c.MetricsToken == "" && requireToken {
 		return nil, &configError{"METRICS_TOKEN", fmt.Sprintf("HTTP_ADDR %s listens beyond this machine: set METRICS_TOKEN (or METRICS_TOKEN_FILE), the bearer token /metrics will require, or use a loopback HTTP_ADDR like 127.0.0.1:8080", c.HTTPAddr)}
+	}
+	if v := getenv("WEBHOOK_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			return nil, &configError{"WEBHOOK_URL", fmt.Sprintf("%q must be the public https URL the Bot API posts updates to, e.g. https://bot.example.ir/mahalle (the platform is appended: …/tg, …/bale)", v)}
+		}
+		c.WebhookURL = strings.TrimSuffix(v, "/")
+		if c.WebhookSecret, err = plainSecret(getenv, "WEBHOOK_SECRET"); err != nil {
+			return nil, err
+		}
+		if c.WebhookSecret == "" || !webhookSecretPattern.MatchString(c.WebhookSecret) {
+			return nil, &configError{"WEBHOOK_SECRET", "with WEBHOOK_URL set, WEBHOOK_SECRET (or WEBHOOK_SECRET_FILE) must be 16-256 of A-Z, a-z, 0-9, _ and -"}
+		}
+		c.WebhookAddr = ":8443"
+		if v := getenv("WEBHOOK_ADDR"); v != "" {
+			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+				return nil, &configError{"WEBHOOK_ADDR", fmt.Sprintf("%q is not host:port, e.g. :8443", v)}
+			}
+			c.WebhookAddr = v
+		}
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

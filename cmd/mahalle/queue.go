@@ -33,9 +33,16 @@ func (b botQueue) Pending(ctx context.Context) ([]bot.ChatKey, error) {
 }
 
 // Take implements bot.Queue.
-func (b botQueue) Take(ctx context.Context, k bot.ChatKey, owner string, lease time.Duration) (bot.Queued, bool, error) {
-	id, raw, ok, err := b.q.Take(ctx, string(k.Platform), k.ChatID, owner, lease)
-	return bot.Queued{ID: id, Raw: raw}, ok, err
+func (b botQueue) Take(ctx context.Context, k bot.ChatKey, owner string, lease time.Duration) (bot.Queued, bot.Claim, error) {
+	id, raw, st, err := b.q.Take(ctx, string(k.Platform), k.ChatID, owner, lease)
+	claim := bot.Empty
+	switch st {
+	case conversations.TakeBusy:
+		claim = bot.Busy
+	case conversations.TakeTaken:
+		claim = bot.Taken
+	}
+	return bot.Queued{ID: id, Raw: raw}, claim, err
 }
 
 // Done implements bot.Queue.

@@ -10,9 +10,8 @@ import (
 )
 
 // settle waits until update id is confirmed and every queued update is
-// handled: the bot confirms an update once it is queued in Redis, and the
-// index of chats with queued updates empties only when the workers drained
-// every queue.
+// handled: the bot confirms an update once it is queued in Redis, and a
+// chat's queue loses an update only once it is handled.
 func (h *harness) settle(ctx context.Context, id int) error {
 	if err := h.srv.WaitConfirmed(ctx, id); err != nil {
 		return err
@@ -20,8 +19,12 @@ func (h *harness) settle(ctx context.Context, id int) error {
 	rdb := h.redis()
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
+	prefix := h.env["REDIS_KEY_PREFIX"]
 	for {
-		n, err := rdb.ZCard(ctx, h.env["REDIS_KEY_PREFIX"]+":queued").Result()
+		// Every chat's queue is empty (Redis drops an empty sorted set):
+		// each update was handled before its queue entry was removed.
+		keys, _, err := rdb.Scan(ctx, 0, prefix+":{*}:q", 10000).Result()
+		n := int64(len(keys))
 		if err == nil && n == 0 {
 			return nil
 		}
