@@ -23,8 +23,7 @@ func (h *harness) settle(ctx context.Context, id int) error {
 	for {
 		// Every chat's queue is empty (Redis drops an empty sorted set):
 		// each update was handled before its queue entry was removed.
-		keys, _, err := rdb.Scan(ctx, 0, prefix+":{*}:q", 10000).Result()
-		n := int64(len(keys))
+		n, err := countKeys(ctx, rdb, prefix+":{*}:q")
 		if err == nil && n == 0 {
 			return nil
 		}
@@ -43,12 +42,12 @@ func (h *harness) redis() redis.UniversalClient {
 	if c, ok := harnessRedis.Load(h); ok {
 		return c.(redis.UniversalClient)
 	}
-	opts, err := redis.ParseURL(h.env["REDIS_URL"])
+	opts, err := redisOptions(h.env["REDIS_URL"])
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	c := redis.NewClient(opts)
-	if prev, loaded := harnessRedis.LoadOrStore(h, redis.UniversalClient(c)); loaded {
+	c := redis.NewUniversalClient(opts)
+	if prev, loaded := harnessRedis.LoadOrStore(h, c); loaded {
 		_ = c.Close()
 		return prev.(redis.UniversalClient)
 	}
@@ -80,4 +79,38 @@ func (h *harness) queued(id int) bool {
 		}
 	}
 	return false
+}
+
+// countKeys counts the keys matching pattern, on every master of a cluster.
+func countKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) (int64, error) {
+	scan := func(ctx context.Context, c *redis.Client) (int64, error) {
+		var n int64
+		var cursor uint64
+		for {
+			keys, next, err := c.Scan(ctx, cursor, pattern, 1000).Result()
+			if err != nil {
+				return 0, err
+			}
+			n += int64(len(keys))
+			if cursor = next; cursor == 0 {
+				return n, nil
+			}
+		}
+	}
+	switch c := rdb.(type) {
+	case *redis.Client:
+		return scan(ctx, c)
+	case *redis.ClusterClient:
+		var mu sync.Mutex
+		var total int64
+		err := c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			n, err := scan(ctx, node)
+			mu.Lock()
+			total += n
+			mu.Unlock()
+			return err
+		})
+		return total, err
+	}
+	return 0, fmt.Errorf("unknown redis client %T", rdb)
 }
