@@ -37,6 +37,52 @@ type Apologizer interface {
 	Unavailable(ctx context.Context, u Update)
 }
 
+// Delivered remembers, across the attempts at one update, what a handler
+// already got to the person, so that a retry sends only what they have not
+// seen: no second callback answer, no edit that changes nothing. It is safe
+// for concurrent use; the zero value is ready.
+type Delivered struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// Seen reports whether key was marked delivered by an earlier attempt.
+func (d *Delivered) Seen(key string) bool {
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.seen[key]
+}
+
+// Mark records key as delivered.
+func (d *Delivered) Mark(key string) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen == nil {
+		d.seen = map[string]bool{}
+	}
+	d.seen[key] = true
+}
+
+type deliveredKey struct{}
+
+// DeliveredOf returns the update's record of what was delivered, or nil
+// outside a handler (a nil *Delivered remembers nothing).
+func DeliveredOf(ctx context.Context) *Delivered {
+	d, _ := ctx.Value(deliveredKey{}).(*Delivered)
+	return d
+}
+
+// WithDelivered returns ctx carrying d, for tests of handlers.
+func WithDelivered(ctx context.Context, d *Delivered) context.Context {
+	return context.WithValue(ctx, deliveredKey{}, d)
+}
+
 type attemptKey struct{}
 
 // Attempt returns which attempt at its update a handler's ctx belongs to:
@@ -367,6 +413,8 @@ func (d *dispatcher) handleQueued(stop, ctx context.Context, h Handler, k ChatKe
 	log = log.With(slog.Int("update_id", u.ID))
 	kind := string(u.Kind)
 	first := d.now()
+	delivered := &Delivered{}
+	ctx = WithDelivered(ctx, delivered)
 	for attempt := 1; ; attempt++ {
 		started := d.now()
 		actx, cancel := context.WithTimeout(WithAttempt(ctx, attempt), d.cfg.HandlerTimeout)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -196,18 +197,37 @@ func privateLink(p bot.Platform, username string) string {
 	return "https://t.me/" + username
 }
 
-// deliver sends what the engine decided, in order.
+// deliver sends what the engine decided, in order. When this is a retry of
+// the update, what an earlier attempt delivered is not sent again: the
+// callback answer, an edit to the same text and buttons.
 func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u bot.Update, outs []conversations.Out) error {
+	done := bot.DeliveredOf(ctx)
 	for _, o := range outs {
 		if o.AnswerCallback != "" {
+			if done.Seen("cb:" + o.AnswerCallback) {
+				continue
+			}
 			if err := s.AnswerCallback(ctx, o.AnswerCallback, o.Note); err != nil && !errors.Is(err, bot.ErrBadRequest) {
 				// A callback answer that cannot be delivered only leaves a
 				// spinner on the button; the messages matter more.
 				r.log.Warn("handlers: answer callback", slog.Int("update_id", u.ID), slog.Any("err", err))
+			} else {
+				done.Mark("cb:" + o.AnswerCallback)
 			}
 			continue
 		}
-		id, err := s.Send(ctx, message(u.ChatID, o))
+		m := message(u.ChatID, o)
+		editKey := ""
+		if m.EditMessageID != 0 {
+			editKey = fmt.Sprintf("edit:%d:%q:%v", m.EditMessageID, m.Text, m.Inline)
+			if done.Seen(editKey) {
+				continue
+			}
+		}
+		id, err := s.Send(ctx, m)
+		if err == nil && editKey != "" {
+			done.Mark(editKey)
+		}
 		switch {
 		case errors.Is(err, bot.ErrBlocked):
 			return nil // marked unreachable by the sender; nobody to talk to
