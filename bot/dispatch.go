@@ -337,10 +337,10 @@ func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
 		stopHeartbeat()
 		<-heartbeat
 	}()
-	for stop.Err() == nil {
-		qctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
-		q, claim, err := d.cfg.Queue.Take(qctx, k, d.owner, d.cfg.Lease)
-		cancel()
+	qctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
+	q, claim, err := d.cfg.Queue.Take(qctx, k, d.owner, d.cfg.Lease)
+	cancel()
+	for {
 		if err != nil {
 			delay := d.backoff.delay(3)
 			log.Error("bot: cannot read the chat's queue; trying again later", slog.Any("err", err), slog.Duration("backoff", delay))
@@ -356,19 +356,15 @@ func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
 			}
 			return
 		}
-		if !d.handleQueued(stop, ctx, h, k, q, log) {
+		if stop.Err() != nil || !d.handleQueued(stop, ctx, h, k, q, log) {
 			return
 		}
+		// Handled: remove it and take the next in one round trip. If that
+		// fails the update stays queued and comes again; its dedup mark
+		// turns that into at most a repeated reply.
 		dctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
-		err = d.cfg.Queue.Done(dctx, k, d.owner, q.ID)
+		q, claim, err = d.cfg.Queue.Done(dctx, k, d.owner, q.ID, d.cfg.Lease)
 		cancel()
-		if err != nil {
-			// Handled but still queued: it comes again, and its dedup mark
-			// turns that into at most a repeated reply.
-			log.Warn("bot: cannot remove a handled update from the queue", slog.Int("update_id", q.ID), slog.Any("err", err))
-			d.retryLater(k, d.backoff.delay(3))
-			return
-		}
 	}
 }
 

@@ -839,9 +839,16 @@ func TestMemQueueOrderAndClaims(t *testing.T) {
 	if _, claim, _ := q.Take(ctx, k, "b", time.Minute); claim != Busy {
 		t.Fatalf("another owner's Take of a claimed chat = %v, want Busy", claim)
 	}
-	for _, id := range []int{10, 11, 12} {
-		if err := q.Done(ctx, k, "a", id); err != nil {
+	for i, id := range []int{10, 11, 12} {
+		next, claim, err := q.Done(ctx, k, "a", id, time.Minute)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if i < 2 && (claim != Taken || next.ID != id+1) {
+			t.Fatalf("Done(%d) = %v, %v; want the next update taken", id, next, claim)
+		}
+		if i == 2 && claim != Empty {
+			t.Fatalf("Done of the last update = %v, want Empty", claim)
 		}
 	}
 	if _, claim, _ := q.Take(ctx, k, "a", time.Minute); claim != Empty {

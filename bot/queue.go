@@ -48,8 +48,9 @@ type Queue interface {
 	// returns its oldest update (Taken); Busy when another owner holds the
 	// chat; Empty when the queue is empty (the claim is then released).
 	Take(ctx context.Context, k ChatKey, owner string, lease time.Duration) (Queued, Claim, error)
-	// Done removes update id from the chat's queue.
-	Done(ctx context.Context, k ChatKey, owner string, id int) error
+	// Done removes the handled update id from the chat's queue and then does
+	// what Take does, in one step.
+	Done(ctx context.Context, k ChatKey, owner string, id int, lease time.Duration) (Queued, Claim, error)
 }
 
 // Claim is what Queue.Take found.
@@ -140,11 +141,11 @@ func (m *MemQueue) Take(_ context.Context, k ChatKey, owner string, lease time.D
 }
 
 // Done implements Queue.
-func (m *MemQueue) Done(_ context.Context, k ChatKey, _ string, id int) error {
+func (m *MemQueue) Done(ctx context.Context, k ChatKey, owner string, id int, lease time.Duration) (Queued, Claim, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.items[k] = slices.DeleteFunc(m.items[k], func(e Queued) bool { return e.ID == id })
-	return nil
+	m.mu.Unlock()
+	return m.Take(ctx, k, owner, lease)
 }
 
 // Len counts the updates queued for k.

@@ -20,18 +20,18 @@ import (
 // that starts resumes what another left.
 //
 // The index is kept without a cross-slot script: a push adds the chat after
-// queueing the update, and the owner that finds the queue empty removes the
-// chat from the index before releasing its lease only if the queue is still
-// empty; so a chat with queued updates is never missing from the index.
+// queueing the update, and Pending (the periodic sweep) drops a chat whose
+// queue is empty and then looks at the queue again, listing the chat anew
+// if an update came meanwhile; so a chat with queued updates is never
+// missing from the index for long.
 //
 // A Queue is safe for concurrent use.
 type Queue struct {
-	rdb     redis.UniversalClient
-	prefix  string
-	now     func() time.Time
-	push    script
-	take    script
-	release script
+	rdb    redis.UniversalClient
+	prefix string
+	now    func() time.Time
+	push   script
+	take   script
 }
 
 // QueueConfig configures a Queue. Zero fields take the defaults in brackets.
@@ -43,7 +43,7 @@ type QueueConfig struct {
 // NewQueue returns a Queue over rdb.
 func NewQueue(rdb redis.UniversalClient, cfg QueueConfig) *Queue {
 	q := &Queue{rdb: rdb, prefix: cfg.Prefix, now: cfg.Now,
-		push: script{Script: pushScript}, take: script{Script: takeScript}, release: script{Script: releaseScript}}
+		push: script{Script: pushScript}, take: script{Script: takeScript}}
 	if q.prefix == "" {
 		q.prefix = "mh"
 	}
@@ -89,21 +89,73 @@ func (q *Queue) Push(ctx context.Context, platform string, chatID int64, id int,
 // pendingMax bounds one Pending answer.
 const pendingMax = 10000
 
-// Pending lists the chats that may have queued updates (at most 10,000, the
-// longest listed first). Returns EINTERNAL when Redis fails.
+// Pending lists the chats that have queued updates (at most 10,000), and
+// drops from the index the chats whose queues are empty. Returns EINTERNAL
+// when Redis fails.
 func (q *Queue) Pending(ctx context.Context) ([]Chat, error) {
 	members, err := q.rdb.ZRange(ctx, q.indexKey(), 0, pendingMax-1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("conversations: queue pending: %w", err)
 	}
-	out := make([]Chat, 0, len(members))
+	chats := make([]Chat, 0, len(members))
 	for _, m := range members {
 		p, id, ok := strings.Cut(m, ":")
 		n, err := strconv.ParseInt(id, 10, 64)
 		if !ok || err != nil || validPlatform(p) != nil {
 			continue
 		}
-		out = append(out, Chat{Platform: p, ChatID: n})
+		chats = append(chats, Chat{Platform: p, ChatID: n})
+	}
+	lens, err := q.lens(ctx, chats)
+	if err != nil {
+		return nil, fmt.Errorf("conversations: queue pending: %w", err)
+	}
+	out := chats[:0]
+	var empty []Chat
+	for i, c := range chats {
+		if lens[i] > 0 {
+			out = append(out, c)
+		} else {
+			empty = append(empty, c)
+		}
+	}
+	// A push queues the update before it lists the chat, so a chat whose
+	// queue is still empty after it left the index is safe to leave out.
+	for _, c := range empty {
+		member := indexMember(c.Platform, c.ChatID)
+		if err := q.rdb.ZRem(ctx, q.indexKey(), member).Err(); err != nil {
+			return nil, fmt.Errorf("conversations: queue pending: %w", err)
+		}
+		n, err := q.rdb.ZCard(ctx, queueKey(q.tag(c.Platform, c.ChatID))).Result()
+		if err != nil {
+			return nil, fmt.Errorf("conversations: queue pending: %w", err)
+		}
+		if n > 0 {
+			if err := q.rdb.ZAdd(ctx, q.indexKey(), redis.Z{Score: float64(q.now().UnixMilli()), Member: member}).Err(); err != nil {
+				return nil, fmt.Errorf("conversations: queue pending: %w", err)
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// lens counts the queued updates of each chat, in one pipeline.
+func (q *Queue) lens(ctx context.Context, chats []Chat) ([]int64, error) {
+	out := make([]int64, len(chats))
+	if len(chats) == 0 {
+		return out, nil
+	}
+	pipe := q.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(chats))
+	for i, c := range chats {
+		cmds[i] = pipe.ZCard(ctx, queueKey(q.tag(c.Platform, c.ChatID)))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	for i, c := range cmds {
+		out[i] = c.Val()
 	}
 	return out, nil
 }
@@ -118,7 +170,7 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function leaseOwner(key)
-  local cur = redis.call('GET', KEYS[2])
+  local cur = redis.call('GET', key)
   if not cur then return nil end
   local i = string.find(cur, '|', 1, true)
   if not i then return nil end
@@ -130,27 +182,20 @@ end
 // takeScript claims the chat for an owner and returns its oldest update.
 //
 //	KEYS: queue, lease
-//	ARGV: owner, lease in ms
+//	ARGV: owner, lease in ms, an update id to remove first ("" for none)
 //	returns {-1} when another owner holds the chat, {0} when the queue is
-//	empty (the caller holds the lease), {1, id, update} otherwise
+//	empty (a lease of the caller's is dropped), {1, id, update} otherwise
 var takeScript = redis.NewScript(leaseLua + `
+if ARGV[3] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[3]) end
 local cur = leaseOwner(KEYS[2])
 if cur and cur ~= ARGV[1] then return {-1} end
-redis.call('SET', KEYS[2], ARGV[1] .. '|' .. (nowMs() + tonumber(ARGV[2])), 'PX', ARGV[2])
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #head == 0 then return {0} end
+if #head == 0 then
+  if cur then redis.call('DEL', KEYS[2]) end
+  return {0}
+end
+redis.call('SET', KEYS[2], ARGV[1] .. '|' .. (nowMs() + tonumber(ARGV[2])), 'PX', ARGV[2])
 return {1, head[2], head[1]}
-`)
-
-// releaseScript drops the owner's lease if the queue is still empty.
-//
-//	KEYS: queue, lease
-//	ARGV: owner
-//	returns 1 when released, 0 when the queue is not empty
-var releaseScript = redis.NewScript(leaseLua + `
-if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
-if leaseOwner(KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-return 1
 `)
 
 // TakeStatus is what Queue.Take found.
@@ -167,62 +212,42 @@ const (
 // returns its oldest queued update. Returns EINVALID for a malformed
 // platform and EINTERNAL when Redis fails.
 func (q *Queue) Take(ctx context.Context, platform string, chatID int64, owner string, lease time.Duration) (int, []byte, TakeStatus, error) {
+	return q.takeAfter(ctx, platform, chatID, owner, lease, "")
+}
+
+// Done removes the handled update id from the chat's queue and, in the same
+// round trip, does what Take does. Returns EINVALID for a malformed
+// platform and EINTERNAL when Redis fails.
+func (q *Queue) Done(ctx context.Context, platform string, chatID int64, owner string, id int, lease time.Duration) (int, []byte, TakeStatus, error) {
+	return q.takeAfter(ctx, platform, chatID, owner, lease, strconv.Itoa(id))
+}
+
+func (q *Queue) takeAfter(ctx context.Context, platform string, chatID int64, owner string, lease time.Duration, done string) (int, []byte, TakeStatus, error) {
 	if err := validPlatform(platform); err != nil {
 		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: %w", err)
 	}
 	tag := q.tag(platform, chatID)
-	keys := []string{queueKey(tag), leaseKey(tag)}
-	for {
-		res, err := runSlice(ctx, &q.take, q.rdb, keys, owner, lease.Milliseconds())
-		if err != nil {
-			return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: %w", err)
-		}
-		code, _ := res[0].(int64)
-		switch code {
-		case -1:
-			return 0, nil, TakeBusy, nil
-		case 1:
-			if len(res) != 3 {
-				return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: malformed answer %v", res)
-			}
-			ids, _ := res[1].(string)
-			id, err := strconv.Atoi(ids)
-			raw, _ := res[2].(string)
-			if err != nil {
-				return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: bad id %q", ids)
-			}
-			return id, []byte(raw), TakeTaken, nil
-		}
-		// Empty: leave the index first, then release unless an update came
-		// meanwhile (then come back to the index and take it).
-		member := indexMember(platform, chatID)
-		if err := q.rdb.ZRem(ctx, q.indexKey(), member).Err(); err != nil {
-			return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: index: %w", err)
-		}
-		released, err := q.release.run(ctx, q.rdb, keys, owner)
-		if err != nil {
-			return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue release: %w", err)
-		}
-		if released == 1 {
-			return 0, nil, TakeEmpty, nil
-		}
-		if err := q.rdb.ZAdd(ctx, q.indexKey(), redis.Z{Score: float64(q.now().UnixMilli()), Member: member}).Err(); err != nil {
-			return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: index: %w", err)
-		}
+	res, err := runSlice(ctx, &q.take, q.rdb, []string{queueKey(tag), leaseKey(tag)}, owner, lease.Milliseconds(), done)
+	if err != nil {
+		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: %w", err)
 	}
-}
-
-// Done removes update id from the chat's queue. Returns EINVALID for a
-// malformed platform and EINTERNAL when Redis fails.
-func (q *Queue) Done(ctx context.Context, platform string, chatID int64, _ string, id int) error {
-	if err := validPlatform(platform); err != nil {
-		return fmt.Errorf("conversations: queue done: %w", err)
+	code, _ := res[0].(int64)
+	switch code {
+	case -1:
+		return 0, nil, TakeBusy, nil
+	case 0:
+		return 0, nil, TakeEmpty, nil
 	}
-	n := strconv.Itoa(id)
-	if err := q.rdb.ZRemRangeByScore(ctx, queueKey(q.tag(platform, chatID)), n, n).Err(); err != nil {
-		return fmt.Errorf("conversations: queue done: %w", err)
+	if len(res) != 3 {
+		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: malformed answer %v", res)
 	}
-	return nil
+	ids, _ := res[1].(string)
+	n, err := strconv.Atoi(ids)
+	if err != nil {
+		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: bad id %q", ids)
+	}
+	raw, _ := res[2].(string)
+	return n, []byte(raw), TakeTaken, nil
 }
 
 // Len counts the chat's queued updates, for tests and tools. Returns

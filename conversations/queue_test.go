@@ -36,8 +36,15 @@ func TestQueueOrderClaimsAndIndex(t *testing.T) {
 		if _, _, st, err := q.Take(ctx, "tg", 5, "b", time.Minute); st != conversations.TakeBusy || err != nil {
 			t.Fatalf("another owner's Take of a claimed chat = %v, %v; want busy", st, err)
 		}
-		if err := q.Done(ctx, "tg", 5, "a", id); err != nil {
+		next, _, st, err := q.Done(ctx, "tg", 5, "a", id, time.Minute)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if want < 12 && (st != conversations.TakeTaken || next != want+1) {
+			t.Fatalf("Done(%d) = %d, %v; want the next update taken", id, next, st)
+		}
+		if want == 12 && st != conversations.TakeEmpty {
+			t.Fatalf("Done of the last update = %v, want empty", st)
 		}
 	}
 	if _, _, st, err := q.Take(ctx, "tg", 5, "a", time.Minute); st != conversations.TakeEmpty || err != nil {

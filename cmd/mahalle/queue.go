@@ -34,7 +34,15 @@ func (b botQueue) Pending(ctx context.Context) ([]bot.ChatKey, error) {
 
 // Take implements bot.Queue.
 func (b botQueue) Take(ctx context.Context, k bot.ChatKey, owner string, lease time.Duration) (bot.Queued, bot.Claim, error) {
-	id, raw, st, err := b.q.Take(ctx, string(k.Platform), k.ChatID, owner, lease)
+	return claimOf(b.q.Take(ctx, string(k.Platform), k.ChatID, owner, lease))
+}
+
+// Done implements bot.Queue.
+func (b botQueue) Done(ctx context.Context, k bot.ChatKey, owner string, id int, lease time.Duration) (bot.Queued, bot.Claim, error) {
+	return claimOf(b.q.Done(ctx, string(k.Platform), k.ChatID, owner, id, lease))
+}
+
+func claimOf(id int, raw []byte, st conversations.TakeStatus, err error) (bot.Queued, bot.Claim, error) {
 	claim := bot.Empty
 	switch st {
 	case conversations.TakeBusy:
@@ -43,9 +51,4 @@ func (b botQueue) Take(ctx context.Context, k bot.ChatKey, owner string, lease t
 		claim = bot.Taken
 	}
 	return bot.Queued{ID: id, Raw: raw}, claim, err
-}
-
-// Done implements bot.Queue.
-func (b botQueue) Done(ctx context.Context, k bot.ChatKey, owner string, id int) error {
-	return b.q.Done(ctx, string(k.Platform), k.ChatID, owner, id)
 }
