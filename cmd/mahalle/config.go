@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -216,6 +217,11 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 			h = "mahalle"
 		}
 		c.InstanceID = h
+		if c.WebhookURL != "" {
+			// Replicas may share a host; each must hold its own chats. A
+			// restarted replica then waits out its old claims (seconds).
+			c.InstanceID += "-" + rand.Text()[:8]
+		}
 	}
 	if v := getenv("HANDLER_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
