@@ -40,6 +40,8 @@ func ConvertUpdate(p Platform, raw json.RawMessage) (Update, error) {
 		if err := convertMessage(&u, tu.EditedMessage); err != nil {
 			return Update{}, err
 		}
+		// Editing an old message into "/cancel" must not run a command.
+		u.Command, u.CommandArgs = "", ""
 		u.Forwarded = u.Forwarded || rawForwardOrigin(raw, "edited_message")
 	case tu.CallbackQuery != nil:
 		convertCallback(&u, tu.CallbackQuery)

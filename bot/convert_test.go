@@ -119,6 +119,11 @@ func TestConvertUpdate(t *testing.T) {
 		raw:  `{"update_id":21,"edited_message":{"message_id":7,"date":1,"edit_date":2,` + private + `,` + from + `,"text":"ویرایش"}}`,
 		want: Update{ID: 21, Kind: KindEditedMessage, ChatID: 42, ChatType: ChatPrivate, From: ali, MessageID: 7, Text: "ویرایش"},
 	}, {
+		name: "a message edited into a command runs none",
+		raw: `{"update_id":24,"edited_message":{"message_id":7,"date":1,"edit_date":2,` + private + `,` + from +
+			`,"text":"/cancel","entities":[{"type":"bot_command","offset":0,"length":7}]}}`,
+		want: Update{ID: 24, Kind: KindEditedMessage, ChatID: 42, ChatType: ChatPrivate, From: ali, MessageID: 7, Text: "/cancel"},
+	}, {
 		name: "callback on a bot message",
 		raw: `{"update_id":22,"callback_query":{"id":"cb1",` + from + `,"chat_instance":"ci","data":"role:resident",` +
 			`"message":{"message_id":99,"date":1,"chat":{"id":-100123,"type":"supergroup","title":"شورا"},"text":"نقش؟"}}}`,

@@ -2,6 +2,9 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -11,11 +14,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Handler handles one update. It is declared here because the poller
-// consumes it. A returned error makes the poller retry the update (up to
-// PollerConfig.MaxAttempts); a panic is recovered and never retried. Handle
-// is called concurrently for different chats, never for two updates of one
-// chat at the same time.
+// Handler handles one update. It is declared here because the workers
+// consume it. A returned error makes the worker try the update again later,
+// with backoff, while the update stays in its chat's queue; a panic is
+// recovered and never retried. Handle is called concurrently for different
+// chats, never for two updates of one chat at the same time, and its context
+// carries a deadline (DispatchConfig.HandlerTimeout) and the attempt number
+// (see Attempt).
 type Handler interface {
 	Handle(ctx context.Context, u Update) error
 }
@@ -26,186 +31,430 @@ type HandlerFunc func(ctx context.Context, u Update) error
 // Handle calls f(ctx, u).
 func (f HandlerFunc) Handle(ctx context.Context, u Update) error { return f(ctx, u) }
 
-// batch is one getUpdates result on its way through the handlers. Entries
-// keep the order the Bot API sent them in (increasing update ids).
-type batch struct {
-	entries  []batchEntry
-	received time.Time // when getUpdates returned, for HandleSeconds
+// Apologizer tells the person behind an update that it cannot be handled
+// now because a backend is unavailable; the update is kept and tried again.
+type Apologizer interface {
+	Unavailable(ctx context.Context, u Update)
+}
 
+// Delivered remembers, across the attempts at one update, what a handler
+// already got to the person, so that a retry sends only what they have not
+// seen: no second callback answer, no edit that changes nothing. It is safe
+// for concurrent use; the zero value is ready.
+type Delivered struct {
 	mu   sync.Mutex
-	done []bool // guarded by mu; entries[i] needs no further handling
+	seen map[string]bool
 }
 
-// batchEntry is one update of a batch. id is 0 when the update was so broken
-// that even its update_id could not be read.
-type batchEntry struct {
-	id int
-	u  Update
+// Seen reports whether key was marked delivered by an earlier attempt.
+func (d *Delivered) Seen(key string) bool {
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.seen[key]
 }
 
-// newBatch returns a batch whose entries for which skip(i) reports true are
-// already done (undecodable updates and kinds Mahalle does not handle).
-func newBatch(entries []batchEntry, received time.Time, skip func(i int) bool) *batch {
-	b := &batch{entries: entries, received: received, done: make([]bool, len(entries))}
-	for i := range entries {
-		b.done[i] = skip(i)
+// Mark records key as delivered.
+func (d *Delivered) Mark(key string) {
+	if d == nil {
+		return
 	}
-	return b
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen == nil {
+		d.seen = map[string]bool{}
+	}
+	d.seen[key] = true
 }
 
-// markDone records that entry i needs no further handling.
-func (b *batch) markDone(i int) {
-	b.mu.Lock()
-	b.done[i] = true
-	b.mu.Unlock()
+type deliveredKey struct{}
+
+// DeliveredOf returns the update's record of what was delivered, or nil
+// outside a handler (a nil *Delivered remembers nothing).
+func DeliveredOf(ctx context.Context) *Delivered {
+	d, _ := ctx.Value(deliveredKey{}).(*Delivered)
+	return d
 }
 
-// next returns the offset that confirms the batch as far as it is done: the
-// lowest update id not yet done, or the highest id + 1 when all are done.
-// It returns 0 when the batch holds no readable update id.
-func (b *batch) next() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	lowestOpen, highest := 0, 0
-	for i, e := range b.entries {
-		if e.id == 0 {
-			continue
-		}
-		highest = max(highest, e.id)
-		if !b.done[i] && (lowestOpen == 0 || e.id < lowestOpen) {
-			lowestOpen = e.id
-		}
-	}
-	if lowestOpen != 0 {
-		return lowestOpen
-	}
-	if highest == 0 {
-		return 0
-	}
-	return highest + 1
+// WithDelivered returns ctx carrying d, for tests of handlers.
+func WithDelivered(ctx context.Context, d *Delivered) context.Context {
+	return context.WithValue(ctx, deliveredKey{}, d)
 }
 
-// open counts the entries not yet done.
-func (b *batch) open() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := 0
-	for _, d := range b.done {
-		if !d {
-			n++
-		}
-	}
+type attemptKey struct{}
+
+// Attempt returns which attempt at its update a handler's ctx belongs to:
+// 1 for the first, 0 outside a handler. A handler says something once per
+// update (such as "the system is unavailable") only on the first attempt.
+func Attempt(ctx context.Context) int {
+	n, _ := ctx.Value(attemptKey{}).(int)
 	return n
 }
 
-// chats groups the indexes of the entries still to handle by chat, keeping
-// each chat's order; chats come in the order of their first update. An update
-// without a chat (my_chat_member in a channel, a button on an inline-mode
-// message) is ordered with its sender's other updates.
-func (b *batch) chats() [][]int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	byKey := make(map[int64]int)
-	var groups [][]int
-	for i, e := range b.entries {
-		if b.done[i] {
-			continue
-		}
-		key := e.u.ChatID
-		if key == 0 {
-			key = e.u.From.ID
-		}
-		g, ok := byKey[key]
-		if !ok {
-			g = len(groups)
-			byKey[key] = g
-			groups = append(groups, nil)
-		}
-		groups[g] = append(groups[g], i)
-	}
-	return groups
+// WithAttempt returns ctx carrying attempt n, for tests of handlers.
+func WithAttempt(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, attemptKey{}, n)
 }
 
-// dispatcher runs a batch's updates through a Handler: each chat's updates in
-// order, different chats in parallel, at most workers chats at once.
+// DispatchConfig configures the workers that take updates from the per-chat
+// queues. Zero values take the defaults in brackets.
+type DispatchConfig struct {
+	Queue Queue // [a MemQueue: not durable]
+	// Workers bounds the private chats handled at once; GroupWorkers the
+	// groups, on their own workers so that they never delay private chats.
+	Workers      int // [64]
+	GroupWorkers int // [Workers/8, at least 1]
+	// HandlerTimeout is the deadline of one attempt at an update. [10s]
+	HandlerTimeout time.Duration
+	// GiveUpAfter is how long an update whose handler keeps failing is
+	// retried before it is logged and skipped. [1h]
+	GiveUpAfter time.Duration
+	// Sweep is how often the queues are scanned for chats nobody is
+	// handling (left by a crashed process or another replica). [5s]
+	Sweep time.Duration
+	// Lease is how long a chat stays claimed by this process without a
+	// renewal; a chat being handled is renewed every Lease/3, so a crashed
+	// process holds its chats at most this long. [6s]
+	Lease time.Duration
+	// Owner names this process in the chats' claims. A restarted process
+	// with the same Owner resumes its chats at once; replicas must differ.
+	// [random]
+	Owner string
+}
+
+// dispatcher runs the queued updates through a Handler: each chat's updates
+// in order, one at a time; different chats in parallel, at most a worker
+// each. A chat that waits (a slow handler, a retry) holds only its worker.
 type dispatcher struct {
-	platform    Platform
-	workers     int
-	maxAttempts int
-	backoff     Backoff
-	wait        func(ctx context.Context, d time.Duration) error
-	log         *slog.Logger
-	metrics     *Metrics
+	cfg      DispatchConfig
+	platform Platform
+	owner    string
+	backoff  Backoff
+	wait     func(ctx context.Context, d time.Duration) error
+	log      *slog.Logger
+	metrics  *Metrics
+	now      func() time.Time
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	state   map[ChatKey]chatPhase
+	ready   [2][]ChatKey // private, group
+	stopped bool
 }
 
-// run handles every open entry of b and returns when all are done, or, once
-// stop is done (shutdown), when the updates already started have finished.
-// ctx is the handlers' context.
-func (d *dispatcher) run(stop, ctx context.Context, h Handler, b *batch) {
-	groups := b.chats()
-	queue := make(chan []int)
+type chatPhase uint8
+
+const (
+	chatReady  chatPhase = iota + 1 // in a ready list
+	chatActive                      // a worker runs it
+	chatAgain                       // a worker runs it, and new work came meanwhile
+)
+
+func newDispatcher(platform Platform, cfg DispatchConfig, backoff Backoff, wait func(context.Context, time.Duration) error,
+	log *slog.Logger, metrics *Metrics) *dispatcher {
+	if cfg.Queue == nil {
+		cfg.Queue = NewMemQueue()
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 64
+	}
+	if cfg.GroupWorkers <= 0 {
+		cfg.GroupWorkers = max(1, cfg.Workers/8)
+	}
+	if cfg.HandlerTimeout <= 0 {
+		cfg.HandlerTimeout = 10 * time.Second
+	}
+	if cfg.GiveUpAfter <= 0 {
+		cfg.GiveUpAfter = time.Hour
+	}
+	if cfg.Sweep <= 0 {
+		cfg.Sweep = 5 * time.Second
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 6 * time.Second
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = newOwner()
+	}
+	d := &dispatcher{cfg: cfg, platform: platform, owner: cfg.Owner, backoff: backoff, wait: wait,
+		log: log, metrics: metrics, now: time.Now, state: map[ChatKey]chatPhase{}}
+	d.cond = sync.NewCond(&d.mu)
+	return d
+}
+
+// newOwner names this process's claims on chats.
+func newOwner() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// accept writes an update to its chat's queue, durably, and wakes a worker.
+// It returns an error only when the queue could not take it.
+func (d *dispatcher) accept(ctx context.Context, u Update, raw []byte) error {
+	k := chatKeyOf(u)
+	if err := d.cfg.Queue.Push(ctx, k, u.ID, raw); err != nil {
+		return fmt.Errorf("bot: queue update %d: %w", u.ID, err)
+	}
+	d.notify(k)
+	return nil
+}
+
+// notify marks k as having work.
+func (d *dispatcher) notify(k ChatKey) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch d.state[k] {
+	case chatReady, chatAgain:
+	case chatActive:
+		d.state[k] = chatAgain
+	default:
+		d.state[k] = chatReady
+		c := 0
+		if k.Group() {
+			c = 1
+		}
+		d.ready[c] = append(d.ready[c], k)
+		d.cond.Broadcast()
+	}
+}
+
+// next blocks until a chat of class c is ready and returns it, marked
+// active; ok is false once the dispatcher stops.
+func (d *dispatcher) next(c int) (ChatKey, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for !d.stopped && len(d.ready[c]) == 0 {
+		d.cond.Wait()
+	}
+	if d.stopped {
+		return ChatKey{}, false
+	}
+	k := d.ready[c][0]
+	d.ready[c] = d.ready[c][1:]
+	d.state[k] = chatActive
+	return k, true
+}
+
+// finish ends a worker's turn on k; work that came meanwhile makes it ready again.
+func (d *dispatcher) finish(k ChatKey) {
+	d.mu.Lock()
+	again := d.state[k] == chatAgain
+	delete(d.state, k)
+	d.mu.Unlock()
+	if again {
+		d.notify(k)
+	}
+}
+
+// run starts the workers and the sweeper and returns when stop is done and
+// the updates being handled have finished, or grace has passed (their
+// context is then cancelled and they stay queued).
+func (d *dispatcher) run(stop context.Context, h Handler, grace time.Duration) {
+	hctx, cancel := context.WithCancel(context.WithoutCancel(stop))
+	defer cancel()
 	var wg sync.WaitGroup
-	for range min(d.workers, len(groups)) {
-		wg.Go(func() {
-			for g := range queue {
-				d.runChat(stop, ctx, h, b, g)
+	for c, n := range []int{d.cfg.Workers, d.cfg.GroupWorkers} {
+		for range n {
+			wg.Go(func() {
+				for {
+					k, ok := d.next(c)
+					if !ok {
+						return
+					}
+					d.runChat(stop, hctx, h, k)
+					d.finish(k)
+				}
+			})
+		}
+	}
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		d.sweep(stop)
+	}()
+
+	<-stop.Done()
+	<-sweepDone
+	d.mu.Lock()
+	d.stopped = true
+	d.cond.Broadcast()
+	d.mu.Unlock()
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-finished:
+	case <-t.C:
+		cancel()
+		d.log.Warn("bot: grace period over; unfinished updates stay queued and are handled after the restart")
+		<-finished
+	}
+}
+
+// sweep lists the chats with queued updates at start and then every Sweep,
+// so that what a crashed process or replica left is resumed.
+func (d *dispatcher) sweep(stop context.Context) {
+	t := time.NewTicker(d.cfg.Sweep)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(stop, d.cfg.HandlerTimeout)
+		keys, err := d.cfg.Queue.Pending(ctx)
+		cancel()
+		if err != nil && stop.Err() == nil {
+			d.log.Error("bot: cannot list queued chats; retrying", slog.Any("err", err))
+		}
+		for _, k := range keys {
+			if k.Platform == d.platform {
+				d.notify(k)
 			}
-		})
-	}
-	for _, g := range groups {
-		queue <- g
-	}
-	close(queue)
-	wg.Wait()
-}
-
-// runChat handles one chat's updates in order. It starts none once stop is
-// done, and stops at an update that could not be finished (the grace period
-// ran out), so that a later update of the chat is never handled before an
-// earlier one.
-func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, b *batch, indexes []int) {
-	for _, i := range indexes {
-		if stop.Err() != nil {
-			return
 		}
-		if !d.handle(ctx, h, b.entries[i].u, b.received) {
+		select {
+		case <-stop.Done():
 			return
+		case <-t.C:
 		}
-		b.markDone(i)
 	}
 }
 
-// handle runs one update, retrying a handler error with backoff. It reports
-// whether the update is done with: handled, or failed for good (a panic, or an
-// error on every attempt). It reports false only when ctx ended first; the
-// update is then left unconfirmed and the Bot API will deliver it again.
-func (d *dispatcher) handle(ctx context.Context, h Handler, u Update, received time.Time) bool {
-	log := d.log.With(slog.Int("update_id", u.ID), slog.Int64("chat_id", u.ChatID))
+// runChat handles k's queued updates in order until the queue is empty,
+// another owner holds the chat, or stop is done.
+func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
+	log := d.log.With(slog.Int64("chat_id", k.ChatID))
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	heartbeat := make(chan struct{})
+	go func() {
+		defer close(heartbeat)
+		d.heartbeat(hbCtx, k)
+	}()
+	defer func() {
+		stopHeartbeat()
+		<-heartbeat
+	}()
+	qctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
+	q, claim, err := d.cfg.Queue.Take(qctx, k, d.owner, d.cfg.Lease)
+	cancel()
+	for {
+		if err != nil {
+			delay := d.backoff.delay(3)
+			log.Error("bot: cannot read the chat's queue; trying again later", slog.Any("err", err), slog.Duration("backoff", delay))
+			d.retryLater(k, delay)
+			return
+		}
+		if claim != Taken {
+			if claim == Busy {
+				// Another process holds the chat. It handles what was
+				// queued, unless it dies: look again when its claim would
+				// have run out.
+				d.retryLater(k, d.cfg.Lease)
+			}
+			return
+		}
+		if stop.Err() != nil || !d.handleQueued(stop, ctx, h, k, q, log) {
+			return
+		}
+		// Handled: remove it and take the next in one round trip. If that
+		// fails the update stays queued and comes again; its dedup mark
+		// turns that into at most a repeated reply.
+		dctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
+		q, claim, err = d.cfg.Queue.Done(dctx, k, d.owner, q.ID, d.cfg.Lease)
+		cancel()
+	}
+}
+
+// heartbeat renews the claim on k every Lease/3 until ctx is done, so that a
+// long handler or a wait between attempts keeps the chat.
+func (d *dispatcher) heartbeat(ctx context.Context, k ChatKey) {
+	t := time.NewTicker(d.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, d.cfg.Lease/3)
+		_, _, err := d.cfg.Queue.Take(rctx, k, d.owner, d.cfg.Lease)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			d.log.Warn("bot: cannot renew the claim on a chat", slog.Int64("chat_id", k.ChatID), slog.Any("err", err))
+		}
+	}
+}
+
+// retryLater makes k ready again after delay.
+func (d *dispatcher) retryLater(k ChatKey, delay time.Duration) {
+	time.AfterFunc(delay, func() { d.notify(k) })
+}
+
+// handleQueued decodes and handles one queued update, retrying a handler
+// error with backoff. It reports whether the update is done with: handled,
+// or failed for good (undecodable, a panic, or failing for GiveUpAfter). It
+// reports false when shutdown interrupted it or the chat's claim was lost;
+// the update then stays queued.
+func (d *dispatcher) handleQueued(stop, ctx context.Context, h Handler, k ChatKey, q Queued, log *slog.Logger) bool {
+	platform := string(d.platform)
+	u, err := ConvertUpdate(k.Platform, q.Raw)
+	if err != nil || u.Kind == "" {
+		log.Error("bot: undecodable queued update skipped", slog.Int("update_id", q.ID), slog.Any("err", err))
+		pollInc(d.metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed }, platform, "unknown", "undecodable")
+		return true
+	}
+	log = log.With(slog.Int("update_id", u.ID))
 	kind := string(u.Kind)
+	first := d.now()
+	delivered := &Delivered{}
+	ctx = WithDelivered(ctx, delivered)
 	for attempt := 1; ; attempt++ {
-		panicked, err := d.call(ctx, h, u, log)
+		started := d.now()
+		actx, cancel := context.WithTimeout(WithAttempt(ctx, attempt), d.cfg.HandlerTimeout)
+		panicked, err := d.call(actx, h, u, log)
+		timedOut := errors.Is(actx.Err(), context.DeadlineExceeded)
+		cancel()
 		switch {
 		case panicked:
-			pollInc(d.metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed }, string(d.platform), kind, "panic")
-			d.observe(received)
+			pollInc(d.metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed }, platform, kind, "panic")
 			return true
 		case err == nil:
-			pollInc(d.metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesHandled }, string(d.platform), kind)
-			d.observe(received)
+			pollInc(d.metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesHandled }, platform, kind)
+			d.observe(started)
 			return true
 		case ctx.Err() != nil:
-			log.Warn("bot: handling interrupted by shutdown; the update will be delivered again",
+			log.Warn("bot: handling interrupted by shutdown; the update stays queued",
 				slog.Int("attempt", attempt), slog.Any("err", err))
 			return false
-		case attempt >= d.maxAttempts:
-			log.Error("bot: handler failed; update skipped",
+		case d.now().Sub(first) >= d.cfg.GiveUpAfter:
+			log.Error("bot: handler kept failing; update skipped",
 				slog.Int("attempts", attempt), slog.String("kind", kind), slog.Any("err", err))
-			pollInc(d.metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed }, string(d.platform), kind, "error")
-			d.observe(received)
+			pollInc(d.metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed }, platform, kind, "error")
 			return true
 		}
-		log.Warn("bot: handler failed; retrying", slog.Int("attempt", attempt), slog.Any("err", err))
-		if d.wait(ctx, d.backoff.delay(attempt-1)) != nil {
+		reason := "error"
+		if timedOut {
+			reason = "timeout"
+		}
+		pollInc(d.metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed }, platform, kind, "retry_"+reason)
+		delay := d.backoff.delay(attempt - 1)
+		log.Warn("bot: handler failed; the update stays queued and is tried again", slog.Int("attempt", attempt),
+			slog.String("reason", reason), slog.Duration("backoff", delay), slog.Any("err", err))
+		if d.wait(stop, delay) != nil {
+			return false
+		}
+		// Renew the claim; if another owner took the chat meanwhile, it
+		// handles the update now.
+		rctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
+		again, claim, err := d.cfg.Queue.Take(rctx, k, d.owner, d.cfg.Lease)
+		cancel()
+		if err != nil || claim != Taken || again.ID != q.ID {
+			if err != nil {
+				d.retryLater(k, delay)
+			}
 			return false
 		}
 	}
@@ -226,12 +475,12 @@ func (d *dispatcher) call(ctx context.Context, h Handler, u Update, log *slog.Lo
 	return false, h.Handle(ctx, u)
 }
 
-// observe records the time from the batch's arrival to now.
-func (d *dispatcher) observe(received time.Time) {
+// observe records how long an update took to handle.
+func (d *dispatcher) observe(started time.Time) {
 	if d.metrics == nil || d.metrics.HandleSeconds == nil {
 		return
 	}
-	d.metrics.HandleSeconds.WithLabelValues(string(d.platform)).Observe(time.Since(received).Seconds())
+	d.metrics.HandleSeconds.WithLabelValues(string(d.platform)).Observe(d.now().Sub(started).Seconds())
 }
 
 // pollInc increments the counter pick selects, if m (nil-safe) has it.

@@ -54,7 +54,6 @@ type PollerConfig struct {
 	// seconds (rounded up). [30s]
 	PollTimeout time.Duration
 	Limit       int          // updates per getUpdates, 1-100 [100]
-	Workers     int          // at most this many chats are handled at once [64]
 	Logger      *slog.Logger // [slog.Default()]
 	Metrics     *Metrics     // may be nil
 	Backoff     Backoff      // between failed polls and handler retries [{500ms, 30s}]
@@ -64,26 +63,35 @@ type PollerConfig struct {
 	// Grace is how long updates already being handled may run after
 	// shutdown starts; then their context is cancelled. [20s]
 	Grace time.Duration
-	// MaxAttempts is how many times an update whose handler returns an error
-	// is tried. A panic is never retried. [3]
-	MaxAttempts int
+	// Apologizer, when set, is told once about an update that cannot be
+	// queued (the queue's backend is down), so that the person hears why
+	// no answer comes; polling waits until the queue takes it.
+	Apologizer Apologizer
+	// Dispatch configures the per-chat queues and their workers; its Queue
+	// should be durable (Redis) in production.
+	Dispatch DispatchConfig
 }
 
 // Poller receives updates by long polling getUpdates
 // (https://core.telegram.org/bots/api#getupdates) and hands them to a Handler.
 //
-// It never loses an update and confirms none before it is handled: the offset
-// moves past a batch only when every update of the batch has been handled or
-// has failed for good, so after a crash the Bot API delivers the unconfirmed
-// updates again (handlers deduplicate by update id).
+// It never waits for handling: each update is written to its chat's queue
+// (PollerConfig.Dispatch.Queue) before its offset is confirmed, and workers
+// take the updates from there, each chat in order. With a durable queue a
+// crash loses nothing: the queued updates are resumed at the next start, and
+// those not yet queued are delivered again by the Bot API (handlers
+// deduplicate by update id).
 type Poller struct {
-	cfg     PollerConfig
-	api     *tgbotapi.BotAPI
-	log     *slog.Logger
-	disp    *dispatcher
-	running atomic.Bool
+	cfg      PollerConfig
+	api      *tgbotapi.BotAPI
+	log      *slog.Logger
+	disp     *dispatcher
+	running  atomic.Bool
+	lastOK   atomic.Int64 // unix ms of the last successful getUpdates
+	failures atomic.Int64 // failed getUpdates calls since the last success
+	inFlight atomic.Int64 // unix ms when the getUpdates under way started; 0 when none is
 
-	offset int // the next offset: every update below it is handled
+	offset int // the next offset: every update below it is queued
 	sent   int // the last offset the Bot API accepted, so confirmed there
 }
 
@@ -118,9 +126,6 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 	if cfg.Limit <= 0 || cfg.Limit > 100 {
 		cfg.Limit = 100
 	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = 64
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -137,36 +142,53 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 	if cfg.Grace <= 0 {
 		cfg.Grace = 20 * time.Second
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 3
-	}
 
 	api := &tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
 	api.SetAPIEndpoint(cfg.Endpoint)
 	log := cfg.Logger.With(slog.String("platform", string(cfg.Platform)))
 	return &Poller{
-		cfg: cfg,
-		api: api,
-		log: log,
-		disp: &dispatcher{
-			platform:    cfg.Platform,
-			workers:     cfg.Workers,
-			maxAttempts: cfg.MaxAttempts,
-			backoff:     cfg.Backoff,
-			wait:        cfg.Wait,
-			log:         log,
-			metrics:     cfg.Metrics,
-		},
+		cfg:  cfg,
+		api:  api,
+		log:  log,
+		disp: newDispatcher(cfg.Platform, cfg.Dispatch, cfg.Backoff, cfg.Wait, log, cfg.Metrics),
 	}, nil
 }
 
-// Run polls until ctx is done and hands every update to h (see Handler).
+// PollHealth returns nil while polling works, and an error once the last
+// three getUpdates calls in a row failed (unless the Bot API has been holding
+// the current long poll for two seconds: it answers again) or none has
+// succeeded for twice the poll timeout plus a minute.
+func (p *Poller) PollHealth() error {
+	if n := p.failures.Load(); n >= 3 {
+		since := p.inFlight.Load()
+		if since == 0 || time.Since(time.UnixMilli(since)) < 2*time.Second {
+			return fmt.Errorf("getUpdates failed %d times in a row", n)
+		}
+	}
+	if last := p.LastPoll(); !last.IsZero() && time.Since(last) > 2*p.cfg.PollTimeout+time.Minute {
+		return fmt.Errorf("no successful getUpdates since %s", last.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// LastPoll returns when getUpdates last succeeded (the zero time before the
+// first), for readiness checks.
+func (p *Poller) LastPoll() time.Time {
+	ms := p.lastOK.Load()
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// Run polls until ctx is done and hands every update to h (see Handler)
+// through the per-chat queues.
 //
 // When ctx is done it stops polling at once (a long poll is interrupted),
-// lets the updates already being handled finish (their context is not
-// cancelled by ctx, only when PollerConfig.Grace has passed; a handler still
-// running then is not waited for), starts no further update, confirms what
-// was handled with one last getUpdates, and returns nil.
+// confirms what was queued with one last getUpdates, lets the updates already
+// being handled finish (their context is not cancelled by ctx, only when
+// PollerConfig.Grace has passed), starts no further update, and returns nil.
+// What was queued but not handled stays queued for the next start.
 //
 // Failed polls (network, 5xx, an undecodable answer, 409 Conflict) are logged
 // and retried with backoff; 429 waits retry_after. Run returns an error
@@ -180,16 +202,34 @@ func (p *Poller) Run(ctx context.Context, h Handler) error {
 		return fmt.Errorf("bot: %s poller: already running", p.cfg.Platform)
 	}
 	defer p.running.Store(false)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 
-	// Handlers outlive ctx by up to Grace, so that shutdown does not cut an
-	// update in half; cancelHandlers ends the grace period.
-	hctx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelHandlers()
+	dispDone := make(chan struct{})
+	go func() {
+		defer close(dispDone)
+		p.disp.run(ctx, h, p.cfg.Grace)
+	}()
 
 	p.log.Info("bot: polling started", slog.Int("offset", p.offset))
+	err := p.poll(ctx)
+	if err != nil {
+		cancel() // the token was refused: stop the workers too
+	}
+	p.confirm(ctx)
+	<-dispDone
+	p.log.Info("bot: polling stopped", slog.Int("offset", p.offset))
+	return err
+}
+
+// poll runs getUpdates until ctx is done or the token is refused, queueing
+// every update before the offset moves past it.
+func (p *Poller) poll(ctx context.Context) error {
 	failures := 0
 	for ctx.Err() == nil {
+		p.inFlight.Store(time.Now().UnixMilli())
 		raws, err := p.getUpdates(ctx, p.offset, p.cfg.Limit, p.cfg.PollTimeout)
+		p.inFlight.Store(0)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -199,84 +239,69 @@ func (p *Poller) Run(ctx context.Context, h Handler) error {
 				return fatal
 			}
 			failures++
+			p.failures.Store(int64(failures))
 			if p.cfg.Wait(ctx, d) != nil {
 				break
 			}
 			continue
 		}
 		failures = 0
+		p.failures.Store(0)
 		p.sent = p.offset
-		if len(raws) == 0 {
-			continue
-		}
-		b := p.decode(raws)
-		finished := p.dispatch(ctx, hctx, cancelHandlers, h, b)
-		p.offset = max(p.offset, b.next())
-		if !finished {
-			break
+		p.lastOK.Store(time.Now().UnixMilli())
+		for _, raw := range raws {
+			id, ok := p.queue(ctx, raw)
+			if !ok {
+				return nil // shutdown before it was queued: it comes again
+			}
+			p.offset = max(p.offset, id+1)
 		}
 	}
-	p.confirm(ctx)
-	p.log.Info("bot: polling stopped", slog.Int("offset", p.offset))
 	return nil
 }
 
-// decode converts a getUpdates result into a batch. An undecodable update is
-// logged, counted and marked done, so the offset still moves past it; so is
-// an update of a kind Mahalle does not handle.
-func (p *Poller) decode(raws []json.RawMessage) *batch {
+// queue decodes one update and writes it to its chat's queue, retrying a
+// failing queue with backoff until ctx is done. It returns the update id to
+// confirm (0 when even that cannot be read) and false only on shutdown. An
+// undecodable update, or one of a kind Mahalle does not handle, is logged,
+// counted and passed over.
+func (p *Poller) queue(ctx context.Context, raw json.RawMessage) (int, bool) {
 	platform := string(p.cfg.Platform)
-	entries := make([]batchEntry, len(raws))
-	skip := make([]bool, len(raws))
-	for i, raw := range raws {
-		u, err := ConvertUpdate(p.cfg.Platform, raw)
-		if err != nil {
-			id := peekUpdateID(raw)
-			entries[i] = batchEntry{id: id}
-			skip[i] = true
-			p.log.Error("bot: undecodable update skipped", slog.Int("update_id", id),
-				slog.Int("bytes", len(raw)), slog.Any("err", err))
-			pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed },
-				platform, peekKind(raw), "undecodable")
-			continue
+	u, err := ConvertUpdate(p.cfg.Platform, raw)
+	if err != nil {
+		id := peekUpdateID(raw)
+		p.log.Error("bot: undecodable update skipped", slog.Int("update_id", id),
+			slog.Int("bytes", len(raw)), slog.Any("err", err))
+		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed },
+			platform, peekKind(raw), "undecodable")
+		return id, true
+	}
+	if u.Kind == "" {
+		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, "other")
+		return u.ID, true
+	}
+	pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, string(u.Kind))
+	for attempt := 0; ; attempt++ {
+		qctx, cancel := context.WithTimeout(ctx, p.disp.cfg.HandlerTimeout)
+		err := p.disp.accept(qctx, u, raw)
+		cancel()
+		if err == nil {
+			return u.ID, true
 		}
-		entries[i] = batchEntry{id: u.ID, u: u}
-		kind := string(u.Kind)
-		if u.Kind == "" {
-			kind = "other"
-			skip[i] = true
+		if ctx.Err() != nil {
+			return 0, false
 		}
-		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, kind)
+		d := p.cfg.Backoff.delay(attempt)
+		p.log.Error("bot: cannot queue an update; polling waits", slog.Int("update_id", u.ID),
+			slog.Any("err", err), slog.Duration("backoff", d))
+		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.PollErrors }, platform, "queue")
+		if attempt == 0 && p.cfg.Apologizer != nil {
+			p.cfg.Apologizer.Unavailable(ctx, u)
+		}
+		if p.cfg.Wait(ctx, d) != nil {
+			return 0, false
+		}
 	}
-	return newBatch(entries, time.Now(), func(i int) bool { return skip[i] })
-}
-
-// dispatch runs b through h and reports whether it finished before ctx was
-// done. On shutdown it starts no further update, waits for those already
-// running for up to Grace, then cancels their context and returns without
-// waiting longer: what was not finished stays unconfirmed.
-func (p *Poller) dispatch(ctx, hctx context.Context, cancelHandlers context.CancelFunc, h Handler, b *batch) bool {
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		p.disp.run(ctx, hctx, h, b)
-	}()
-	select {
-	case <-finished:
-		return true
-	case <-ctx.Done():
-	}
-	p.log.Info("bot: shutting down; waiting for updates being handled", slog.Duration("grace", p.cfg.Grace))
-	grace := time.NewTimer(p.cfg.Grace)
-	defer grace.Stop()
-	select {
-	case <-finished:
-	case <-grace.C:
-		cancelHandlers()
-		p.log.Warn("bot: grace period over; unfinished updates will be delivered again",
-			slog.Int("open", b.open()))
-	}
-	return false
 }
 
 // confirm tells the Bot API that every update below p.offset is handled, with

@@ -121,6 +121,7 @@ type ptEnv struct {
 	waits   *ptWaits
 	metrics *Metrics
 	poller  *Poller
+	queue   *MemQueue
 	cancel  context.CancelFunc
 	errc    chan error
 }
@@ -128,8 +129,9 @@ type ptEnv struct {
 // newPtEnv builds a poller for srv; edit adjusts its config first.
 func newPtEnv(t *testing.T, srv *bottest.Server, edit func(*PollerConfig)) *ptEnv {
 	t.Helper()
-	e := &ptEnv{srv: srv, log: &ptLog{}, waits: newPtWaits(), metrics: NewMetrics(prometheus.NewRegistry())}
+	e := &ptEnv{srv: srv, log: &ptLog{}, waits: newPtWaits(), metrics: NewMetrics(prometheus.NewRegistry()), queue: NewMemQueue()}
 	cfg := PollerConfig{
+		Dispatch:    DispatchConfig{Queue: e.queue},
 		Platform:    Telegram,
 		Token:       srv.Token(),
 		Endpoint:    srv.Endpoint(),
@@ -180,13 +182,21 @@ func (e *ptEnv) stop(t *testing.T) error {
 	}
 }
 
-// waitConfirmed waits until the server saw update id confirmed.
+// waitConfirmed waits until the server saw update id confirmed and every
+// queued update is handled.
 func (e *ptEnv) waitConfirmed(t *testing.T, id int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), ptTimeout)
 	defer cancel()
 	if err := e.srv.WaitConfirmed(ctx, id); err != nil {
 		t.Fatalf("WaitConfirmed(%d): %v\nlog:\n%s", id, err, e.log)
+	}
+	for e.queue.Total() > 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d updates still queued\nlog:\n%s", e.queue.Total(), e.log)
+		case <-time.After(time.Millisecond):
+		}
 	}
 }
 
@@ -293,7 +303,7 @@ func TestPollerManyChats(t *testing.T) {
 		workers = 8
 	)
 	srv := bottest.New(t)
-	e := newPtEnv(t, srv, func(c *PollerConfig) { c.Workers = workers })
+	e := newPtEnv(t, srv, func(c *PollerConfig) { c.Dispatch.Workers = workers })
 	api := &tgbotapi.BotAPI{Token: srv.Token(), Client: &http.Client{Timeout: ptTimeout}, Buffer: 100}
 	api.SetAPIEndpoint(srv.Endpoint())
 
@@ -410,17 +420,19 @@ func TestPollerRecoversPanic(t *testing.T) {
 func TestPollerRetriesHandlerErrors(t *testing.T) {
 	tests := []struct {
 		name       string
-		failures   int // the handler fails this many times, then succeeds
+		failures   int           // the handler fails this many times, then succeeds
+		giveUp     time.Duration // DispatchConfig.GiveUpAfter
 		wantCalls  int
 		wantFailed float64
 	}{
-		{"succeeds on the third attempt", 2, 3, 0},
-		{"fails for good after MaxAttempts", 10, 3, 1},
+		{"succeeds on the third attempt", 2, time.Hour, 3, 0},
+		{"succeeds after many attempts: never given up after a few seconds", 20, time.Hour, 21, 0},
+		{"fails for good after GiveUpAfter", 10, time.Nanosecond, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := bottest.New(t)
-			e := newPtEnv(t, srv, nil)
+			e := newPtEnv(t, srv, func(c *PollerConfig) { c.Dispatch.GiveUpAfter = tt.giveUp })
 			chat, user := bottest.Private(10)
 			flaky := srv.SendText(chat, user, "flaky")
 			next := srv.SendText(chat, user, "next")
@@ -451,17 +463,16 @@ func TestPollerRetriesHandlerErrors(t *testing.T) {
 	}
 }
 
-// TestPollerConfirmsOnlyWholeBatches blocks one chat's handler and checks the
-// offset does not move past the batch until it returns, though another
-// chat's later update is already handled.
-func TestPollerConfirmsOnlyWholeBatches(t *testing.T) {
+// TestPollerNeverWaitsForHandling blocks one chat's handler and checks the
+// offset moves past it (it is queued), and another chat's later update is
+// handled meanwhile.
+func TestPollerNeverWaitsForHandling(t *testing.T) {
 	srv := bottest.New(t)
 	e := newPtEnv(t, srv, nil)
 	slowChat, slowUser := bottest.Private(11)
 	fastChat, fastUser := bottest.Private(12)
 	slow := srv.SendText(slowChat, slowUser, "slow")
 	fast := srv.SendText(fastChat, fastUser, "fast")
-	before := srv.Confirmed()
 
 	started, release := make(chan struct{}), make(chan struct{})
 	seen := newPtSeen()
@@ -477,11 +488,19 @@ func TestPollerConfirmsOnlyWholeBatches(t *testing.T) {
 	e.start(t, h)
 	<-started
 	seen.waitHandled(t, fast)
-	if got := srv.Confirmed(); got != before {
-		t.Fatalf("Confirmed = %d while update %d is being handled, want %d", got, slow, before)
+	ctx, cancel := context.WithTimeout(context.Background(), ptTimeout)
+	defer cancel()
+	if err := srv.WaitConfirmed(ctx, fast); err != nil {
+		t.Fatalf("update %d not confirmed while %d is being handled: %v", fast, slow, err)
+	}
+	if got := e.queue.Len(ChatKey{Telegram, slowChat.ID}); got != 1 {
+		t.Errorf("slow chat's queue holds %d updates while its handler runs, want 1", got)
 	}
 	close(release)
 	e.waitConfirmed(t, fast)
+	if got := seen.chat(slowChat.ID); !reflect.DeepEqual(got, []int{slow}) {
+		t.Errorf("slow chat handled %v, want [%d]", got, slow)
+	}
 }
 
 func TestPollerConflict(t *testing.T) {
@@ -634,22 +653,21 @@ func TestPollerShutdownWaitsForHandler(t *testing.T) {
 	if got, want := seen.chat(15), []int{first}; !reflect.DeepEqual(got, want) {
 		t.Errorf("handled %v, want %v: nothing new starts after shutdown", got, want)
 	}
-	if got := srv.Confirmed(); got != first {
-		t.Errorf("Confirmed = %d, want %d (update %d must stay pending)", got, first, second)
+	if got := e.queue.Len(ChatKey{Telegram, chat.ID}); got != 1 {
+		t.Errorf("queued = %d, want 1 (update %d must stay queued)", got, second)
 	}
 	poll := srv.LastPoll()
-	if poll.Get("offset") != fmt.Sprint(first+1) || poll.Get("limit") != "1" || poll.Get("timeout") != "" {
-		t.Errorf("last getUpdates = %v, want offset=%d limit=1 and no timeout", poll, first+1)
+	if poll.Get("offset") != fmt.Sprint(second+1) || poll.Get("limit") != "1" || poll.Get("timeout") != "" {
+		t.Errorf("last getUpdates = %v, want offset=%d limit=1 and no timeout", poll, second+1)
 	}
 }
 
 // TestPollerGraceExpires checks a handler still running when Grace ends gets
-// its context cancelled, and its update is not confirmed.
+// its context cancelled, and its update stays queued.
 func TestPollerGraceExpires(t *testing.T) {
 	srv := bottest.New(t)
 	e := newPtEnv(t, srv, func(c *PollerConfig) { c.Grace = 50 * time.Millisecond })
 	chat, user := bottest.Private(16)
-	before := srv.Confirmed()
 	id := srv.SendText(chat, user, "stuck")
 	started := make(chan struct{})
 	h := HandlerFunc(func(ctx context.Context, u Update) error {
@@ -662,8 +680,8 @@ func TestPollerGraceExpires(t *testing.T) {
 	if err := e.stop(t); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
-	if got := srv.Confirmed(); got != before {
-		t.Errorf("Confirmed = %d, want %d: update %d was not handled", got, before, id)
+	if got := e.queue.Len(ChatKey{Telegram, chat.ID}); got != 1 {
+		t.Errorf("queued = %d, want 1: update %d was not handled", got, id)
 	}
 	if _, ok := e.log.find(t, "grace period over"); !ok {
 		t.Errorf("no grace log:\n%s", e.log)
@@ -785,44 +803,65 @@ func TestBackoffDelay(t *testing.T) {
 	}
 }
 
-func TestBatchNext(t *testing.T) {
-	entries := []batchEntry{{id: 10}, {id: 0}, {id: 11}, {id: 12}}
+func TestChatKeyOf(t *testing.T) {
 	tests := []struct {
-		name string
-		done []int
-		want int
+		u    Update
+		want ChatKey
 	}{
-		{"nothing done", nil, 10},
-		{"first done", []int{0}, 11},
-		{"later done, first open", []int{2, 3}, 10},
-		{"all but the unreadable", []int{0, 2, 3}, 13},
+		{Update{Platform: Telegram, ChatID: 5}, ChatKey{Telegram, 5}},
+		{Update{Platform: Bale, ChatID: -7}, ChatKey{Bale, -7}},
+		// No chat (a button on an inline-mode message): its sender's private chat.
+		{Update{Platform: Telegram, From: User{ID: 5}}, ChatKey{Telegram, 5}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b := newBatch(entries, time.Now(), func(i int) bool { return i == 1 })
-			for _, i := range tt.done {
-				b.markDone(i)
-			}
-			if got := b.next(); got != tt.want {
-				t.Errorf("next = %d, want %d", got, tt.want)
-			}
-		})
+		if got := chatKeyOf(tt.u); got != tt.want {
+			t.Errorf("chatKeyOf(%+v) = %v, want %v", tt.u, got, tt.want)
+		}
 	}
 }
 
-func TestBatchChats(t *testing.T) {
-	entries := []batchEntry{
-		{id: 1, u: Update{ChatID: 5}},
-		{id: 2, u: Update{ChatID: -7}},
-		{id: 3, u: Update{From: User{ID: 5}}}, // no chat: ordered with its sender's private chat
-		{id: 4, u: Update{ChatID: 5}},
-		{id: 5, u: Update{ChatID: 9}},
+func TestMemQueueOrderAndClaims(t *testing.T) {
+	ctx := context.Background()
+	q := NewMemQueue()
+	k := ChatKey{Telegram, 5}
+	for _, id := range []int{12, 10, 11, 10} {
+		if err := q.Push(ctx, k, id, []byte(fmt.Sprint(id))); err != nil {
+			t.Fatal(err)
+		}
 	}
-	b := newBatch(entries, time.Now(), func(i int) bool { return i == 4 })
-	got := b.chats()
-	want := [][]int{{0, 2, 3}, {1}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("chats = %v, want %v", got, want)
+	if got := q.Len(k); got != 3 {
+		t.Fatalf("Len = %d, want 3 (a pushed id is not queued twice)", got)
+	}
+	got, claim, _ := q.Take(ctx, k, "a", time.Minute)
+	if claim != Taken || got.ID != 10 {
+		t.Fatalf("Take = %v, %v; want update 10", got, claim)
+	}
+	if _, claim, _ := q.Take(ctx, k, "b", time.Minute); claim != Busy {
+		t.Fatalf("another owner's Take of a claimed chat = %v, want Busy", claim)
+	}
+	for i, id := range []int{10, 11, 12} {
+		next, claim, err := q.Done(ctx, k, "a", id, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 2 && (claim != Taken || next.ID != id+1) {
+			t.Fatalf("Done(%d) = %v, %v; want the next update taken", id, next, claim)
+		}
+		if i == 2 && claim != Empty {
+			t.Fatalf("Done of the last update = %v, want Empty", claim)
+		}
+	}
+	if _, claim, _ := q.Take(ctx, k, "a", time.Minute); claim != Empty {
+		t.Fatalf("Take on an empty queue = %v, want Empty", claim)
+	}
+	if _, claim, _ := q.Take(ctx, k, "b", time.Minute); claim != Empty {
+		t.Fatalf("Take on an empty, released queue = %v, want Empty", claim)
+	}
+	if err := q.Push(ctx, k, 13, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, claim, _ := q.Take(ctx, k, "b", time.Minute); claim != Taken || got.ID != 13 {
+		t.Fatalf("after the claim was released, Take = %v, %v; want update 13 for another owner", got, claim)
 	}
 }
 

@@ -26,6 +26,9 @@ func newStateCache(max int) *stateCache {
 }
 
 func (c *stateCache) get(k Key) (State, int, bool) {
+	if c.max <= 0 {
+		return State{}, 0, false // disabled: other processes write the same conversations
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
@@ -33,6 +36,9 @@ func (c *stateCache) get(k Key) (State, int, bool) {
 }
 
 func (c *stateCache) put(k Key, s State, applied int) {
+	if c.max <= 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {

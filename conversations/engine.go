@@ -71,6 +71,10 @@ type Config struct {
 	TTL          time.Duration    // a flow expires after this long without an answer [24h]
 	DraftTTL     time.Duration    // an expired flow's answers are kept this long [7 days]
 	Logger       *slog.Logger
+	// Shared says other processes (webhook replicas) handle the same chats:
+	// the in-process state cache, which assumes this process is a chat's
+	// only writer, is then off and every update reads the state from Redis.
+	Shared bool
 }
 
 // Engine walks people through flows. Every transition is one compare-and-set
@@ -102,7 +106,11 @@ func NewEngine(store *Store, cfg Config) (*Engine, error) {
 	if err := validate(cfg.Flows); err != nil {
 		return nil, err
 	}
-	e := &Engine{store: store, cfg: cfg, flows: map[string]*Flow{}, cache: newStateCache(100_000)}
+	cacheSize := 100_000
+	if cfg.Shared {
+		cacheSize = 0
+	}
+	e := &Engine{store: store, cfg: cfg, flows: map[string]*Flow{}, cache: newStateCache(cacheSize)}
 	for _, f := range cfg.Flows {
 		e.flows[f.Name] = f
 	}

@@ -33,17 +33,18 @@ const BlockedTTL = 30 * 24 * time.Hour
 
 // StoreConfig configures a Store. Zero fields take the defaults in brackets.
 type StoreConfig struct {
-	Now      func() time.Time // [time.Now] stamps dedup marks (trimmed after DedupTTL) and the blocked mark
-	DedupTTL time.Duration    // [25h] how long an update id is remembered; values under 24h take the default
+	Now      func() time.Time // [time.Now] stamps the blocked mark
+	DedupTTL time.Duration    // [25h] how long a chat's dedup marks outlive its last update; values under 24h take the default
 	Prefix   string           // ["mh"] first segment of every key, without braces; tests isolate by it
 }
 
 // Store keeps conversation state in Redis, one string key per conversation
 // holding "<version>|<json>", beside the chat's dedup marks (one sorted set
-// per chat: member the update id, score when it was applied, members older
-// than the dedup TTL trimmed on every write) and a per-chat blocked mark.
-// One set per chat rather than one key per update keeps an open
-// conversation within its Redis memory budget. All keys of one chat share the hash tag "{<platform>:<chatID>}"
+// per chat: the latest 16 update ids and a watermark under which every id
+// counts as applied, since a chat's updates are handled in order; the set
+// expires after the dedup TTL without a write) and a per-chat blocked mark.
+// A bounded set per chat keeps the dedup bookkeeping under 2 KB however
+// many updates a chat sends. All keys of one chat share the hash tag "{<platform>:<chatID>}"
 // so the commit script works on Redis Cluster.
 //
 // A Store is safe for concurrent use.
@@ -94,6 +95,7 @@ func (s *Store) Load(ctx context.Context, k Key, updateID int) (Snapshot, error)
 	pipe := s.rdb.Pipeline()
 	state := pipe.Get(ctx, stateKey(tag, k.UserID))
 	seen := pipe.ZScore(ctx, dedupKey(tag), strconv.Itoa(updateID))
+	watermark := pipe.ZScore(ctx, dedupKey(tag), "w")
 	blocked := pipe.Exists(ctx, blockedKey(tag))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return Snapshot{}, fmt.Errorf("conversations: load: %w", err)
@@ -111,23 +113,56 @@ func (s *Store) Load(ctx context.Context, k Key, updateID int) (Snapshot, error)
 	} else if !errors.Is(err, redis.Nil) {
 		return Snapshot{}, fmt.Errorf("conversations: load: %w", err)
 	}
+	if w, err := watermark.Result(); err == nil && float64(updateID) <= w {
+		snap.Seen = true
+	} else if err != nil && !errors.Is(err, redis.Nil) {
+		return Snapshot{}, fmt.Errorf("conversations: load: %w", err)
+	}
 	snap.Blocked = blocked.Val() > 0
 	return snap, nil
 }
+
+// dedupRecent is how many of a chat's latest update ids its dedup set keeps
+// beside the watermark. A chat's updates are handled in order, so an id at
+// or under the watermark was applied; the recent ids cover updates that
+// reach Redis out of order (webhook replicas).
+const dedupRecent = 16
+
+// dedupLua holds the functions both scripts use on a chat's dedup set: a
+// sorted set of the latest update ids (member and score the id) and the
+// member "w" whose score is the watermark, the highest id dropped from it.
+// Its size is bounded whatever the number of updates.
+var dedupLua = `
+local function dedupSeen(key, id)
+  if redis.call('ZSCORE', key, id) then return true end
+  local w = redis.call('ZSCORE', key, 'w')
+  return w and tonumber(w) >= tonumber(id)
+end
+local function dedupAdd(key, id, ttl)
+  redis.call('ZADD', key, id, id)
+  local off = 0
+  if redis.call('ZSCORE', key, 'w') then off = 1 end
+  while redis.call('ZCARD', key) - off > ` + strconv.Itoa(dedupRecent) + ` do
+    local low = redis.call('ZRANGE', key, off, off)[1]
+    redis.call('ZREM', key, low)
+    redis.call('ZADD', key, low, 'w')
+    off = 1
+  end
+  redis.call('PEXPIRE', key, ttl)
+end
+`
 
 // commitScript applies a state change and records the update in one atomic
 // step. Versions are compared as strings so Lua never turns them into floats.
 //
 //	KEYS: state, dedup set, blocked mark
 //	ARGV: expected version ("0" = the key must not exist), new value ("" = delete),
-//	      state TTL in ms, dedup TTL in ms, update id, now in unix ms
+//	      state TTL in ms, dedup TTL in ms, update id
 //	returns 1 on success, 0 when the update was seen, -1 on a version conflict
-var commitScript = redis.NewScript(`
-if redis.call('ZSCORE', KEYS[2], ARGV[5]) then return 0 end
+var commitScript = redis.NewScript(dedupLua + `
+if dedupSeen(KEYS[2], ARGV[5]) then return 0 end
 ` + casState + `
-redis.call('ZADD', KEYS[2], ARGV[6], ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[6]) - tonumber(ARGV[4])))
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
+dedupAdd(KEYS[2], ARGV[5], ARGV[4])
 redis.call('DEL', KEYS[3])
 return 1
 `)
@@ -153,7 +188,7 @@ func (s *Store) Commit(ctx context.Context, k Key, updateID int, expect int64, n
 	tag := s.tag(k.Platform, k.ChatID)
 	keys := []string{stateKey(tag, k.UserID), dedupKey(tag), blockedKey(tag)}
 	args := []any{strconv.FormatInt(expect, 10), value, ttl.Milliseconds(), s.dedupTTL.Milliseconds(),
-		strconv.Itoa(updateID), s.now().UnixMilli()}
+		strconv.Itoa(updateID)}
 
 	res, err := s.commit.run(ctx, s.rdb, keys, args...)
 	if err != nil {
@@ -258,15 +293,12 @@ func (sc *script) run(ctx context.Context, rdb redis.UniversalClient, keys []str
 	return res, nil
 }
 
-// markScript adds an update to the chat's dedup set, keeping the time it was
-// first applied.
+// markScript adds an update to the chat's dedup set.
 //
 //	KEYS: dedup set
-//	ARGV: dedup TTL in ms, update id, now in unix ms
-var markScript = redis.NewScript(`
-redis.call('ZADD', KEYS[1], 'NX', ARGV[3], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (tonumber(ARGV[3]) - tonumber(ARGV[1])))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+//	ARGV: dedup TTL in ms, update id
+var markScript = redis.NewScript(dedupLua + `
+if not dedupSeen(KEYS[1], ARGV[2]) then dedupAdd(KEYS[1], ARGV[2], ARGV[1]) end
 return 1
 `)
 
@@ -279,7 +311,7 @@ func (s *Store) MarkSeen(ctx context.Context, k Key, updateID int) error {
 		return fmt.Errorf("conversations: mark seen: %w", err)
 	}
 	keys := []string{dedupKey(s.tag(k.Platform, k.ChatID))}
-	if _, err := s.mark.run(ctx, s.rdb, keys, s.dedupTTL.Milliseconds(), strconv.Itoa(updateID), s.now().UnixMilli()); err != nil {
+	if _, err := s.mark.run(ctx, s.rdb, keys, s.dedupTTL.Milliseconds(), strconv.Itoa(updateID)); err != nil {
 		return fmt.Errorf("conversations: mark seen: %w", err)
 	}
 	return nil

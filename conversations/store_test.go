@@ -867,30 +867,54 @@ func BenchmarkLoadCommit(b *testing.B) {
 	}
 }
 
-// Marks older than the dedup TTL are trimmed on the next write; younger ones stay.
-func TestDedupTrim(t *testing.T) {
+// TestDedupWatermark sends 500 updates in one chat: the dedup set keeps
+// the latest 16 ids and a watermark, every one of the 500 still counts as
+// seen, a new one does not, and MEMORY USAGE (on a real Redis) stays under
+// 2 KB.
+func TestDedupWatermark(t *testing.T) {
 	ctx := context.Background()
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	s, rdb := newTestStore(t, StoreConfig{Now: func() time.Time { return now }})
-	k := Key{Platform: "tg", ChatID: 77, UserID: 77}
+	s, rdb := newTestStore(t, StoreConfig{})
+	k := Key{Platform: "tg", ChatID: 1_234_567_890, UserID: 1_234_567_890}
 	st := sampleState()
-	v, err := s.Commit(ctx, k, 1, 0, &st, time.Hour)
+	v := int64(0)
+	const first, updates = 812_000_000, 500
+	for i := range updates {
+		var err error
+		if i%2 == 0 {
+			v, err = s.Commit(ctx, k, first+i, v, &st, time.Hour)
+		} else {
+			err = s.MarkSeen(ctx, k, first+i)
+		}
+		if err != nil {
+			t.Fatalf("update %d: %v", first+i, err)
+		}
+	}
+	key := dedupKey(s.tag(k.Platform, k.ChatID))
+	n, err := rdb.ZCard(ctx, key).Result()
+	if err != nil || n != dedupRecent+1 {
+		t.Errorf("dedup set holds %d members, %v; want %d ids and the watermark", n, err, dedupRecent)
+	}
+	for _, id := range []int{first, first + 250, first + updates - dedupRecent - 1, first + updates - 1} {
+		snap, err := s.Load(ctx, k, id)
+		if err != nil || !snap.Seen {
+			t.Errorf("update %d: seen = %v, %v; want seen", id, snap.Seen, err)
+		}
+		if _, err := s.Commit(ctx, k, id, v, &st, time.Hour); !errors.Is(err, ErrSeen) {
+			t.Errorf("replayed commit of update %d = %v, want ErrSeen", id, err)
+		}
+	}
+	if snap, err := s.Load(ctx, k, first+updates); err != nil || snap.Seen {
+		t.Errorf("a new update: seen = %v, %v; want not seen", snap.Seen, err)
+	}
+	if os.Getenv("TEST_REDIS_URL") == "" {
+		return
+	}
+	bytes, err := rdb.MemoryUsage(ctx, key).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(24 * time.Hour)
-	if v, err = s.Commit(ctx, k, 2, v, &st, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(90 * time.Minute) // update 1 is now 25.5 h old, update 2 1.5 h
-	if _, err = s.Commit(ctx, k, 3, v, &st, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	marks, err := rdb.ZRange(ctx, dedupKey(s.tag(k.Platform, k.ChatID)), 0, -1).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := strings.Join(marks, ","), "2,3"; got != want {
-		t.Errorf("dedup marks = %q, want %q (update 1 is past the 25 h TTL)", got, want)
+	t.Logf("dedup bookkeeping after %d updates: %d bytes (MEMORY USAGE)", updates, bytes)
+	if bytes > 2048 {
+		t.Errorf("dedup bookkeeping after %d updates uses %d bytes, want at most 2048", updates, bytes)
 	}
 }

@@ -6,9 +6,14 @@ package handlers
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/mahalle/mahalle/bot"
 	"github.com/mahalle/mahalle/conversations"
@@ -81,6 +86,10 @@ func (r *Router) Handle(ctx context.Context, u bot.Update) error {
 		return nil
 	}
 	switch {
+	case u.Callback != nil && u.ChatID == 0:
+		// A button on an inline-mode message: Mahalle sends none, but the
+		// person's spinner must stop.
+		return r.quiet(s.AnswerCallback(ctx, u.Callback.ID, ""))
 	case u.Kind == bot.KindMyChatMember:
 		return r.memberChange(ctx, u)
 	case u.ChatType == bot.ChatGroup || u.ChatType == bot.ChatSupergroup:
@@ -91,15 +100,60 @@ func (r *Router) Handle(ctx context.Context, u bot.Update) error {
 	k := conversations.Key{Platform: string(u.Platform), ChatID: u.ChatID, UserID: u.From.ID}
 	outs, err := r.conv.Handle(ctx, k, input(u))
 	if err != nil {
-		if ctx.Err() != nil {
-			// Shutting down mid-update: not handled, so not confirmed; it
-			// comes again after the restart.
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// Shutting down mid-update: not handled, so it stays queued
+			// and is handled after the restart.
 			return ctx.Err()
+		}
+		if unavailable(ctx, err) {
+			// A backend hung or is down: say so once, and let the update
+			// be tried again later; the dedup mark makes that safe.
+			r.log.Error("handlers: backend unavailable; the update will be tried again",
+				slog.String("platform", string(u.Platform)), slog.Int("update_id", u.ID),
+				slog.Int64("chat_id", u.ChatID), slog.Int("attempt", bot.Attempt(ctx)), slog.Any("err", err))
+			if bot.Attempt(ctx) <= 1 {
+				r.Unavailable(ctx, u)
+			}
+			return err
 		}
 		r.fail(ctx, s, u, err)
 		return nil
 	}
 	return r.deliver(ctx, s, k, u, outs)
+}
+
+// unavailableSendTimeout bounds the message that says a backend is down;
+// it is sent after the handler's own deadline has passed.
+const unavailableSendTimeout = 5 * time.Second
+
+// Unavailable tells the person behind u that the system is unavailable for
+// now: their update is kept and handled when the backends answer again. It
+// implements bot.Apologizer, for updates that cannot even be queued. It is
+// quiet in groups and channels.
+func (r *Router) Unavailable(ctx context.Context, u bot.Update) {
+	s, ok := r.senders[u.Platform]
+	if !ok || u.ChatType != bot.ChatPrivate {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unavailableSendTimeout)
+	defer cancel()
+	if u.Callback != nil {
+		_ = r.quiet(s.AnswerCallback(ctx, u.Callback.ID, ""))
+	}
+	if _, err := s.Send(ctx, bot.Message{ChatID: u.ChatID, Text: msgUnavailable}); err != nil {
+		r.log.Warn("handlers: send unavailable message", slog.Int("update_id", u.ID), slog.Any("err", err))
+	}
+}
+
+// unavailable reports whether err means a backend did not answer in time or
+// could not be reached, rather than a fault of the update itself.
+func unavailable(ctx context.Context, err error) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
 }
 
 // memberChange notes that a person blocked the bot (or came back).
@@ -149,14 +203,22 @@ func privateLink(p bot.Platform, username string) string {
 	return "https://t.me/" + username
 }
 
-// deliver sends what the engine decided, in order.
+// deliver sends what the engine decided, in order. When this is a retry of
+// the update, what an earlier attempt delivered is not sent again: the
+// callback answer, an edit to the same text and buttons.
 func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u bot.Update, outs []conversations.Out) error {
+	done := bot.DeliveredOf(ctx)
 	for _, o := range outs {
 		if o.AnswerCallback != "" {
+			if done.Seen("cb:" + o.AnswerCallback) {
+				continue
+			}
 			if err := s.AnswerCallback(ctx, o.AnswerCallback, o.Note); err != nil && !errors.Is(err, bot.ErrBadRequest) {
 				// A callback answer that cannot be delivered only leaves a
 				// spinner on the button; the messages matter more.
 				r.log.Warn("handlers: answer callback", slog.Int("update_id", u.ID), slog.Any("err", err))
+			} else {
+				done.Mark("cb:" + o.AnswerCallback)
 			}
 			continue
 		}
@@ -171,7 +233,18 @@ func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u b
 				continue
 			}
 		}
-		id, err := s.Send(ctx, message(u.ChatID, o))
+		m := message(u.ChatID, o)
+		editKey := ""
+		if m.EditMessageID != 0 {
+			editKey = fmt.Sprintf("edit:%d:%q:%v", m.EditMessageID, m.Text, m.Inline)
+			if done.Seen(editKey) {
+				continue
+			}
+		}
+		id, err := s.Send(ctx, m)
+		if err == nil && editKey != "" {
+			done.Mark(editKey)
+		}
 		switch {
 		case errors.Is(err, bot.ErrBlocked):
 			return nil // marked unreachable by the sender; nobody to talk to

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -8,7 +9,12 @@ import (
 	"io"
 	"strings"
 	"time"
+	gounicode "unicode"
+	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 	"gorm.io/gorm"
 
 	"github.com/mahalle/mahalle/persian"
@@ -128,7 +134,14 @@ func (s *Store) ImportRoster(ctx context.Context, r io.Reader, opts RosterOption
 	if actor == (Actor{}) {
 		actor = ActorCLI
 	}
-	records, lines, fileErr := readRoster(r)
+	text, fileErr := decodeRoster(r)
+	var (
+		records []rosterRecord
+		lines   []int
+	)
+	if fileErr == nil {
+		records, lines, fileErr = readRoster(text)
+	}
 	if fileErr != nil {
 		rep.Errors = append(rep.Errors, *fileErr)
 		return rep, fmt.Errorf("models: import roster: %w", Errorf(EINVALID, "line %d: %s", fileErr.Line, fileErr.En))
@@ -201,6 +214,72 @@ func (s *Store) ImportRoster(ctx context.Context, r io.Reader, opts RosterOption
 
 // rosterRecord is one data row, by column.
 type rosterRecord map[string]string
+
+// maxRosterBytes bounds a roster file; a province's councils fit many times over.
+const maxRosterBytes = 32 << 20
+
+// decodeRoster reads the file and returns it as UTF-8. Spreadsheets save
+// CSV in other encodings: UTF-16 (Excel's "Unicode Text"; with or without a
+// byte order mark) and Windows-1256 (Excel's "CSV" on a Persian Windows) are
+// detected and converted; a UTF-8 byte order mark is dropped. Any other
+// file that is not UTF-8 is refused with a message that says how to save it
+// as UTF-8.
+func decodeRoster(r io.Reader) (io.Reader, *RosterError) {
+	b, err := io.ReadAll(io.LimitReader(r, maxRosterBytes+1))
+	if err != nil {
+		return nil, &RosterError{Line: 1, Fa: "پرونده خوانده نشد.", En: "cannot read the file: " + err.Error()}
+	}
+	if len(b) > maxRosterBytes {
+		return nil, &RosterError{Line: 1, Fa: "پرونده بیش از ۳۲ مگابایت است.", En: "the file is over 32 MB"}
+	}
+	refuse := func(fa, en string) *RosterError {
+		return &RosterError{Line: 1,
+			Fa: "پرونده با کدگذاری " + fa + " ذخیره شده و خوانده نمی‌شود. آن را در Excel با «Save As» و گزینهٔ «CSV UTF-8 (Comma delimited)» ذخیره کنید (در LibreOffice: Character set = Unicode (UTF-8)).",
+			En: "the file is encoded in " + en + ", not UTF-8; in Excel use Save As → \"CSV UTF-8 (Comma delimited)\" (LibreOffice: Character set = Unicode (UTF-8))"}
+	}
+	var dec *encoding.Decoder
+	enc := "UTF-16"
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		b = b[3:]
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}), bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		dec = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
+	case len(b) >= 4 && b[1] == 0 && b[3] == 0 && b[0] != 0:
+		dec = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewDecoder()
+	case len(b) >= 4 && b[0] == 0 && b[2] == 0 && b[1] != 0:
+		dec = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewDecoder()
+	case !utf8.Valid(b):
+		dec, enc = charmap.Windows1256.NewDecoder(), "Windows-1256"
+	}
+	if dec == nil {
+		return bytes.NewReader(b), nil
+	}
+	out, err := dec.Bytes(b)
+	if err != nil || !utf8.Valid(out) {
+		return nil, refuse(enc, enc)
+	}
+	if enc == "Windows-1256" && !looksPersian(out) {
+		// Not UTF-8, and not Persian in Windows-1256 either.
+		return nil, refuse("ناشناخته", "an unknown encoding")
+	}
+	return bytes.NewReader(out), nil
+}
+
+// looksPersian reports whether most letters of s are in the Arabic script,
+// as a Windows-1256 roster decoded right is; Latin-1 or another code page
+// read as 1256 gives a jumble of Arabic and Latin-1 letters.
+func looksPersian(s []byte) bool {
+	arabic, other := 0, 0
+	for _, r := range string(s) {
+		switch {
+		case r >= 0x0600 && r <= 0x06FF:
+			arabic++
+		case r > 0x7F && gounicode.IsLetter(r):
+			other++
+		}
+	}
+	return arabic > 0 && other*10 <= arabic
+}
 
 // readRoster reads the whole file: its data rows by column, and the line
 // each starts on. A file that is not a readable roster gives a RosterError.

@@ -75,7 +75,7 @@ func Open(ctx context.Context, dsn, dataDir string, logger *slog.Logger) (*Store
 	var dialector gorm.Dialector
 	if dsn != "" {
 		s.backend = BackendPostgres
-		dialector = postgres.Open(dsn)
+		dialector = postgres.Open(withConnectTimeout(dsn))
 	} else {
 		s.backend = BackendSQLite
 		if dataDir != "" {
@@ -107,12 +107,34 @@ func Open(ctx context.Context, dsn, dataDir string, logger *slog.Logger) (*Store
 		sqlDB.SetMaxOpenConns(32)
 		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		// A connection that lived through a hung server is replaced in time.
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("models: open %s: %w", s.backend, err)
 	}
 	return s, nil
+}
+
+// connectTimeout bounds opening one PostgreSQL connection; queries are
+// bounded by their context (every handler has a deadline).
+const connectTimeout = "5"
+
+// withConnectTimeout adds connect_timeout (seconds) to a PostgreSQL DSN, URL
+// or key=value form, unless it sets one.
+func withConnectTimeout(dsn string) string {
+	if strings.Contains(dsn, "connect_timeout") {
+		return dsn
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		return dsn + sep + "connect_timeout=" + connectTimeout
+	}
+	return dsn + " connect_timeout=" + connectTimeout
 }
 
 // sqliteDSN returns the driver DSN for the SQLite file at path.

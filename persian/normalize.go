@@ -92,7 +92,8 @@ func Normalize(s string) string {
 		case r == '\u0085' || r == '\u2028' || r == '\u2029':
 			n.pending = true
 			n.newlines++
-		case unicode.IsSpace(r):
+		case unicode.IsSpace(r) || r == '\u2800':
+			// U+2800 (Braille blank) looks like a space and is counted as one.
 			n.pending = true
 		case removable(r):
 		default:
@@ -181,7 +182,9 @@ func nextSignificant(s string, i int) (int, rune) {
 // is handled before this is asked.
 func removable(r rune) bool {
 	switch r {
-	case tatweel, '\u115F', '\u1160', '\u3164', '\uFFA0':
+	// Fillers that render as nothing: Hangul fillers, the combining
+	// grapheme joiner, Khmer inherent vowels.
+	case tatweel, '\u115F', '\u1160', '\u3164', '\uFFA0', '\u034F', '\u17B4', '\u17B5':
 		return true
 	case zwnj, zwj:
 		return false

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,28 +58,58 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 		a.close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if cfg.Redis != nil {
-		a.rdb = redis.NewUniversalClient(cfg.Redis)
-	} else {
+	opts := cfg.Redis
+	if opts == nil {
 		a.mini = miniredis.NewMiniRedis()
 		if err := a.mini.StartAddr("127.0.0.1:0"); err != nil {
 			a.close()
 			return nil, fmt.Errorf("start in-process redis: %w", err)
 		}
-		a.rdb = redis.NewClient(&redis.Options{Addr: a.mini.Addr()})
 		n, err := loadSnapshot(a.mini, cfg.DataDir, now())
 		if err != nil {
 			a.close()
 			return nil, err
 		}
 		log.Info("in-process redis restored", slog.String("file", filepath.Join(cfg.DataDir, snapshotFile)), slog.Int("keys", n))
+		opts = &redis.UniversalOptions{Addrs: []string{a.mini.Addr()}}
 	}
+	// Every Redis call and connection has a deadline: a hung Redis makes
+	// calls fail within seconds instead of holding every handler.
+	o := *opts
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = redisTimeout, redisTimeout, redisTimeout, redisTimeout
+	o.ContextTimeoutEnabled = true
+	a.rdb = redis.NewUniversalClient(&o)
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		a.close()
 		return nil, fmt.Errorf("redis: %w", err)
 	}
 	return a, nil
 }
+
+// checkRedisPersistence warns when Redis keeps nothing on disk (neither AOF
+// nor RDB snapshots): a Redis restart would then lose every draft and every
+// queued update. A server that refuses CONFIG (managed Redis) is only noted.
+func (a *app) checkRedisPersistence(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
+	defer cancel()
+	aof, err := a.rdb.ConfigGet(ctx, "appendonly").Result()
+	if err != nil {
+		a.log.Info("cannot read the Redis persistence settings (CONFIG GET refused); make sure AOF or RDB is on", slog.Any("err", err))
+		return
+	}
+	rdb, err := a.rdb.ConfigGet(ctx, "save").Result()
+	if err != nil {
+		a.log.Info("cannot read the Redis persistence settings (CONFIG GET refused); make sure AOF or RDB is on", slog.Any("err", err))
+		return
+	}
+	if aof["appendonly"] != "yes" && strings.TrimSpace(rdb["save"]) == "" {
+		a.log.Warn("Redis has no persistence (appendonly no, save \"\"): a Redis restart loses every draft and every queued update; turn on appendonly yes")
+	}
+}
+
+// redisTimeout bounds dialing, each read and write, and the wait for a
+// pooled connection.
+const redisTimeout = 2 * time.Second
 
 func (a *app) close() {
 	if a.rdb != nil {
@@ -128,6 +160,9 @@ func (a *app) serve(ctx context.Context) error {
 	if cfg.DatabaseURL == "" || a.mini != nil {
 		log.Warn("embedded backends are for trying Mahalle out and for single small installs; set DATABASE_URL and REDIS_URL for production")
 	}
+	if a.mini == nil {
+		a.checkRedisPersistence(ctx)
+	}
 	// A new database, or one seeded by an older release, gets the embedded
 	// reference data (every county of Iran); demo places are never loaded here.
 	if seeded, err := a.store.SeedIfStale(ctx); err != nil {
@@ -167,11 +202,13 @@ func (a *app) serve(ctx context.Context) error {
 		TTL:     cfg.ConversationTTL,
 		Now:     a.now,
 		Logger:  log,
+		Shared:  cfg.WebhookURL != "",
 	})
 	if err != nil {
 		return fmt.Errorf("flows: %w", err)
 	}
 	reach := reachability{store: a.store, conv: conv}
+	queue := botQueue{conversations.NewQueue(a.rdb, conversations.QueueConfig{Prefix: cfg.RedisPrefix, Now: a.now})}
 
 	type platform struct {
 		p        bot.Platform
@@ -208,17 +245,46 @@ func (a *app) serve(ctx context.Context) error {
 		log.Info("connected", slog.String("platform", string(pl.p)), slog.String("bot", me.Username))
 		senders[pl.p], names[pl.p] = client, me.Username
 		notifiers[pl.p] = client // its notice lane yields to replies
-		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics})
+	}
+	router := handlers.NewRouter(handlers.Config{
+		Senders: senders, BotUsernames: names, Conversations: engine, Reachability: reach, Logger: log,
+	})
+	webhooks := map[bot.Platform]*bot.Webhook{}
+	for _, pl := range platforms {
+		dispatch := bot.DispatchConfig{Queue: queue, HandlerTimeout: cfg.HandlerTimeout, Owner: cfg.InstanceID}
+		if cfg.WebhookURL != "" {
+			wh, err := bot.NewWebhook(bot.WebhookConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint,
+				URL: cfg.WebhookURL + "/" + string(pl.p), Secret: cfg.WebhookSecret, Logger: log, Metrics: metrics,
+				Apologizer: router, Dispatch: dispatch})
+			if err != nil {
+				return err
+			}
+			webhooks[pl.p] = wh
+			continue
+		}
+		poller, err := bot.NewPoller(bot.PollerConfig{Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics,
+			Apologizer: router, Dispatch: dispatch})
 		if err != nil {
 			return err
 		}
 		pollers[pl.p] = poller
 	}
-	router := handlers.NewRouter(handlers.Config{
-		Senders: senders, BotUsernames: names, Conversations: engine, Reachability: reach, Logger: log,
-	})
-
-	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: opsMux(reg, a), ReadHeaderTimeout: 5 * time.Second}
+	if len(webhooks) > 0 {
+		stop, err := a.serveWebhooks(webhooks)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	var polls []pollHealth
+	for _, p := range pollers {
+		polls = append(polls, p)
+	}
+	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: opsMux(reg, a, polls), ReadHeaderTimeout: 5 * time.Second}
+	if cfg.HTTPPublic {
+		log.Warn("HTTP_ADDR listens beyond this machine: /metrics requires the METRICS_TOKEN bearer token; keep it behind a firewall",
+			slog.String("addr", cfg.HTTPAddr))
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
@@ -264,13 +330,23 @@ func (a *app) serve(ctx context.Context) error {
 			}
 		}()
 	}
-	errs := make(chan error, len(pollers))
+	errs := make(chan error, len(pollers)+len(webhooks))
 	var wg sync.WaitGroup
+	type runner interface {
+		Run(ctx context.Context, h bot.Handler) error
+	}
+	runners := map[bot.Platform]runner{}
 	for p, poller := range pollers {
+		runners[p] = poller
+	}
+	for p, wh := range webhooks {
+		runners[p] = wh
+	}
+	for p, r := range runners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := poller.Run(ctx, router); err != nil {
+			if err := r.Run(ctx, router); err != nil {
 				errs <- fmt.Errorf("%s: %w", p, err)
 				cancel() // one platform's token refused: stop, loudly
 			}
@@ -292,6 +368,37 @@ func (a *app) serve(ctx context.Context) error {
 	return errors.Join(collect(errs)...)
 }
 
+// serveWebhooks listens on WEBHOOK_ADDR, apart from the ops listener, and
+// routes <WEBHOOK_URL path>/<platform> to each platform's webhook. The
+// returned function stops the listener.
+func (a *app) serveWebhooks(webhooks map[bot.Platform]*bot.Webhook) (func(), error) {
+	base, err := url.Parse(a.cfg.WebhookURL)
+	if err != nil {
+		return nil, fmt.Errorf("WEBHOOK_URL: %w", err)
+	}
+	mux := http.NewServeMux()
+	for p, wh := range webhooks {
+		mux.Handle("POST "+strings.TrimSuffix(base.Path, "/")+"/"+string(p), wh)
+	}
+	srv := &http.Server{Addr: a.cfg.WebhookAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", a.cfg.WebhookAddr)
+	if err != nil {
+		return nil, fmt.Errorf("WEBHOOK_ADDR %s: %w", a.cfg.WebhookAddr, err)
+	}
+	a.log.Info("webhook listening", slog.String("addr", ln.Addr().String()), slog.String("path", base.Path))
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("webhook server", slog.Any("err", err))
+		}
+	}()
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}, nil
+}
+
 func collect(ch <-chan error) []error {
 	var out []error
 	for err := range ch {
@@ -308,8 +415,9 @@ func tokenVar(p bot.Platform) string {
 }
 
 // opsMux serves /healthz (the process is up), /readyz (Redis and the
-// database answer), /metrics and /debug/pprof.
-func opsMux(reg *prometheus.Registry, a *app) *http.ServeMux {
+// database answer, and every poller's getUpdates works), /metrics (with a
+// bearer token when METRICS_TOKEN is set) and, with PPROF=1, /debug/pprof.
+func opsMux(reg *prometheus.Registry, a *app, polls []pollHealth) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
@@ -325,14 +433,38 @@ func opsMux(reg *prometheus.Registry, a *app) *http.ServeMux {
 			http.Error(w, "database: unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		for _, p := range polls {
+			if err := p.PollHealth(); err != nil {
+				http.Error(w, "polling: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	// Profiles for operators; HTTP_ADDR is loopback unless set otherwise.
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if tok := a.cfg.MetricsToken; tok != "" {
+		want := []byte("Bearer " + tok)
+		metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+		})
+	}
+	mux.Handle("GET /metrics", metrics)
+	if a.cfg.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return mux
+}
+
+// pollHealth says whether a poller's getUpdates works.
+type pollHealth interface {
+	PollHealth() error
 }
 
 // reachability records that a person blocked the bot (the sender got 403,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,6 +47,14 @@ type config struct {
 	QuietHours       models.QuietHours // the install's default quiet hours, Tehran time
 	NoticeInterval   time.Duration     // how often the notifier reads the outbox
 	NoticeLease      time.Duration     // how long a notice being sent is held before it is sent again
+	HandlerTimeout   time.Duration
+	InstanceID       string // names this process in Redis claims; replicas differ [hostname]
+	Pprof            bool   // serve /debug/pprof on the ops listener
+	MetricsToken     string // bearer token /metrics needs; required when HTTP_ADDR is not loopback
+	HTTPPublic       bool   // HTTP_ADDR listens beyond loopback
+	WebhookURL       string // "" = long polling; else the public base URL the Bot API posts to
+	WebhookSecret    string
+	WebhookAddr      string // where the webhook listener listens
 }
 
 // configError names the variable that is wrong; its text is one line.
@@ -58,6 +67,8 @@ func (e *configError) Error() string { return e.Var + ": " + e.Msg }
 
 // tokenPattern is the shape of Telegram and Bale bot tokens: "<bot id>:<secret>".
 var tokenPattern = regexp.MustCompile(`^[0-9]{3,20}:[A-Za-z0-9_-]{10,100}$`)
+
+var webhookSecretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
@@ -76,6 +87,7 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 		QuietHours:      models.QuietHours{From: 22, To: 7, Set: true},
 		NoticeInterval:  2 * time.Second,
 		NoticeLease:     2 * time.Minute,
+		HandlerTimeout:  10 * time.Second,
 	}
 	var err error
 	if c.TelegramToken, err = secret(getenv, "TELEGRAM_TOKEN"); err != nil {
@@ -129,6 +141,40 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 			return nil, &configError{"HTTP_ADDR", fmt.Sprintf("%q is not host:port, e.g. 127.0.0.1:8080", v)}
 		}
 		c.HTTPAddr = v
+	}
+	switch v := getenv("PPROF"); v {
+	case "", "0", "false":
+	case "1", "true":
+		c.Pprof = true
+	default:
+		return nil, &configError{"PPROF", fmt.Sprintf("%q is not 1 or 0", v)}
+	}
+	if c.MetricsToken, err = plainSecret(getenv, "METRICS_TOKEN"); err != nil {
+		return nil, err
+	}
+	c.HTTPPublic = !loopbackAddr(c.HTTPAddr)
+	if c.HTTPPublic && c.MetricsToken == "" && requireToken {
+		return nil, &configError{"METRICS_TOKEN", fmt.Sprintf("HTTP_ADDR %s listens beyond this machine: set METRICS_TOKEN (or METRICS_TOKEN_FILE), the bearer token /metrics will require, or use a loopback HTTP_ADDR like 127.0.0.1:8080", c.HTTPAddr)}
+	}
+	if v := getenv("WEBHOOK_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			return nil, &configError{"WEBHOOK_URL", fmt.Sprintf("%q must be the public https URL the Bot API posts updates to, e.g. https://bot.example.ir/mahalle (the platform is appended: …/tg, …/bale)", v)}
+		}
+		c.WebhookURL = strings.TrimSuffix(v, "/")
+		if c.WebhookSecret, err = plainSecret(getenv, "WEBHOOK_SECRET"); err != nil {
+			return nil, err
+		}
+		if c.WebhookSecret == "" || !webhookSecretPattern.MatchString(c.WebhookSecret) {
+			return nil, &configError{"WEBHOOK_SECRET", "with WEBHOOK_URL set, WEBHOOK_SECRET (or WEBHOOK_SECRET_FILE) must be 16-256 of A-Z, a-z, 0-9, _ and -"}
+		}
+		c.WebhookAddr = ":8443"
+		if v := getenv("WEBHOOK_ADDR"); v != "" {
+			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+				return nil, &configError{"WEBHOOK_ADDR", fmt.Sprintf("%q is not host:port, e.g. :8443", v)}
+			}
+			c.WebhookAddr = v
+		}
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -211,6 +257,26 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 		}
 		c.NoticeLease = d
 	}
+	c.InstanceID = getenv("INSTANCE_ID")
+	if c.InstanceID == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "mahalle"
+		}
+		c.InstanceID = h
+		if c.WebhookURL != "" {
+			// Replicas may share a host; each must hold its own chats. A
+			// restarted replica then waits out its old claims (seconds).
+			c.InstanceID += "-" + rand.Text()[:8]
+		}
+	}
+	if v := getenv("HANDLER_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
+			return nil, &configError{"HANDLER_TIMEOUT", fmt.Sprintf("%q is not a duration between 100ms and 10m, e.g. 10s", v)}
+		}
+		c.HandlerTimeout = d
+	}
 	return c, nil
 }
 
@@ -236,6 +302,33 @@ func secret(getenv func(string) string, name string) (string, error) {
 		return "", &configError{name, "does not look like a bot token: the bot id (3 to 20 digits), a colon, then the secret (10 to 100 letters, digits, - or _), e.g. 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}
 	}
 	return v, nil
+}
+
+// plainSecret reads NAME or the file named by NAME_FILE (not both), for
+// secrets of our own choosing: at least 16 characters, no spaces.
+func plainSecret(getenv func(string) string, name string) (string, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", &configError{name, fmt.Sprintf("set either %s or %s_FILE, not both", name, name)}
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", &configError{name + "_FILE", fmt.Sprintf("cannot read %q: %v", file, errors.Unwrap(err))}
+		}
+		v = strings.TrimSpace(string(b))
+		name += "_FILE"
+	}
+	if v != "" && (len(v) < 16 || strings.ContainsAny(v, " \t\r\n")) {
+		return "", &configError{name, "must be at least 16 characters without spaces"}
+	}
+	return v, nil
+}
+
+// loopbackAddr reports whether host:port listens on this machine only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && loopback(host)
 }
 
 func endpoint(getenv func(string) string, name, def string) (string, error) {

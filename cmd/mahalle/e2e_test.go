@@ -46,7 +46,7 @@ func TestGroupGetsOnePointerAndSilence(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	for _, u := range []int{id, id2, id3, id4} {
-		if err := h.srv.WaitConfirmed(ctx, u); err != nil {
+		if err := h.settle(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -83,7 +83,7 @@ func TestManyChatsInOrder(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	if err := h.srv.WaitConfirmed(ctx, last); err != nil {
+	if err := h.settle(ctx, last); err != nil {
 		t.Fatal(err)
 	}
 	for c := 0; c < chats; c++ {

@@ -163,6 +163,7 @@ func (s *syncBuffer) String() string {
 
 // person plays one resident in a private chat.
 type person struct {
+	h    *harness
 	t    *testing.T
 	srv  *bottest.Server
 	chat bottest.Chat
@@ -173,17 +174,18 @@ type person struct {
 func (h *harness) person(id int64) *person {
 	chat, user := bottest.Private(id)
 	user.FirstName = "مریم"
-	return &person{t: h.t, srv: h.srv, chat: chat, user: user}
+	return &person{h: h, t: h.t, srv: h.srv, chat: chat, user: user}
 }
 
-// wait waits until update id is handled (its offset confirmed) and returns
+// wait waits until update id is handled (confirmed, and its chat's queue
+// drained) and returns
 // what the bot did in this chat since the last look.
 func (p *person) wait(id int) []bottest.Sent {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	if err := p.srv.WaitConfirmed(ctx, id); err != nil {
-		p.t.Fatalf("update %d never confirmed: %v", id, err)
+	if err := p.h.settle(ctx, id); err != nil {
+		p.t.Fatalf("update %d never handled: %v", id, err)
 	}
 	all := p.srv.SentTo(p.chat.ID)
 	got := all[p.read:]

@@ -150,7 +150,7 @@ func TestTwentyUpdatesAtOnce(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		last = h.srv.SendText(p.chat, p.user, fmt.Sprintf("متن شمارهٔ %d برای آزمون همزمانی", i))
 	}
-	if err := h.srv.WaitConfirmed(ctx, last); err != nil {
+	if err := h.settle(ctx, last); err != nil {
 		t.Fatal(err)
 	}
 	p.read = len(h.srv.SentTo(p.chat.ID))

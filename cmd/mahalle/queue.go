@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/mahalle/mahalle/bot"
+	"github.com/mahalle/mahalle/conversations"
+)
+
+// botQueue is the Redis queue of conversations seen as bot.Queue: bot/ does
+// not import Redis, and conversations does not speak bot's types.
+type botQueue struct{ q *conversations.Queue }
+
+var _ bot.Queue = botQueue{}
+
+// Push implements bot.Queue.
+func (b botQueue) Push(ctx context.Context, k bot.ChatKey, id int, raw []byte) error {
+	return b.q.Push(ctx, string(k.Platform), k.ChatID, id, raw)
+}
+
+// Pending implements bot.Queue.
+func (b botQueue) Pending(ctx context.Context) ([]bot.ChatKey, error) {
+	chats, err := b.q.Pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bot.ChatKey, len(chats))
+	for i, c := range chats {
+		out[i] = bot.ChatKey{Platform: bot.Platform(c.Platform), ChatID: c.ChatID}
+	}
+	return out, nil
+}
+
+// Take implements bot.Queue.
+func (b botQueue) Take(ctx context.Context, k bot.ChatKey, owner string, lease time.Duration) (bot.Queued, bot.Claim, error) {
+	return claimOf(b.q.Take(ctx, string(k.Platform), k.ChatID, owner, lease))
+}
+
+// Done implements bot.Queue.
+func (b botQueue) Done(ctx context.Context, k bot.ChatKey, owner string, id int, lease time.Duration) (bot.Queued, bot.Claim, error) {
+	return claimOf(b.q.Done(ctx, string(k.Platform), k.ChatID, owner, id, lease))
+}
+
+func claimOf(id int, raw []byte, st conversations.TakeStatus, err error) (bot.Queued, bot.Claim, error) {
+	claim := bot.Empty
+	switch st {
+	case conversations.TakeBusy:
+		claim = bot.Busy
+	case conversations.TakeTaken:
+		claim = bot.Taken
+	}
+	return bot.Queued{ID: id, Raw: raw}, claim, err
+}

@@ -1,0 +1,294 @@
+package conversations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Queue is the durable per-chat queue of incoming updates, in Redis. Each
+// chat has a sorted set of the updates it sent (score: the update id;
+// member: the update as the Bot API sent it) and a lease naming the process
+// that handles the chat, both under the chat's hash tag, so the scripts
+// below work on Redis Cluster. One index (a sorted set outside any chat's
+// slot) lists the chats that may have queued updates, so that a process
+// that starts resumes what another left.
+//
+// The index is kept without a cross-slot script: a push adds the chat after
+// queueing the update, and Pending (the periodic sweep) drops a chat whose
+// queue is empty and then looks at the queue again, listing the chat anew
+// if an update came meanwhile; so a chat with queued updates is never
+// missing from the index for long.
+//
+// A Queue is safe for concurrent use.
+type Queue struct {
+	rdb    redis.UniversalClient
+	prefix string
+	now    func() time.Time
+	push   script
+	take   script
+}
+
+// QueueConfig configures a Queue. Zero fields take the defaults in brackets.
+type QueueConfig struct {
+	Prefix string           // ["mh"] as StoreConfig.Prefix
+	Now    func() time.Time // [time.Now]
+}
+
+// NewQueue returns a Queue over rdb.
+func NewQueue(rdb redis.UniversalClient, cfg QueueConfig) *Queue {
+	q := &Queue{rdb: rdb, prefix: cfg.Prefix, now: cfg.Now,
+		push: script{Script: pushScript}, take: script{Script: takeScript}}
+	if q.prefix == "" {
+		q.prefix = "mh"
+	}
+	if q.now == nil {
+		q.now = time.Now
+	}
+	return q
+}
+
+// Chat names one chat's queue.
+type Chat struct {
+	Platform string
+	ChatID   int64
+}
+
+// pushScript queues an update unless its id is queued already.
+//
+//	KEYS: queue
+//	ARGV: update id, the update
+var pushScript = redis.NewScript(`
+if redis.call('ZCOUNT', KEYS[1], ARGV[1], ARGV[1]) == 0 then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+end
+return 1
+`)
+
+// Push queues update id of the chat, unless it is queued already, and lists
+// the chat in the index. Returns EINVALID for a malformed platform and
+// EINTERNAL when Redis fails.
+func (q *Queue) Push(ctx context.Context, platform string, chatID int64, id int, raw []byte) error {
+	if err := validPlatform(platform); err != nil {
+		return fmt.Errorf("conversations: queue push: %w", err)
+	}
+	if _, err := q.push.run(ctx, q.rdb, []string{queueKey(q.tag(platform, chatID))}, id, raw); err != nil {
+		return fmt.Errorf("conversations: queue push: %w", err)
+	}
+	if err := q.rdb.ZAdd(ctx, q.indexKey(), redis.Z{Score: float64(q.now().UnixMilli()), Member: indexMember(platform, chatID)}).Err(); err != nil {
+		return fmt.Errorf("conversations: queue push: index: %w", err)
+	}
+	return nil
+}
+
+// pendingMax bounds one Pending answer.
+const pendingMax = 10000
+
+// Pending lists the chats that have queued updates (at most 10,000), and
+// drops from the index the chats whose queues are empty. Returns EINTERNAL
+// when Redis fails.
+func (q *Queue) Pending(ctx context.Context) ([]Chat, error) {
+	members, err := q.rdb.ZRange(ctx, q.indexKey(), 0, pendingMax-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("conversations: queue pending: %w", err)
+	}
+	chats := make([]Chat, 0, len(members))
+	for _, m := range members {
+		p, id, ok := strings.Cut(m, ":")
+		n, err := strconv.ParseInt(id, 10, 64)
+		if !ok || err != nil || validPlatform(p) != nil {
+			continue
+		}
+		chats = append(chats, Chat{Platform: p, ChatID: n})
+	}
+	lens, err := q.lens(ctx, chats)
+	if err != nil {
+		return nil, fmt.Errorf("conversations: queue pending: %w", err)
+	}
+	out := chats[:0]
+	var empty []Chat
+	for i, c := range chats {
+		if lens[i] > 0 {
+			out = append(out, c)
+		} else {
+			empty = append(empty, c)
+		}
+	}
+	// A push queues the update before it lists the chat, so a chat whose
+	// queue is still empty after it left the index is safe to leave out.
+	for _, c := range empty {
+		member := indexMember(c.Platform, c.ChatID)
+		if err := q.rdb.ZRem(ctx, q.indexKey(), member).Err(); err != nil {
+			return nil, fmt.Errorf("conversations: queue pending: %w", err)
+		}
+		n, err := q.rdb.ZCard(ctx, queueKey(q.tag(c.Platform, c.ChatID))).Result()
+		if err != nil {
+			return nil, fmt.Errorf("conversations: queue pending: %w", err)
+		}
+		if n > 0 {
+			if err := q.rdb.ZAdd(ctx, q.indexKey(), redis.Z{Score: float64(q.now().UnixMilli()), Member: member}).Err(); err != nil {
+				return nil, fmt.Errorf("conversations: queue pending: %w", err)
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// lens counts the queued updates of each chat, in one pipeline.
+func (q *Queue) lens(ctx context.Context, chats []Chat) ([]int64, error) {
+	out := make([]int64, len(chats))
+	if len(chats) == 0 {
+		return out, nil
+	}
+	pipe := q.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(chats))
+	for i, c := range chats {
+		cmds[i] = pipe.ZCard(ctx, queueKey(q.tag(c.Platform, c.ChatID)))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	for i, c := range cmds {
+		out[i] = c.Val()
+	}
+	return out, nil
+}
+
+// leaseLua reads a chat's lease: "<owner>|<until, unix ms>". The expiry is
+// kept in the value, on the server's clock, as well as in the key's TTL, so
+// that a lease runs out on servers that do not expire keys by themselves
+// (the in-process Redis of tests).
+const leaseLua = `
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function leaseOwner(key)
+  local cur = redis.call('GET', key)
+  if not cur then return nil end
+  local i = string.find(cur, '|', 1, true)
+  if not i then return nil end
+  if tonumber(string.sub(cur, i + 1)) <= nowMs() then return nil end
+  return string.sub(cur, 1, i - 1)
+end
+`
+
+// takeScript claims the chat for an owner and returns its oldest update.
+//
+//	KEYS: queue, lease
+//	ARGV: owner, lease in ms, an update id to remove first ("" for none)
+//	returns {-1} when another owner holds the chat, {0} when the queue is
+//	empty (a lease of the caller's is dropped), {1, id, update} otherwise
+var takeScript = redis.NewScript(leaseLua + `
+if ARGV[3] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[3]) end
+local cur = leaseOwner(KEYS[2])
+if cur and cur ~= ARGV[1] then return {-1} end
+local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #head == 0 then
+  if cur then redis.call('DEL', KEYS[2]) end
+  return {0}
+end
+redis.call('SET', KEYS[2], ARGV[1] .. '|' .. (nowMs() + tonumber(ARGV[2])), 'PX', ARGV[2])
+return {1, head[2], head[1]}
+`)
+
+// TakeStatus is what Queue.Take found.
+type TakeStatus int
+
+// The outcomes of Queue.Take.
+const (
+	TakeEmpty TakeStatus = iota // nothing queued; the claim is released and the chat left the index
+	TakeBusy                    // another owner holds the chat
+	TakeTaken                   // the oldest update is returned and the chat is claimed
+)
+
+// Take claims the chat for owner for lease (renewing owner's own claim) and
+// returns its oldest queued update. Returns EINVALID for a malformed
+// platform and EINTERNAL when Redis fails.
+func (q *Queue) Take(ctx context.Context, platform string, chatID int64, owner string, lease time.Duration) (int, []byte, TakeStatus, error) {
+	return q.takeAfter(ctx, platform, chatID, owner, lease, "")
+}
+
+// Done removes the handled update id from the chat's queue and, in the same
+// round trip, does what Take does. Returns EINVALID for a malformed
+// platform and EINTERNAL when Redis fails.
+func (q *Queue) Done(ctx context.Context, platform string, chatID int64, owner string, id int, lease time.Duration) (int, []byte, TakeStatus, error) {
+	return q.takeAfter(ctx, platform, chatID, owner, lease, strconv.Itoa(id))
+}
+
+func (q *Queue) takeAfter(ctx context.Context, platform string, chatID int64, owner string, lease time.Duration, done string) (int, []byte, TakeStatus, error) {
+	if err := validPlatform(platform); err != nil {
+		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: %w", err)
+	}
+	tag := q.tag(platform, chatID)
+	res, err := runSlice(ctx, &q.take, q.rdb, []string{queueKey(tag), leaseKey(tag)}, owner, lease.Milliseconds(), done)
+	if err != nil {
+		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: %w", err)
+	}
+	code, _ := res[0].(int64)
+	switch code {
+	case -1:
+		return 0, nil, TakeBusy, nil
+	case 0:
+		return 0, nil, TakeEmpty, nil
+	}
+	if len(res) != 3 {
+		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: malformed answer %v", res)
+	}
+	ids, _ := res[1].(string)
+	n, err := strconv.Atoi(ids)
+	if err != nil {
+		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: bad id %q", ids)
+	}
+	raw, _ := res[2].(string)
+	return n, []byte(raw), TakeTaken, nil
+}
+
+// Len counts the chat's queued updates, for tests and tools. Returns
+// EINTERNAL when Redis fails.
+func (q *Queue) Len(ctx context.Context, platform string, chatID int64) (int64, error) {
+	n, err := q.rdb.ZCard(ctx, queueKey(q.tag(platform, chatID))).Result()
+	if err != nil {
+		return 0, fmt.Errorf("conversations: queue len: %w", err)
+	}
+	return n, nil
+}
+
+func (q *Queue) tag(platform string, chatID int64) string {
+	return q.prefix + ":{" + platform + ":" + strconv.FormatInt(chatID, 10) + "}"
+}
+
+func (q *Queue) indexKey() string { return q.prefix + ":queued" }
+
+func queueKey(tag string) string { return tag + ":q" }
+func leaseKey(tag string) string { return tag + ":l" }
+
+func indexMember(platform string, chatID int64) string {
+	return platform + ":" + strconv.FormatInt(chatID, 10)
+}
+
+// runSlice runs sc and returns its array result, as script.run does for
+// integer results.
+func runSlice(ctx context.Context, sc *script, rdb redis.UniversalClient, keys []string, args ...any) ([]any, error) {
+	var cmd *redis.Cmd
+	if sc.evaled.Load() {
+		cmd = sc.Run(ctx, rdb, keys, args...)
+	} else {
+		cmd = sc.Eval(ctx, rdb, keys, args...)
+	}
+	res, err := cmd.Slice()
+	if err != nil {
+		return nil, err
+	}
+	if len(res) == 0 {
+		return nil, errors.New("empty script answer")
+	}
+	sc.evaled.Store(true)
+	return res, nil
+}
