@@ -3,7 +3,6 @@ package resident
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/mahalle/mahalle/conversations"
 	"github.com/mahalle/mahalle/models"
@@ -233,32 +232,6 @@ func PlaceSteps(geo Geography) []*conversations.Step {
 				}
 				return opts, err
 			},
-		},
-	}
-}
-
-// TrackFlow asks for a tracking code and shows where that suggestion stands.
-func TrackFlow(store Trackers) *conversations.Flow {
-	return &conversations.Flow{
-		Name:      FlowTrack,
-		Version:   1,
-		Title:     "پیگیری پیشنهاد",
-		NoSummary: true,
-		Menu:      "پیگیری پیشنهاد", Order: 20, Command: "track", Help: msgHelpTrack,
-		Steps: []*conversations.Step{{
-			Key: "code", Label: "کد پیگیری", Kind: conversations.InputText, MinLen: 3, MaxLen: 20,
-			Prompt: msgAskCode,
-		}},
-		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
-			code := strings.ToUpper(strings.ReplaceAll(persian.ASCIIDigits(sub.Answers["code"].Text), " ", ""))
-			sg, err := store.SuggestionByCode(ctx, code)
-			if models.ErrorCode(err) == models.ENOTFOUND {
-				// The code as the person typed it (their digits), not as searched.
-				return "", models.Errorf(models.EINVALID, msgNoSuchCode, strings.TrimSpace(sub.Answers["code"].Text))
-			} else if err != nil {
-				return "", err
-			}
-			return fmt.Sprintf(msgTracked, sg.Code, statusName(sg.Status), persian.FormatDateTime(sg.CreatedAt)), nil
 		},
 	}
 }
