@@ -120,6 +120,9 @@ func PNG(c Card) ([]byte, error) {
 }
 
 // vazirmatn parses the embedded font once.
+// faceMu guards the shared face, which caches as it shapes and draws.
+var faceMu sync.Mutex
+
 var vazirmatn = sync.OnceValues(func() (*font.Face, error) {
 	f, err := font.ParseTTF(bytes.NewReader(vazirmatnBold))
 	if err != nil {
@@ -145,6 +148,9 @@ type line struct {
 // right), each is shaped (Persian letters take their joined forms), and the
 // runs are put in visual order.
 func shapeLine(face *font.Face, text string, size int) line {
+	// The face keeps glyph caches that are not safe for concurrent use.
+	faceMu.Lock()
+	defer faceMu.Unlock()
 	runes := []rune(text)
 	in := shaping.Input{
 		Text: runes, RunStart: 0, RunEnd: len(runes),
@@ -228,6 +234,8 @@ func (l line) height() int {
 // draw fills the line's glyph outlines in c, starting at x with the
 // baseline at y.
 func (l line) draw(img draw.Image, face *font.Face, x, y int, c color.Color) {
+	faceMu.Lock()
+	defer faceMu.Unlock()
 	b := img.Bounds()
 	r := vector.NewRasterizer(b.Dx(), b.Dy())
 	scale := float32(l.size) / 64 / float32(face.Upem())
