@@ -18,6 +18,17 @@ type Command struct {
 	Description string
 }
 
+// SetDefaultCommands sets the command menu every chat without its own
+// sees (https://core.telegram.org/bots/api#setmycommands, default scope).
+func (c *Client) SetDefaultCommands(ctx context.Context, cmds []Command) error {
+	list := make([]tgbotapi.BotCommand, len(cmds))
+	for i, cmd := range cmds {
+		list[i] = tgbotapi.BotCommand{Command: cmd.Name, Description: cmd.Description}
+	}
+	_, err := c.do(ctx, c.viaLib("setMyCommands", 0, laneReply, limitNone, tgbotapi.NewSetMyCommands(list...)))
+	return err
+}
+
 // SetChatCommands sets the command menu one chat sees
 // (https://core.telegram.org/bots/api#setmycommands with a
 // BotCommandScopeChat), for instance after a person's roles changed. Errors

@@ -208,6 +208,7 @@ func privateLink(p bot.Platform, username string) string {
 // callback answer, an edit to the same text and buttons.
 func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u bot.Update, outs []conversations.Out) error {
 	done := bot.DeliveredOf(ctx)
+	defer r.setCommands(ctx, s, u, outs)
 	for _, o := range outs {
 		if o.AnswerCallback != "" {
 			if done.Seen("cb:" + o.AnswerCallback) {
@@ -374,4 +375,32 @@ func input(u bot.Update) conversations.Input {
 		in.Document = u.Document.FileID
 	}
 	return in
+}
+
+// CommandSetter sets the command list one chat sees (setMyCommands with a
+// chat scope). A sender that cannot is simply not asked.
+type CommandSetter interface {
+	SetChatCommands(ctx context.Context, chatID int64, cmds []bot.Command) error
+}
+
+// setCommands gives the chat the command list the engine says changed
+// (a person whose roles changed). A failure only leaves the old list: it is
+// logged, and set again when the list next changes.
+func (r *Router) setCommands(ctx context.Context, s Sender, u bot.Update, outs []conversations.Out) {
+	cs, ok := s.(CommandSetter)
+	if !ok {
+		return
+	}
+	for _, o := range outs {
+		if len(o.Commands) == 0 {
+			continue
+		}
+		cmds := make([]bot.Command, len(o.Commands))
+		for i, c := range o.Commands {
+			cmds[i] = bot.Command{Name: c.Command, Description: c.Description}
+		}
+		if err := cs.SetChatCommands(ctx, u.ChatID, cmds); err != nil {
+			r.log.Warn("handlers: set chat commands", slog.Int64("chat_id", u.ChatID), slog.Any("err", err))
+		}
+	}
 }

@@ -193,7 +193,8 @@ func (a *app) serve(ctx context.Context) error {
 	suggest := residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform })
 	suggest.Allowed = residents.Limited
 	engine, err := conversations.NewEngine(conv, conversations.Config{
-		Flows: append(append(append([]*conversations.Flow{suggest}, residents.Flows()...), members.Flows()...), coord.All()...),
+		Flows:        append(append(append([]*conversations.Flow{suggest}, residents.Flows()...), members.Flows()...), coord.All()...),
+		ChatCommands: true,
 		Viewer: func(ctx context.Context, k conversations.Key) (models.Viewer, error) {
 			return a.store.Viewer(ctx, k.Platform, k.UserID)
 		},
@@ -245,6 +246,14 @@ func (a *app) serve(ctx context.Context) error {
 		log.Info("connected", slog.String("platform", string(pl.p)), slog.String("bot", me.Username))
 		senders[pl.p], names[pl.p] = client, me.Username
 		notifiers[pl.p] = client // its notice lane yields to replies
+		// Every chat's command list until a person's roles give them their own.
+		var defaults []bot.Command
+		for _, c := range engine.Commands(models.Viewer{}) {
+			defaults = append(defaults, bot.Command{Name: c.Command, Description: c.Description})
+		}
+		if err := client.SetDefaultCommands(ctx, defaults); err != nil {
+			log.Warn("set the default command list", slog.String("platform", string(pl.p)), slog.Any("err", err))
+		}
 	}
 	router := handlers.NewRouter(handlers.Config{
 		Senders: senders, BotUsernames: names, Conversations: engine, Reachability: reach, Logger: log,
@@ -544,4 +553,5 @@ var (
 	_ member.StaffRoles           = (*models.Store)(nil)
 	_ handlers.Outbox             = (*models.Store)(nil)
 	_ handlers.Notifier           = (*bot.Client)(nil)
+	_ handlers.CommandSetter      = (*bot.Client)(nil)
 )

@@ -198,3 +198,27 @@ func run2(t *testing.T, env map[string]string, stdout io.Writer, args ...string)
 	}
 	return code
 }
+
+// TestChatCommandsFollowRoles: a resident keeps the default command list; a
+// member who registers gets one of their own with /report.
+func TestChatCommandsFollowRoles(t *testing.T) {
+	h := memberHarness(t)
+	resident := h.person(7601)
+	resident.say("/start")
+	if cmds, ok := h.srv.ChatCommands(resident.chat.ID); ok {
+		t.Errorf("a resident's chat got its own command list: %s", cmds)
+	}
+	member := h.person(7602)
+	member.register("+989121111111")
+	cmds, ok := h.srv.ChatCommands(member.chat.ID)
+	if !ok || !strings.Contains(cmds, `"report"`) || !strings.Contains(cmds, `"actions"`) {
+		t.Fatalf("the member's command list = %s (%v), want /report and /actions", cmds, ok)
+	}
+	// A resident who joins later is told apart the same way: the list
+	// follows the roles, not the chat.
+	other := h.person(7603)
+	other.say("/start")
+	if cmds, ok := h.srv.ChatCommands(other.chat.ID); ok {
+		t.Errorf("another resident got a list of their own: %s", cmds)
+	}
+}
