@@ -23,6 +23,21 @@ const (
 	ActionChangesRequested = "changes_requested"
 )
 
+// ActionStatusLabel is how an action's status reads in Persian.
+func ActionStatusLabel(status string) string {
+	switch status {
+	case ActionSubmitted:
+		return "در انتظار بررسی"
+	case ActionVerified:
+		return "تأیید شده"
+	case ActionRejected:
+		return "رد شده"
+	case ActionChangesRequested:
+		return "نیازمند اصلاح"
+	}
+	return "نامشخص"
+}
+
 // Cost units.
 const (
 	CostToman = "toman"

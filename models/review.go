@@ -82,6 +82,19 @@ func actionViews(db *gorm.DB) *gorm.DB {
 		Joins("LEFT JOIN people reviewer ON reviewer.id = actions.reviewed_by")
 }
 
+// actionView reads action id with its names in tx, or ENOTFOUND.
+func actionView(tx *gorm.DB, id uint) (ActionView, error) {
+	var av ActionView
+	res := actionViews(tx).Where("actions.id = ?", id).Limit(1).Scan(&av)
+	if res.Error != nil {
+		return ActionView{}, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ActionView{}, Errorf(ENOTFOUND, "action %d not found", id)
+	}
+	return av, nil
+}
+
 // ActionView returns action id with its names. Returns ENOTFOUND when there
 // is no such action.
 func (s *Store) ActionView(ctx context.Context, id uint) (ActionView, error) {
@@ -202,12 +215,9 @@ func (s *Store) DecideAction(ctx context.Context, v Viewer, id uint, decision, r
 	}
 	var av ActionView
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := actionViews(tx).Where("actions.id = ?", id).Limit(1).Scan(&av)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return Errorf(ENOTFOUND, "action %d not found", id)
+		var err error
+		if av, err = actionView(tx, id); err != nil {
+			return err
 		}
 		if !v.Supervises(av.ProvinceID, av.CountyID) || v.PersonID == 0 {
 			return Errorf(EFORBIDDEN, "این اقدام در حوزهٔ شما نیست.")
@@ -220,7 +230,7 @@ func (s *Store) DecideAction(ctx context.Context, v Viewer, id uint, decision, r
 			return err
 		}
 		pid := v.PersonID
-		res = tx.Model(&Action{}).Where("id = ? AND status = ?", id, ActionSubmitted).
+		res := tx.Model(&Action{}).Where("id = ? AND status = ?", id, ActionSubmitted).
 			Updates(map[string]any{"status": status, "review_note": reason, "reviewed_by": pid, "reviewed_at": now, "updated_at": now})
 		if res.Error != nil {
 			return res.Error
@@ -264,12 +274,9 @@ func (s *Store) ReopenAction(ctx context.Context, v Viewer, id uint, reason stri
 	}
 	var av ActionView
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := actionViews(tx).Where("actions.id = ?", id).Limit(1).Scan(&av)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return Errorf(ENOTFOUND, "action %d not found", id)
+		var err error
+		if av, err = actionView(tx, id); err != nil {
+			return err
 		}
 		if !v.Supervises(av.ProvinceID, av.CountyID) {
 			return Errorf(EFORBIDDEN, "این اقدام در حوزهٔ شما نیست.")
@@ -279,7 +286,7 @@ func (s *Store) ReopenAction(ctx context.Context, v Viewer, id uint, reason stri
 		}
 		now := s.now()
 		old := av.Status
-		res = tx.Model(&Action{}).Where("id = ? AND status = ?", id, old).
+		res := tx.Model(&Action{}).Where("id = ? AND status = ?", id, old).
 			Updates(map[string]any{"status": ActionSubmitted, "review_note": r, "reviewed_by": nil, "reviewed_at": nil, "reminded_at": nil, "updated_at": now})
 		if res.Error != nil {
 			return res.Error

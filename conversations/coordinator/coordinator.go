@@ -257,28 +257,14 @@ func decidedText(av models.ActionView) string {
 	if who == "" {
 		who = "هماهنگ‌کننده‌ای دیگر"
 	}
-	return fmt.Sprintf("این اقدام را «%s» در %s بررسی کرده است (%s).", who, persian.FormatDateTime(*av.ReviewedAt), actionStatus(av.Status))
-}
-
-func actionStatus(s string) string {
-	switch s {
-	case models.ActionSubmitted:
-		return "در انتظار بررسی"
-	case models.ActionVerified:
-		return "تأیید شده"
-	case models.ActionRejected:
-		return "رد شده"
-	case models.ActionChangesRequested:
-		return "نیازمند اصلاح"
-	}
-	return "نامشخص"
+	return fmt.Sprintf("این اقدام را «%s» در %s بررسی کرده است (%s).", who, persian.FormatDateTime(*av.ReviewedAt), models.ActionStatusLabel(av.Status))
 }
 
 // actionText is an action as a reviewer reads it.
 func actionText(av models.ActionView) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "اقدام «%s»\nکد: %s · %s\nشورای %s، %s، %s\nکارگروه: %s\nگزارش‌دهنده: %s\nتاریخ: %s\n\nشرح: %s",
-		av.Title, av.Code, actionStatus(av.Status), av.PlaceName, av.CountyName, av.ProvinceName, av.CommitteeName,
+		av.Title, av.Code, models.ActionStatusLabel(av.Status), av.PlaceName, av.CountyName, av.ProvinceName, av.CommitteeName,
 		av.ReporterName, persian.FormatDate(av.Date), av.Description)
 	if len(av.Programmes) > 0 {
 		b.WriteString("\nبرنامه‌ها: " + persian.Digits(fmt.Sprint(len(av.Programmes))) + " برنامه")

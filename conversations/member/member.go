@@ -585,7 +585,7 @@ func (m *Flows) mine() *conversations.Flow {
 				opts := make([]conversations.Option, len(acts))
 				for i, a := range acts {
 					// The title first: a label that starts with a Latin code is laid out left to right.
-					opts[i] = conversations.Option{Value: conversations.FormatID(a.ID), Label: clip(a.Title, 32) + " · " + actionStatus(a.Status) + " · " + a.Code}
+					opts[i] = conversations.Option{Value: conversations.FormatID(a.ID), Label: clip(a.Title, 32) + " · " + models.ActionStatusLabel(a.Status) + " · " + a.Code}
 				}
 				return opts, err
 			},
@@ -613,7 +613,7 @@ func (m *Flows) showAction(ctx context.Context, sub conversations.Submission) (s
 		return "", models.Errorf(models.EINVALID, "%s", msgOtherCouncil)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "📌 اقدام %s — %s\nوضعیت: %s · پیشرفت: %s٪\nتاریخ: %s\n\n%s", a.Code, a.Title, actionStatus(a.Status),
+	fmt.Fprintf(&b, "📌 اقدام %s — %s\nوضعیت: %s · پیشرفت: %s٪\nتاریخ: %s\n\n%s", a.Code, a.Title, models.ActionStatusLabel(a.Status),
 		persian.Digits(fmt.Sprint(a.Progress)), persian.FormatDate(a.Date), a.Description)
 	if a.Beneficiaries != nil {
 		b.WriteString("\nبهره‌مندان: " + persian.FormatNumber(*a.Beneficiaries) + " نفر")
@@ -682,20 +682,6 @@ func (m *Flows) progress() *conversations.Flow {
 			return "✅ پیشرفت ثبت شد: " + persian.Digits(fmt.Sprint(u.Progress)) + "٪", nil
 		},
 	}
-}
-
-func actionStatus(s string) string {
-	switch s {
-	case models.ActionSubmitted:
-		return "در انتظار بررسی"
-	case models.ActionVerified:
-		return "تأیید شده"
-	case models.ActionRejected:
-		return "رد شده"
-	case models.ActionChangesRequested:
-		return "نیازمند اصلاح"
-	}
-	return "نامشخص"
 }
 
 func clip(s string, n int) string {
