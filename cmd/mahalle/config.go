@@ -243,19 +243,11 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 		}
 		c.QuietHours = q
 	}
-	if v := getenv("NOTICE_INTERVAL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 10*time.Millisecond || d > time.Minute {
-			return nil, &configError{"NOTICE_INTERVAL", fmt.Sprintf("%q is not a duration between 10ms and 1m, e.g. 2s", v)}
-		}
-		c.NoticeInterval = d
+	if err := durationVar(getenv, "NOTICE_INTERVAL", 10*time.Millisecond, time.Minute, "2s", &c.NoticeInterval); err != nil {
+		return nil, err
 	}
-	if v := getenv("NOTICE_LEASE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Second || d > time.Hour {
-			return nil, &configError{"NOTICE_LEASE", fmt.Sprintf("%q is not a duration between 1s and 1h, e.g. 2m", v)}
-		}
-		c.NoticeLease = d
+	if err := durationVar(getenv, "NOTICE_LEASE", time.Second, time.Hour, "2m", &c.NoticeLease); err != nil {
+		return nil, err
 	}
 	c.InstanceID = getenv("INSTANCE_ID")
 	if c.InstanceID == "" {
@@ -270,33 +262,54 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 			c.InstanceID += "-" + rand.Text()[:8]
 		}
 	}
-	if v := getenv("HANDLER_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
-			return nil, &configError{"HANDLER_TIMEOUT", fmt.Sprintf("%q is not a duration between 100ms and 10m, e.g. 10s", v)}
-		}
-		c.HandlerTimeout = d
+	if err := durationVar(getenv, "HANDLER_TIMEOUT", 100*time.Millisecond, 10*time.Minute, "10s", &c.HandlerTimeout); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// secret reads NAME, or the file named by NAME_FILE; never both. The value
-// itself never appears in an error.
-func secret(getenv func(string) string, name string) (string, error) {
+// durationVar reads NAME as a duration between lo and hi into dst, left
+// as it is when NAME is unset.
+func durationVar(getenv func(string) string, name string, lo, hi time.Duration, example string, dst *time.Duration) error {
+	v := getenv(name)
+	if v == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return &configError{name, fmt.Sprintf("%q is not a duration between %s and %s, e.g. %s", v, lo, hi, example)}
+	}
+	*dst = d
+	return nil
+}
+
+// readSecret reads NAME, or the file named by NAME_FILE; never both. It
+// returns the value and the variable it came from, for errors that name it.
+// The value itself never appears in an error.
+func readSecret(getenv func(string) string, name string) (value, from string, err error) {
 	v, file := getenv(name), getenv(name+"_FILE")
 	switch {
 	case v != "" && file != "":
-		return "", &configError{name, fmt.Sprintf("set either %s or %s_FILE, not both", name, name)}
+		return "", name, &configError{name, fmt.Sprintf("set either %s or %s_FILE, not both", name, name)}
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", &configError{name + "_FILE", fmt.Sprintf("cannot read %q: %v", file, errors.Unwrap(err))}
+			return "", name + "_FILE", &configError{name + "_FILE", fmt.Sprintf("cannot read %q: %v", file, errors.Unwrap(err))}
 		}
 		v = strings.TrimSpace(string(b))
 		if v == "" {
-			return "", &configError{name + "_FILE", fmt.Sprintf("%q is empty", file)}
+			return "", name + "_FILE", &configError{name + "_FILE", fmt.Sprintf("%q is empty", file)}
 		}
-		name += "_FILE"
+		return v, name + "_FILE", nil
+	}
+	return v, name, nil
+}
+
+// secret reads a bot token from NAME or NAME_FILE (see readSecret).
+func secret(getenv func(string) string, name string) (string, error) {
+	v, name, err := readSecret(getenv, name)
+	if err != nil {
+		return "", err
 	}
 	if v != "" && !tokenPattern.MatchString(v) {
 		return "", &configError{name, "does not look like a bot token: the bot id (3 to 20 digits), a colon, then the secret (10 to 100 letters, digits, - or _), e.g. 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}
@@ -307,17 +320,9 @@ func secret(getenv func(string) string, name string) (string, error) {
 // plainSecret reads NAME or the file named by NAME_FILE (not both), for
 // secrets of our own choosing: at least 16 characters, no spaces.
 func plainSecret(getenv func(string) string, name string) (string, error) {
-	v, file := getenv(name), getenv(name+"_FILE")
-	switch {
-	case v != "" && file != "":
-		return "", &configError{name, fmt.Sprintf("set either %s or %s_FILE, not both", name, name)}
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", &configError{name + "_FILE", fmt.Sprintf("cannot read %q: %v", file, errors.Unwrap(err))}
-		}
-		v = strings.TrimSpace(string(b))
-		name += "_FILE"
+	v, name, err := readSecret(getenv, name)
+	if err != nil {
+		return "", err
 	}
 	if v != "" && (len(v) < 16 || strings.ContainsAny(v, " \t\r\n")) {
 		return "", &configError{name, "must be at least 16 characters without spaces"}
