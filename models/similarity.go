@@ -121,7 +121,9 @@ type SimilarAction struct {
 }
 
 // SimilarActions looks for actions that look like the work being reported:
-// actions of the place and of the other places of its county, dated within
+// actions of the place, of the other places of its county and of the
+// counties whose boundaries touch it ([Store.NeighbourCounties], in any
+// province: work is done twice across a border too), dated within
 // [DuplicateWindow] before or after date, not rejected, whose title (or
 // title and description) has a [Similarity] of at least
 // [SimilarityThreshold] with title (and description), or which share the
@@ -143,15 +145,23 @@ func (s *Store) SimilarActions(ctx context.Context, placeID uint, committeeID ui
 	// whose order is wrong within a second.
 	from := date.Add(-DuplicateWindow).UTC().Truncate(time.Second)
 	to := date.Add(DuplicateWindow).UTC().Truncate(time.Second)
+	counties := []uint{place.CountyID}
+	neighbours, err := s.NeighbourCounties(ctx, place.CountyID)
+	if err != nil {
+		return nil, fmt.Errorf("models: similar actions: %w", err)
+	}
+	for _, c := range neighbours {
+		counties = append(counties, c.ID)
+	}
 	var rows []SimilarAction
 	err = db.Table("actions").
 		Select("actions.*, places.name AS place_name").
 		Joins("JOIN places ON places.id = actions.place_id").
-		Where("places.county_id = ? AND actions.status <> ?", place.CountyID, ActionRejected).
+		Where("places.county_id IN ? AND actions.status <> ?", counties, ActionRejected).
 		Where("actions.date >= ? AND actions.date <= ?", from, to).
 		Order(clause.OrderBy{Expression: clause.Expr{
-			SQL:                "CASE WHEN actions.place_id = ? THEN 0 ELSE 1 END, actions.date DESC, actions.id DESC",
-			Vars:               []any{placeID},
+			SQL:                "CASE WHEN actions.place_id = ? THEN 0 WHEN places.county_id = ? THEN 1 ELSE 2 END, actions.date DESC, actions.id DESC",
+			Vars:               []any{placeID, place.CountyID},
 			WithoutParentheses: true,
 		}}).
 		Limit(maxSimilarCandidates).

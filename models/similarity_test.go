@@ -5,10 +5,13 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mahalle/mahalle/models"
+	"github.com/mahalle/mahalle/models/modelstest"
+	"github.com/mahalle/mahalle/persian"
 )
 
 func TestSimilarity(t *testing.T) {
@@ -105,23 +108,57 @@ func TestSimilarActions(t *testing.T) {
 	}
 	neighbour := create("neighbour", c.zahra, c.arak2.ID, "civil", "لایروبی جوی آب خیابان شهید بهشتی", date.AddDate(0, 0, -20))
 	old := create("old", c.zahra, c.arak2.ID, "civil", "لایروبی جوی آب خیابان شهید بهشتی", date.AddDate(0, 0, -100))
-	otherCounty := create("other-county", c.hasan, c.ashtian1.ID, "environment", "لایروبی جوی آب خیابان شهید بهشتی", date)
+	// Ashtian touches Arak; Saveh, in the same province, does not.
+	saveh1 := findPlace(t, s, "محله نمونه ۱ ساوه")
+	if _, err := s.ImportRoster(ctx, strings.NewReader("province,county,place,full_name,phone,position,committee\n"+
+		"مرکزی,ساوه,محله نمونه ۱ ساوه,رضا صادقی,09125555555,عضو,محیط زیست\n"), models.RosterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reza := personID(t, s, "+989125555555")
+	nextCounty := create("next-county", c.hasan, c.ashtian1.ID, "environment", "لایروبی جوی آب خیابان شهید بهشتی", date.AddDate(0, 0, -40))
+	farCounty := create("far-county", reza, saveh1.ID, "environment", "لایروبی جوی آب خیابان شهید بهشتی", date)
 	unrelated := create("unrelated", c.zahra, c.arak2.ID, "civil", "جشن روز درختکاری", date)
 	sameDay := create("same-day", c.ali, c.arak1.ID, "culture", "مسابقه نقاشی کودکان", date, "karamat")
 	rejected := create("rejected", c.ali, c.arak1.ID, "civil", "پاکسازی جوی‌های خیابان بهشتی", date)
 	if _, err := s.SetActionStatus(ctx, reporter, rejected.ID, models.ActionRejected, ""); err != nil {
 		t.Fatal(err)
 	}
-	_, _, _ = old, otherCounty, unrelated
+	_, _, _ = old, farCounty, unrelated
 
-	t.Run("paraphrase in a neighbouring place of the county", func(t *testing.T) {
+	t.Run("paraphrase in a neighbouring place and a neighbouring county", func(t *testing.T) {
 		got, err := s.SimilarActions(ctx, c.arak1.ID, c.committees["civil"].ID, nil, "پاکسازی جوی‌های خیابان بهشتی", "", date, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || got[0].ID != neighbour.ID || got[0].Code != neighbour.Code || got[0].PlaceName != "محله نمونه ۲ اراک" ||
-			got[0].Reason != models.ReasonTitle || got[0].Score < models.SimilarityThreshold {
-			t.Errorf("SimilarActions = %+v, want only %s (not the one older than 90 days, in another county, or rejected)", got, neighbour.Code)
+		// Equal scores: the closer date first.
+		if len(got) != 2 || got[0].ID != neighbour.ID || got[0].Code != neighbour.Code || got[0].PlaceName != "محله نمونه ۲ اراک" ||
+			got[0].Reason != models.ReasonTitle || got[0].Score < models.SimilarityThreshold ||
+			got[1].ID != nextCounty.ID || got[1].PlaceName != "محله نمونه ۱ آشتیان" {
+			t.Errorf("SimilarActions = %+v, want %s then %s (not the one older than 90 days, in a far county, or rejected)",
+				got, neighbour.Code, nextCounty.Code)
+		}
+	})
+	t.Run("from the neighbouring county: Arak, not Saveh", func(t *testing.T) {
+		got, err := s.SimilarActions(ctx, c.ashtian1.ID, c.committees["civil"].ID, nil, "لایروبی جوی آب خیابان شهید بهشتی", "", date, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []uint
+		for _, a := range got {
+			ids = append(ids, a.ID)
+		}
+		// The same place first, then the closest date.
+		if want := []uint{nextCounty.ID, neighbour.ID}; !slices.Equal(ids, want) {
+			t.Errorf("SimilarActions from Ashtian = %v, want %v (Saveh %d does not touch Ashtian)", ids, want, farCounty.ID)
+		}
+	})
+	t.Run("from the far county: only its own", func(t *testing.T) {
+		got, err := s.SimilarActions(ctx, saveh1.ID, c.committees["civil"].ID, nil, "لایروبی جوی آب خیابان شهید بهشتی", "", date, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].ID != farCounty.ID {
+			t.Errorf("SimilarActions from Saveh = %+v, want only %s", got, farCounty.Code)
 		}
 	})
 	t.Run("same committee, programme and day", func(t *testing.T) {
@@ -140,8 +177,8 @@ func TestSimilarActions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || got[0].ID != neighbour.ID || got[0].Reason != models.ReasonText {
-			t.Errorf("SimilarActions = %+v, want %s by title and description", got, neighbour.Code)
+		if len(got) != 2 || got[0].ID != neighbour.ID || got[0].Reason != models.ReasonText || got[1].ID != nextCounty.ID {
+			t.Errorf("SimilarActions = %+v, want %s (the same place) then %s by title and description", got, neighbour.Code, nextCounty.Code)
 		}
 	})
 	t.Run("nothing alike", func(t *testing.T) {
@@ -195,5 +232,26 @@ func TestSimilarActionsOrderAndLimit(t *testing.T) {
 	}
 	if got[0].Score != 1 {
 		t.Errorf("best score = %v, want 1", got[0].Score)
+	}
+}
+
+// BenchmarkNeighbourCounties measures the neighbour look-up SimilarActions
+// makes on every duplicate check: the relation is computed from the
+// polygons once per process, so a call is a scan of the cached counties.
+func BenchmarkNeighbourCounties(b *testing.B) {
+	s := modelstest.Open(b)
+	ps, err := s.SearchPlaces(b.Context(), persian.SearchKey("محله نمونه ۱ اراک"), 1)
+	if err != nil || len(ps) != 1 {
+		b.Fatal(ps, err)
+	}
+	arak := ps[0]
+	if _, err := s.NeighbourCounties(b.Context(), arak.CountyID); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.NeighbourCounties(b.Context(), arak.CountyID); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

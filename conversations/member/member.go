@@ -425,7 +425,7 @@ func (m *Flows) review(ctx context.Context, sub conversations.Submission) (*conv
 		return nil, nil
 	}
 	var b strings.Builder
-	b.WriteString("⚠️ این اقدام شبیه کارهایی است که در ۹۰ روز گذشته در همین محله یا محله‌های همین شهرستان ثبت شده است:\n")
+	b.WriteString("⚠️ این اقدام شبیه کارهایی است که در ۹۰ روز گذشته در همین شهرستان یا شهرستان‌های همسایه ثبت شده است:\n")
 	opts := []conversations.Option{{Value: "new", Label: msgReviewNew}}
 	for _, s := range similar {
 		fmt.Fprintf(&b, "\n• اقدام %s «%s»، %s، %s", s.Code, s.Title, s.PlaceName, persian.FormatDate(s.Date))
