@@ -256,6 +256,8 @@ func kindName(kind string) string {
 		return "نتیجهٔ بررسی"
 	case models.KindStaffAssigned, models.KindStaffAssignedBy:
 		return "انتصاب"
+	case models.KindCouncilDigest:
+		return "خلاصهٔ نظرهای ساکنان"
 	}
 	return "پیام"
 }

@@ -9,11 +9,13 @@ import (
 )
 
 // Scheduled is the periodic work kept in the database: raising overdue
-// items and queuing subscription digests. Each run picks up where the last
+// items and queuing subscription digests and councils' digests of
+// residents' comments and confirmations. Each run picks up where the last
 // one stopped, so it survives restarts and never raises an item twice.
 type Scheduled interface {
 	Escalate(ctx context.Context, e models.Escalation) (int, error)
 	SendDigests(ctx context.Context) (int, error)
+	SendCouncilDigests(ctx context.Context) (int, error)
 }
 
 // Scheduler runs the scheduled work every Every.
@@ -58,5 +60,10 @@ func (s *Scheduler) Tick(ctx context.Context) {
 		log.Error("handlers: digests", slog.Any("err", err))
 	} else if n > 0 {
 		log.Info("queued subscription digests", slog.Int("digests", n))
+	}
+	if n, err := s.Work.SendCouncilDigests(ctx); err != nil {
+		log.Error("handlers: council digests", slog.Any("err", err))
+	} else if n > 0 {
+		log.Info("queued council digests", slog.Int("councils", n))
 	}
 }

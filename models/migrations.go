@@ -20,6 +20,7 @@ const (
 	MigrationOutbox      = "202611280005_outbox"
 	MigrationPlaces      = "202611280006_places"
 	MigrationReview      = "202611280007_review"
+	MigrationMedia       = "202611280010_media_council_digest"
 )
 
 // Migrate applies every migration not yet applied, in order, in one
@@ -79,6 +80,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: MigrationOutbox, Migrate: migrateOutbox},
 		{ID: MigrationPlaces, Migrate: migratePlaces},
 		{ID: MigrationReview, Migrate: migrateReview},
+		{ID: MigrationMedia, Migrate: migrateMedia},
 	}
 }
 
@@ -671,4 +673,38 @@ func migrateReview(tx *gorm.DB) error {
 	}
 	return tx.Migrator().CreateTable(&m0007Claim{}, &m0007SuggestionEvent{}, &m0007Comment{}, &m0007Confirmation{},
 		&m0007Subscription{}, &m0007Mute{}, &m0007HomePlace{})
+}
+
+// 202611280010: the platform each photo was received on and its copies
+// uploaded to the other platform (a file_id is valid only for the bot that
+// received it), and when each council last got its digest of residents'
+// comments and confirmations.
+
+type m0010MediaFile struct {
+	FileID     string    `gorm:"size:255;primaryKey"`
+	Platform   string    `gorm:"size:8;not null"`
+	ReceivedAt time.Time `gorm:"not null"`
+}
+
+func (m0010MediaFile) TableName() string { return "media_files" }
+
+type m0010MediaCopy struct {
+	FileID     string    `gorm:"size:255;primaryKey"`
+	Platform   string    `gorm:"size:8;primaryKey"`
+	CopyFileID string    `gorm:"size:255;not null"`
+	CreatedAt  time.Time `gorm:"not null"`
+}
+
+func (m0010MediaCopy) TableName() string { return "media_copies" }
+
+type m0010CouncilDigest struct {
+	CouncilID uint          `gorm:"primaryKey;autoIncrement:false"`
+	Council   *m0004Council `gorm:"constraint:OnUpdate:CASCADE,OnDelete:CASCADE"`
+	LastAt    time.Time     `gorm:"not null"`
+}
+
+func (m0010CouncilDigest) TableName() string { return "council_digests" }
+
+func migrateMedia(tx *gorm.DB) error {
+	return tx.Migrator().CreateTable(&m0010MediaFile{}, &m0010MediaCopy{}, &m0010CouncilDigest{})
 }
