@@ -174,3 +174,92 @@ func (c *Client) Download(ctx context.Context, fileID string, max int64) ([]byte
 	}
 	return data, nil
 }
+
+// Photo is one photo to send: by the file id this bot knows it by, or, when
+// Data is set, by uploading its bytes (a photo received by another bot,
+// whose file id means nothing here).
+type Photo struct {
+	FileID string
+	Data   []byte
+}
+
+// SendPhotos sends photos to chatID as albums of up to ten
+// (https://core.telegram.org/bots/api#sendmediagroup; a lone photo by
+// https://core.telegram.org/bots/api#sendphoto), uploading those given by
+// their bytes in the same call. It returns, in order, the file id this bot
+// now knows each photo by: the one given, or the upload's, to send it by
+// next time without uploading again. Errors are those of Send; when a later
+// album fails, the earlier ones were delivered and their ids are returned.
+func (c *Client) SendPhotos(ctx context.Context, chatID int64, photos []Photo) ([]string, error) {
+	switch {
+	case chatID == 0:
+		return nil, errors.New("bot: sendMediaGroup: no chat id")
+	case len(photos) == 0:
+		return nil, errors.New("bot: sendMediaGroup: no photo")
+	}
+	requestFile := func(i int, p Photo) tgbotapi.RequestFileData {
+		if p.Data != nil {
+			return tgbotapi.FileBytes{Name: fmt.Sprintf("photo%d.jpg", i+1), Bytes: p.Data}
+		}
+		return tgbotapi.FileID(p.FileID)
+	}
+	var ids []string
+	for start := 0; start < len(photos); start += maxAlbum {
+		chunk := photos[start:min(start+maxAlbum, len(photos))]
+		if len(chunk) == 1 {
+			call := c.viaLib("sendPhoto", chatID, laneReply, limitChat, tgbotapi.NewPhoto(chatID, requestFile(start, chunk[0])))
+			ans, err := c.do(ctx, call)
+			if err != nil {
+				return ids, err
+			}
+			var msg sentPhoto
+			if err := json.Unmarshal(ans.result, &msg); err != nil {
+				return ids, fmt.Errorf("bot: sendPhoto: decode result: %w", err)
+			}
+			ids = append(ids, msg.fileID(chunk[0].FileID))
+			continue
+		}
+		media := make([]any, len(chunk))
+		for i, p := range chunk {
+			media[i] = tgbotapi.NewInputMediaPhoto(requestFile(start+i, p))
+		}
+		call := c.viaLib("sendMediaGroup", chatID, laneReply, limitChat, tgbotapi.NewMediaGroup(chatID, media))
+		call.messages = len(chunk)
+		ans, err := c.do(ctx, call)
+		if err != nil {
+			return ids, err
+		}
+		var msgs []sentPhoto
+		if err := json.Unmarshal(ans.result, &msgs); err != nil {
+			return ids, fmt.Errorf("bot: sendMediaGroup: decode result: %w", err)
+		}
+		for i, p := range chunk {
+			id := p.FileID
+			if i < len(msgs) {
+				id = msgs[i].fileID(p.FileID)
+			}
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// sentPhoto is the part of a sent photo message SendPhotos reads.
+type sentPhoto struct {
+	Photo []struct {
+		FileID   string `json:"file_id"`
+		FileSize int    `json:"file_size"`
+		Width    int    `json:"width"`
+	} `json:"photo"`
+}
+
+// fileID returns the file id of the largest size, or def when there is none.
+func (m sentPhoto) fileID(def string) string {
+	best, width := def, -1
+	for _, s := range m.Photo {
+		if s.Width > width {
+			best, width = s.FileID, s.Width
+		}
+	}
+	return best
+}

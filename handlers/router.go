@@ -51,6 +51,7 @@ type Router struct {
 	names   map[bot.Platform]string // the bot's username per platform, for the private-chat link
 	conv    Conversations
 	reach   Reachability
+	photos  PhotoStore // nil: photos are sent by their file ids as they are
 	log     *slog.Logger
 }
 
@@ -62,6 +63,7 @@ type Config struct {
 	BotUsernames  map[bot.Platform]string
 	Conversations Conversations
 	Reachability  Reachability // may be nil
+	Photos        PhotoStore   // may be nil: with one platform every file id is its own
 	Logger        *slog.Logger
 }
 
@@ -71,7 +73,7 @@ func NewRouter(cfg Config) *Router {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{senders: cfg.Senders, names: cfg.BotUsernames, conv: cfg.Conversations, reach: cfg.Reachability, log: log}
+	return &Router{senders: cfg.Senders, names: cfg.BotUsernames, conv: cfg.Conversations, reach: cfg.Reachability, photos: cfg.Photos, log: log}
 }
 
 // Handle handles one update. It returns an error only when the reply could
@@ -98,6 +100,7 @@ func (r *Router) Handle(ctx context.Context, u bot.Update) error {
 		return nil // channels: Mahalle does not post there
 	}
 	k := conversations.Key{Platform: string(u.Platform), ChatID: u.ChatID, UserID: u.From.ID}
+	r.recordPhoto(ctx, u)
 	outs, err := r.conv.Handle(ctx, k, input(u))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
@@ -224,7 +227,7 @@ func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u b
 			continue
 		}
 		if len(o.Album) > 0 {
-			if err := r.album(ctx, s, u.ChatID, o.Album); err != nil && !errors.Is(err, bot.ErrBadRequest) {
+			if err := r.album(ctx, s, u.Platform, u.ChatID, o.Album); err != nil && !errors.Is(err, bot.ErrBadRequest) {
 				if errors.Is(err, bot.ErrBlocked) {
 					return nil
 				}
@@ -271,8 +274,12 @@ func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u b
 }
 
 // album sends the photos a prompt shows above its question: one album
-// when the sender can, else a lone photo as a photo.
-func (r *Router) album(ctx context.Context, s Sender, chatID int64, ids []string) error {
+// when the sender can (a photo received on another platform is uploaded),
+// else a lone photo as a photo.
+func (r *Router) album(ctx context.Context, s Sender, platform bot.Platform, chatID int64, ids []string) error {
+	if ps, ok := s.(PhotoSender); ok {
+		return r.sendPhotos(ctx, ps, platform, chatID, ids)
+	}
 	if as, ok := s.(AlbumSender); ok {
 		return as.SendAlbum(ctx, chatID, ids)
 	}

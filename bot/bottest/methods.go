@@ -609,9 +609,10 @@ func (s *Server) serveFile(w http.ResponseWriter, filePath string) {
 }
 
 // sendMediaGroup serves https://core.telegram.org/bots/api#sendmediagroup
-// for albums of 2-10 photos given by file_id. Each photo becomes a message
-// and is recorded as a call of its own (Method "sendMediaGroup").
-func (s *Server) sendMediaGroup(w http.ResponseWriter, _ *http.Request, p url.Values) {
+// for albums of 2-10 photos given by file_id or uploaded ("attach://<part>"
+// of a multipart request). Each photo becomes a message and is recorded as
+// a call of its own (Method "sendMediaGroup").
+func (s *Server) sendMediaGroup(w http.ResponseWriter, r *http.Request, p url.Values) {
 	chatID, desc := chatIDParam(p)
 	if desc != "" {
 		s.bad(w, desc)
@@ -641,9 +642,26 @@ func (s *Server) sendMediaGroup(w http.ResponseWriter, _ *http.Request, p url.Va
 		}
 	}
 
+	uploads := make([]upload, len(media))
+	for i, m := range media {
+		if !strings.HasPrefix(m.Media, "attach://") {
+			continue
+		}
+		up, err := readUpload(r, url.Values{"media": {m.Media}}, "media")
+		if err != nil || up.data == nil {
+			s.bad(w, "Bad Request: can't read the uploaded file")
+			return
+		}
+		uploads[i] = up
+	}
+
 	s.mu.Lock()
 	files := make([]*file, len(media))
 	for i, m := range media {
+		if uploads[i].data != nil {
+			files[i] = s.newFile("photos", ".jpg", uploads[i].name, "image/jpeg", uploads[i].data)
+			continue
+		}
 		if files[i] = s.files[m.Media]; files[i] == nil {
 			s.mu.Unlock()
 			s.bad(w, DescWrongFile)

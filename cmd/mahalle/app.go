@@ -256,7 +256,7 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	}
 	router := handlers.NewRouter(handlers.Config{
-		Senders: senders, BotUsernames: names, Conversations: engine, Reachability: reach, Logger: log,
+		Senders: senders, BotUsernames: names, Conversations: engine, Reachability: reach, Photos: a.store, Logger: log,
 	})
 	webhooks := map[bot.Platform]*bot.Webhook{}
 	for _, pl := range platforms {
