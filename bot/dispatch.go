@@ -381,6 +381,15 @@ func (d *dispatcher) run(stop context.Context, h Handler, grace time.Duration) {
 		defer close(sweepDone)
 		d.sweep(stop)
 	}()
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		d.heartbeat(hctx)
+	}()
+	defer func() {
+		cancel()
+		<-hbDone
+	}()
 
 	<-stop.Done()
 	<-sweepDone
@@ -432,17 +441,7 @@ func (d *dispatcher) sweep(stop context.Context) {
 // runChat handles k's queued updates in order until the queue is empty,
 // another owner holds the chat, or stop is done.
 func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
-	log := d.log.With(slog.Int64("chat_id", k.ChatID))
-	hbCtx, stopHeartbeat := context.WithCancel(ctx)
-	heartbeat := make(chan struct{})
-	go func() {
-		defer close(heartbeat)
-		d.heartbeat(hbCtx, k)
-	}()
-	defer func() {
-		stopHeartbeat()
-		<-heartbeat
-	}()
+	log := chatLog{base: d.log, chat: k.ChatID}
 	var (
 		q     Queued
 		claim Claim
@@ -490,23 +489,63 @@ func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
 	}
 }
 
-// heartbeat renews the claim on k every Lease/3 until ctx is done, so that a
-// long handler or a wait between attempts keeps the chat.
-func (d *dispatcher) heartbeat(ctx context.Context, k ChatKey) {
+// chatLog writes a worker's log lines with the chat and the update they are
+// about; the attributes are formatted only when a line is written, not for
+// every update handled.
+type chatLog struct {
+	base   *slog.Logger
+	chat   int64
+	update int // 0: not known yet
+}
+
+func (l chatLog) with(args []any) []any {
+	out := make([]any, 0, len(args)+2)
+	out = append(out, slog.Int64("chat_id", l.chat))
+	if l.update != 0 {
+		out = append(out, slog.Int("update_id", l.update))
+	}
+	return append(out, args...)
+}
+
+// Error logs at error level.
+func (l chatLog) Error(msg string, args ...any) { l.base.Error(msg, l.with(args)...) }
+
+// Warn logs at warn level.
+func (l chatLog) Warn(msg string, args ...any) { l.base.Warn(msg, l.with(args)...) }
+
+// heartbeat renews, every Lease/3 until ctx is done, the claims on the
+// chats the workers run, so that a long handler or a wait between attempts
+// keeps its chat. One loop serves every worker.
+func (d *dispatcher) heartbeat(ctx context.Context) {
 	t := time.NewTicker(d.cfg.Lease / 3)
 	defer t.Stop()
+	var running []ChatKey
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		rctx, cancel := context.WithTimeout(ctx, d.cfg.Lease/3)
-		_, _, err := d.cfg.Queue.Take(rctx, k, d.owner, d.cfg.Lease)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			d.log.Warn("bot: cannot renew the claim on a chat", slog.Int64("chat_id", k.ChatID), slog.Any("err", err))
+		running = running[:0]
+		d.mu.Lock()
+		for k, ph := range d.state {
+			if ph == chatActive || ph == chatAgain {
+				running = append(running, k)
+			}
 		}
+		d.mu.Unlock()
+		rctx, cancel := context.WithTimeout(ctx, d.cfg.Lease/3)
+		var wg sync.WaitGroup
+		for _, k := range running {
+			wg.Go(func() {
+				_, _, err := d.cfg.Queue.Take(rctx, k, d.owner, d.cfg.Lease)
+				if err != nil && ctx.Err() == nil {
+					d.log.Warn("bot: cannot renew the claim on a chat", slog.Int64("chat_id", k.ChatID), slog.Any("err", err))
+				}
+			})
+		}
+		wg.Wait()
+		cancel()
 	}
 }
 
@@ -520,7 +559,7 @@ func (d *dispatcher) retryLater(k ChatKey, delay time.Duration) {
 // or failed for good (undecodable, a panic, or failing for GiveUpAfter). It
 // reports false when shutdown interrupted it or the chat's claim was lost;
 // the update then stays queued.
-func (d *dispatcher) handleQueued(stop, ctx context.Context, h Handler, k ChatKey, q Queued, pre *Update, log *slog.Logger) bool {
+func (d *dispatcher) handleQueued(stop, ctx context.Context, h Handler, k ChatKey, q Queued, pre *Update, log chatLog) bool {
 	platform := string(d.platform)
 	var u Update
 	var err error
@@ -534,7 +573,7 @@ func (d *dispatcher) handleQueued(stop, ctx context.Context, h Handler, k ChatKe
 		pollInc(d.metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed }, platform, "unknown", "undecodable")
 		return true
 	}
-	log = log.With(slog.Int("update_id", u.ID))
+	log.update = u.ID
 	kind := string(u.Kind)
 	first := d.now()
 	delivered := &Delivered{}
@@ -590,7 +629,7 @@ func (d *dispatcher) handleQueued(stop, ctx context.Context, h Handler, k ChatKe
 
 // call runs the handler once. A panic is recovered, logged with its stack and
 // reported as panicked.
-func (d *dispatcher) call(ctx context.Context, h Handler, u Update, log *slog.Logger) (panicked bool, err error) {
+func (d *dispatcher) call(ctx context.Context, h Handler, u Update, log chatLog) (panicked bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("bot: handler panicked; update skipped",
