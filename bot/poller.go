@@ -22,6 +22,15 @@ var pollAllowedUpdates = []string{
 	string(KindMessage), string(KindEditedMessage), string(KindCallback), string(KindMyChatMember),
 }
 
+// pollAllowedJSON is pollAllowedUpdates as getUpdates takes it, encoded once.
+var pollAllowedJSON = func() string {
+	b, err := json.Marshal(pollAllowedUpdates)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
 // Backoff is an exponential backoff with full jitter: the wait before retry n
 // (counting from 0) is uniform in [0, min(Max, Min·2ⁿ)].
 type Backoff struct {
@@ -486,9 +495,7 @@ func (p *Poller) getUpdates(ctx context.Context, offset, limit int, timeout time
 	params.AddNonZero("offset", offset)
 	params.AddNonZero("limit", limit)
 	params.AddNonZero("timeout", int(timeout/time.Second))
-	if err := params.AddInterface("allowed_updates", pollAllowedUpdates); err != nil {
-		return nil, &pollError{err: fmt.Errorf("bot: %s getUpdates: %w", p.cfg.Platform, err)}
-	}
+	params["allowed_updates"] = pollAllowedJSON
 	// tgbotapi has no context: a shallow copy per call whose client binds
 	// ctx to the request lets shutdown interrupt a long poll at once.
 	doer := &pollDoer{ctx: ctx, client: p.cfg.HTTPClient, token: p.cfg.Token}
