@@ -20,6 +20,16 @@ import (
 // update_id, or carries a message without a chat. It never panics, whatever
 // raw holds (see FuzzConvertUpdate).
 func ConvertUpdate(p Platform, raw json.RawMessage) (Update, error) {
+	if bytes.Contains(raw, callbackKey) {
+		if u, ok := convertCallbackOnly(p, raw); ok {
+			return u, nil
+		}
+	}
+	return convertFull(p, raw)
+}
+
+// convertFull is ConvertUpdate through tgbotapi's whole Update.
+func convertFull(p Platform, raw json.RawMessage) (Update, error) {
 	var tu tgbotapi.Update
 	if err := json.Unmarshal(raw, &tu); err != nil {
 		return Update{}, fmt.Errorf("bot: decode update: %w", err)
@@ -54,6 +64,51 @@ func ConvertUpdate(p Platform, raw json.RawMessage) (Update, error) {
 		u.MemberStatus = m.NewChatMember.Status
 	}
 	return u, nil
+}
+
+var callbackKey = []byte(`"callback_query"`)
+
+// callbackUpdate is what a callback query's update needs. Decoding only
+// this skips the message the button sits on (its text and keyboard), which
+// the full decode builds field by field: most updates are button presses.
+type callbackUpdate struct {
+	UpdateID      int             `json:"update_id"`
+	Message       json.RawMessage `json:"message"`
+	EditedMessage json.RawMessage `json:"edited_message"`
+	CallbackQuery *struct {
+		ID      string         `json:"id"`
+		From    *tgbotapi.User `json:"from"`
+		Data    string         `json:"data"`
+		Message *struct {
+			MessageID int `json:"message_id"`
+			Chat      *struct {
+				ID   int64  `json:"id"`
+				Type string `json:"type"`
+			} `json:"chat"`
+		} `json:"message"`
+	} `json:"callback_query"`
+}
+
+// convertCallbackOnly converts a callback query's update as ConvertUpdate
+// does; ok is false when raw is anything else (or not decodable this way),
+// and the full decode then decides.
+func convertCallbackOnly(p Platform, raw json.RawMessage) (Update, bool) {
+	var cu callbackUpdate
+	if err := json.Unmarshal(raw, &cu); err != nil || cu.UpdateID <= 0 || cu.CallbackQuery == nil ||
+		cu.Message != nil || cu.EditedMessage != nil {
+		return Update{}, false
+	}
+	q := cu.CallbackQuery
+	u := Update{Platform: p, ID: cu.UpdateID, Kind: KindCallback, From: convertUser(q.From),
+		Callback: &Callback{ID: q.ID, Data: q.Data}}
+	if q.Message != nil {
+		u.MessageID = q.Message.MessageID
+		if q.Message.Chat != nil {
+			u.ChatID = q.Message.Chat.ID
+			u.ChatType = ChatType(q.Message.Chat.Type)
+		}
+	}
+	return u, true
 }
 
 // convertMessage fills u from a message or an edited message.

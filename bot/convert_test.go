@@ -230,5 +230,36 @@ func FuzzConvertUpdate(f *testing.F) {
 		if got.Platform != Telegram || got.ID <= 0 {
 			t.Errorf("ConvertUpdate(%q) = %+v without error", raw, got)
 		}
+		// The callback short path agrees with the full decode whenever
+		// that decodes (it may accept a button whose message the full
+		// decode refuses over a field Mahalle does not read).
+		if full, err := convertFull(Telegram, raw); err == nil && !reflect.DeepEqual(got, full) {
+			t.Errorf("ConvertUpdate(%q) = %+v, the full decode %+v", raw, got, full)
+		}
 	})
+}
+
+// TestConvertCallbackFastPath: a callback query's update converts the same
+// through the short decode as through the full one, the message the button
+// sits on included or not; anything else is left to the full decode.
+func TestConvertCallbackFastPath(t *testing.T) {
+	button := `"reply_markup":{"inline_keyboard":[[{"text":"بله","callback_data":"y"},{"text":"خیر","callback_data":"n"}]]}`
+	cases := []string{
+		`{"update_id":3,"callback_query":{"id":"x","from":{"id":1,"first_name":"a","last_name":"b","username":"u","language_code":"fa"},"chat_instance":"c","data":"d","message":{"message_id":2,"date":1,"chat":{"id":1,"type":"private"},"text":"سلام",` + button + `}}}`,
+		`{"update_id":4,"callback_query":{"id":"x","from":{"id":9},"data":"d","message":{"message_id":5,"date":0,"chat":{"id":-100,"type":"supergroup","title":"t"}}}}`,
+		`{"update_id":5,"callback_query":{"id":"x","from":{"id":9},"inline_message_id":"im","data":"d"}}`,
+		`{"update_id":6,"callback_query":{"id":"x","from":{"id":9},"data":"d","message":{"message_id":5}}}`,
+		`{"update_id":7,"callback_query":{"id":"x","data":"d"}}`,
+		`{"update_id":8,"callback_query":null}`,
+		`{"update_id":9,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"\"callback_query\""}}`,
+		`{"update_id":10,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"x"},"callback_query":{"id":"x","data":"d"}}`,
+		`{"update_id":0,"callback_query":{"id":"x","data":"d"}}`,
+	}
+	for _, raw := range cases {
+		got, gotErr := ConvertUpdate(Telegram, json.RawMessage(raw))
+		want, wantErr := convertFull(Telegram, json.RawMessage(raw))
+		if (gotErr != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("ConvertUpdate(%s)\n = %+v, %v\nwant %+v, %v", raw, got, gotErr, want, wantErr)
+		}
+	}
 }

@@ -142,7 +142,25 @@ type dispatcher struct {
 	state   map[ChatKey]chatPhase
 	ready   [2][]ChatKey // private, group
 	stopped bool
+	// stash holds, for a chat that a BatchQueue push claimed, its oldest
+	// update, so that the worker handles it without a Take.
+	stash map[ChatKey]stashed
+	// handled is the last update handled here per chat (bounded: emptied
+	// when full), so that a stash taken over by a worker that got the same
+	// update through a Take is never handled twice.
+	handled map[ChatKey]int
 }
+
+// stashed is an update whose chat a push claimed for this process.
+type stashed struct {
+	q       Queued
+	u       Update // q decoded, when decoded
+	decoded bool
+	at      time.Time // when the claim was made (before the push)
+}
+
+// handledMax bounds dispatcher.handled.
+const handledMax = 1 << 14
 
 type chatPhase uint8
 
@@ -179,7 +197,8 @@ func newDispatcher(platform Platform, cfg DispatchConfig, backoff Backoff, wait 
 		cfg.Owner = newOwner()
 	}
 	d := &dispatcher{cfg: cfg, platform: platform, owner: cfg.Owner, backoff: backoff, wait: wait,
-		log: log, metrics: metrics, now: time.Now, state: map[ChatKey]chatPhase{}}
+		log: log, metrics: metrics, now: time.Now, state: map[ChatKey]chatPhase{},
+		stash: map[ChatKey]stashed{}, handled: map[ChatKey]int{}}
 	d.cond = sync.NewCond(&d.mu)
 	return d
 }
@@ -202,10 +221,97 @@ func (d *dispatcher) accept(ctx context.Context, u Update, raw []byte) error {
 	return nil
 }
 
+// acceptAll writes updates to their chats' queues, durably, and wakes the
+// workers. With a BatchQueue it takes one round trip, and the chats it
+// claims on the way are handed to the workers with their oldest update, so
+// that they need no Take; with another Queue it is accept for each update.
+// On an error some updates may be queued: pushing again is harmless.
+func (d *dispatcher) acceptAll(ctx context.Context, us []Update, raws [][]byte) error {
+	bq, ok := d.cfg.Queue.(BatchQueue)
+	if !ok {
+		for i, u := range us {
+			if err := d.accept(ctx, u, raws[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	items := make([]Pushed, len(us))
+	for i, u := range us {
+		items[i] = Pushed{Key: chatKeyOf(u), ID: u.ID, Raw: raws[i]}
+	}
+	at := d.now()
+	heads, err := bq.PushAll(ctx, d.owner, d.cfg.Lease, items)
+	if err != nil {
+		return fmt.Errorf("bot: queue %d updates: %w", len(us), err)
+	}
+	for i, h := range heads {
+		if h.Claim != Taken {
+			d.notify(items[i].Key)
+			continue
+		}
+		st := stashed{q: h.Queued, at: at}
+		if h.ID == us[i].ID {
+			st.u, st.decoded = us[i], true
+		}
+		d.handoff(items[i].Key, st)
+	}
+	return nil
+}
+
+// handoff gives a worker k, whose push claimed it for this process, with
+// its oldest update. A chat a worker runs already takes the update from the
+// queue itself.
+func (d *dispatcher) handoff(k ChatKey, st stashed) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if last, ok := d.handled[k]; ok && last >= st.q.ID {
+		d.notifyLocked(k)
+		return
+	}
+	switch d.state[k] {
+	case chatActive, chatAgain:
+		d.state[k] = chatAgain
+	default:
+		d.stash[k] = st
+		d.notifyLocked(k)
+	}
+}
+
+// takeStash returns k's stashed update if it is still good to handle
+// without a Take: its claim is young, and no worker here handled it.
+func (d *dispatcher) takeStash(k ChatKey) (stashed, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st, ok := d.stash[k]
+	if !ok {
+		return stashed{}, false
+	}
+	delete(d.stash, k)
+	if last, ok := d.handled[k]; ok && last >= st.q.ID {
+		return stashed{}, false
+	}
+	return st, d.now().Sub(st.at) < d.cfg.Lease/2
+}
+
+// markHandled records that update id of k was handled here.
+func (d *dispatcher) markHandled(k ChatKey, id int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.handled) >= handledMax {
+		clear(d.handled)
+	}
+	d.handled[k] = max(d.handled[k], id)
+}
+
 // notify marks k as having work.
 func (d *dispatcher) notify(k ChatKey) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.notifyLocked(k)
+}
+
+func (d *dispatcher) notifyLocked(k ChatKey) {
 	switch d.state[k] {
 	case chatReady, chatAgain:
 	case chatActive:
@@ -275,6 +381,15 @@ func (d *dispatcher) run(stop context.Context, h Handler, grace time.Duration) {
 		defer close(sweepDone)
 		d.sweep(stop)
 	}()
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		d.heartbeat(hctx)
+	}()
+	defer func() {
+		cancel()
+		<-hbDone
+	}()
 
 	<-stop.Done()
 	<-sweepDone
@@ -326,20 +441,24 @@ func (d *dispatcher) sweep(stop context.Context) {
 // runChat handles k's queued updates in order until the queue is empty,
 // another owner holds the chat, or stop is done.
 func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
-	log := d.log.With(slog.Int64("chat_id", k.ChatID))
-	hbCtx, stopHeartbeat := context.WithCancel(ctx)
-	heartbeat := make(chan struct{})
-	go func() {
-		defer close(heartbeat)
-		d.heartbeat(hbCtx, k)
-	}()
-	defer func() {
-		stopHeartbeat()
-		<-heartbeat
-	}()
-	qctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
-	q, claim, err := d.cfg.Queue.Take(qctx, k, d.owner, d.cfg.Lease)
-	cancel()
+	log := chatLog{base: d.log, chat: k.ChatID}
+	var (
+		q     Queued
+		claim Claim
+		err   error
+		pre   *Update
+	)
+	if st, ok := d.takeStash(k); ok {
+		// The push claimed the chat a moment ago: no Take needed.
+		q, claim = st.q, Taken
+		if st.decoded {
+			pre = &st.u
+		}
+	} else {
+		qctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
+		q, claim, err = d.cfg.Queue.Take(qctx, k, d.owner, d.cfg.Lease)
+		cancel()
+	}
 	for {
 		if err != nil {
 			delay := d.backoff.delay(3)
@@ -356,9 +475,11 @@ func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
 			}
 			return
 		}
-		if stop.Err() != nil || !d.handleQueued(stop, ctx, h, k, q, log) {
+		if stop.Err() != nil || !d.handleQueued(stop, ctx, h, k, q, pre, log) {
 			return
 		}
+		pre = nil
+		d.markHandled(k, q.ID)
 		// Handled: remove it and take the next in one round trip. If that
 		// fails the update stays queued and comes again; its dedup mark
 		// turns that into at most a repeated reply.
@@ -368,23 +489,63 @@ func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
 	}
 }
 
-// heartbeat renews the claim on k every Lease/3 until ctx is done, so that a
-// long handler or a wait between attempts keeps the chat.
-func (d *dispatcher) heartbeat(ctx context.Context, k ChatKey) {
+// chatLog writes a worker's log lines with the chat and the update they are
+// about; the attributes are formatted only when a line is written, not for
+// every update handled.
+type chatLog struct {
+	base   *slog.Logger
+	chat   int64
+	update int // 0: not known yet
+}
+
+func (l chatLog) with(args []any) []any {
+	out := make([]any, 0, len(args)+2)
+	out = append(out, slog.Int64("chat_id", l.chat))
+	if l.update != 0 {
+		out = append(out, slog.Int("update_id", l.update))
+	}
+	return append(out, args...)
+}
+
+// Error logs at error level.
+func (l chatLog) Error(msg string, args ...any) { l.base.Error(msg, l.with(args)...) }
+
+// Warn logs at warn level.
+func (l chatLog) Warn(msg string, args ...any) { l.base.Warn(msg, l.with(args)...) }
+
+// heartbeat renews, every Lease/3 until ctx is done, the claims on the
+// chats the workers run, so that a long handler or a wait between attempts
+// keeps its chat. One loop serves every worker.
+func (d *dispatcher) heartbeat(ctx context.Context) {
 	t := time.NewTicker(d.cfg.Lease / 3)
 	defer t.Stop()
+	var running []ChatKey
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		rctx, cancel := context.WithTimeout(ctx, d.cfg.Lease/3)
-		_, _, err := d.cfg.Queue.Take(rctx, k, d.owner, d.cfg.Lease)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			d.log.Warn("bot: cannot renew the claim on a chat", slog.Int64("chat_id", k.ChatID), slog.Any("err", err))
+		running = running[:0]
+		d.mu.Lock()
+		for k, ph := range d.state {
+			if ph == chatActive || ph == chatAgain {
+				running = append(running, k)
+			}
 		}
+		d.mu.Unlock()
+		rctx, cancel := context.WithTimeout(ctx, d.cfg.Lease/3)
+		var wg sync.WaitGroup
+		for _, k := range running {
+			wg.Go(func() {
+				_, _, err := d.cfg.Queue.Take(rctx, k, d.owner, d.cfg.Lease)
+				if err != nil && ctx.Err() == nil {
+					d.log.Warn("bot: cannot renew the claim on a chat", slog.Int64("chat_id", k.ChatID), slog.Any("err", err))
+				}
+			})
+		}
+		wg.Wait()
+		cancel()
 	}
 }
 
@@ -398,15 +559,21 @@ func (d *dispatcher) retryLater(k ChatKey, delay time.Duration) {
 // or failed for good (undecodable, a panic, or failing for GiveUpAfter). It
 // reports false when shutdown interrupted it or the chat's claim was lost;
 // the update then stays queued.
-func (d *dispatcher) handleQueued(stop, ctx context.Context, h Handler, k ChatKey, q Queued, log *slog.Logger) bool {
+func (d *dispatcher) handleQueued(stop, ctx context.Context, h Handler, k ChatKey, q Queued, pre *Update, log chatLog) bool {
 	platform := string(d.platform)
-	u, err := ConvertUpdate(k.Platform, q.Raw)
+	var u Update
+	var err error
+	if pre != nil {
+		u = *pre
+	} else {
+		u, err = ConvertUpdate(k.Platform, q.Raw)
+	}
 	if err != nil || u.Kind == "" {
 		log.Error("bot: undecodable queued update skipped", slog.Int("update_id", q.ID), slog.Any("err", err))
 		pollInc(d.metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed }, platform, "unknown", "undecodable")
 		return true
 	}
-	log = log.With(slog.Int("update_id", u.ID))
+	log.update = u.ID
 	kind := string(u.Kind)
 	first := d.now()
 	delivered := &Delivered{}
@@ -462,7 +629,7 @@ func (d *dispatcher) handleQueued(stop, ctx context.Context, h Handler, k ChatKe
 
 // call runs the handler once. A panic is recovered, logged with its stack and
 // reported as panicked.
-func (d *dispatcher) call(ctx context.Context, h Handler, u Update, log *slog.Logger) (panicked bool, err error) {
+func (d *dispatcher) call(ctx context.Context, h Handler, u Update, log chatLog) (panicked bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("bot: handler panicked; update skipped",

@@ -22,6 +22,15 @@ var pollAllowedUpdates = []string{
 	string(KindMessage), string(KindEditedMessage), string(KindCallback), string(KindMyChatMember),
 }
 
+// pollAllowedJSON is pollAllowedUpdates as getUpdates takes it, encoded once.
+var pollAllowedJSON = func() string {
+	b, err := json.Marshal(pollAllowedUpdates)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
 // Backoff is an exponential backoff with full jitter: the wait before retry n
 // (counting from 0) is uniform in [0, min(Max, Min·2ⁿ)].
 type Backoff struct {
@@ -249,6 +258,14 @@ func (p *Poller) poll(ctx context.Context) error {
 		p.failures.Store(0)
 		p.sent = p.offset
 		p.lastOK.Store(time.Now().UnixMilli())
+		if _, ok := p.disp.cfg.Queue.(BatchQueue); ok {
+			id, ok := p.queueAll(ctx, raws)
+			if !ok {
+				return nil // shutdown before they were queued: they come again
+			}
+			p.offset = max(p.offset, id+1)
+			continue
+		}
 		for _, raw := range raws {
 			id, ok := p.queue(ctx, raw)
 			if !ok {
@@ -258,6 +275,69 @@ func (p *Poller) poll(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// queueAll decodes a batch of updates and writes them to their chats'
+// queues in one round trip (BatchQueue), retrying a failing queue with
+// backoff until ctx is done; the sender of each update is told once when
+// the queue is down. It returns the highest update id to confirm (0 when
+// none can be read) and false only on shutdown. Undecodable updates and
+// kinds Mahalle does not handle are logged, counted and passed over.
+func (p *Poller) queueAll(ctx context.Context, raws []json.RawMessage) (int, bool) {
+	platform := string(p.cfg.Platform)
+	last := 0
+	us := make([]Update, 0, len(raws))
+	keep := make([][]byte, 0, len(raws))
+	for _, raw := range raws {
+		u, err := ConvertUpdate(p.cfg.Platform, raw)
+		if err != nil {
+			id := peekUpdateID(raw)
+			p.log.Error("bot: undecodable update skipped", slog.Int("update_id", id),
+				slog.Int("bytes", len(raw)), slog.Any("err", err))
+			pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed },
+				platform, peekKind(raw), "undecodable")
+			last = max(last, id)
+			continue
+		}
+		last = max(last, u.ID)
+		if u.Kind == "" {
+			pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, "other")
+			continue
+		}
+		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, string(u.Kind))
+		us = append(us, u)
+		keep = append(keep, raw)
+	}
+	if len(us) == 0 {
+		return last, true
+	}
+	for attempt := 0; ; attempt++ {
+		qctx, cancel := context.WithTimeout(ctx, p.disp.cfg.HandlerTimeout)
+		err := p.disp.acceptAll(qctx, us, keep)
+		cancel()
+		if err == nil {
+			return last, true
+		}
+		if ctx.Err() != nil {
+			return 0, false
+		}
+		d := p.cfg.Backoff.delay(attempt)
+		p.log.Error("bot: cannot queue updates; polling waits", slog.Int("update_id", us[0].ID),
+			slog.Int("updates", len(us)), slog.Any("err", err), slog.Duration("backoff", d))
+		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.PollErrors }, platform, "queue")
+		if attempt == 0 && p.cfg.Apologizer != nil {
+			told := map[ChatKey]bool{}
+			for _, u := range us {
+				if k := chatKeyOf(u); !told[k] {
+					told[k] = true
+					p.cfg.Apologizer.Unavailable(ctx, u)
+				}
+			}
+		}
+		if p.cfg.Wait(ctx, d) != nil {
+			return 0, false
+		}
+	}
 }
 
 // queue decodes one update and writes it to its chat's queue, retrying a
@@ -415,9 +495,7 @@ func (p *Poller) getUpdates(ctx context.Context, offset, limit int, timeout time
 	params.AddNonZero("offset", offset)
 	params.AddNonZero("limit", limit)
 	params.AddNonZero("timeout", int(timeout/time.Second))
-	if err := params.AddInterface("allowed_updates", pollAllowedUpdates); err != nil {
-		return nil, &pollError{err: fmt.Errorf("bot: %s getUpdates: %w", p.cfg.Platform, err)}
-	}
+	params["allowed_updates"] = pollAllowedJSON
 	// tgbotapi has no context: a shallow copy per call whose client binds
 	// ctx to the request lets shutdown interrupt a long poll at once.
 	doer := &pollDoer{ctx: ctx, client: p.cfg.HTTPClient, token: p.cfg.Token}

@@ -53,6 +53,32 @@ type Queue interface {
 	Done(ctx context.Context, k ChatKey, owner string, id int, lease time.Duration) (Queued, Claim, error)
 }
 
+// BatchQueue is a Queue that also pushes many updates in one round trip and,
+// in the same step, claims the chats nobody holds. The Redis queue is one;
+// the poller and the webhook use it when the Queue is one.
+type BatchQueue interface {
+	Queue
+	// PushAll does Push for each of items. Each chat that no owner held
+	// is claimed for owner for lease, and its oldest update returned in
+	// heads[i] (Claim Taken), for items[i] of that chat; heads[i].Claim
+	// is Empty otherwise. After an error some items may be queued and
+	// some chats claimed: pushing again is harmless.
+	PushAll(ctx context.Context, owner string, lease time.Duration, items []Pushed) (heads []Head, err error)
+}
+
+// Pushed is one update for BatchQueue.PushAll.
+type Pushed struct {
+	Key ChatKey
+	ID  int
+	Raw []byte
+}
+
+// Head is what BatchQueue.PushAll found for one update.
+type Head struct {
+	Queued
+	Claim Claim // Taken: the chat is claimed and Queued is its oldest update
+}
+
 // Claim is what Queue.Take found.
 type Claim int
 

@@ -144,7 +144,7 @@ func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := wh.disp.accept(r.Context(), u, raw); err != nil {
+	if err := wh.disp.acceptAll(r.Context(), []Update{u}, [][]byte{raw}); err != nil {
 		wh.log.Error("bot: cannot queue a posted update; the Bot API will post it again",
 			slog.Int("update_id", u.ID), slog.Any("err", err))
 		pollInc(wh.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.PollErrors }, platform, "queue")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,6 +33,8 @@ type Queue struct {
 	now    func() time.Time
 	push   script
 	take   script
+	// pushAllLoaded: PushAll's script is known to the server (EVALSHA).
+	pushAllLoaded atomic.Bool
 }
 
 // QueueConfig configures a Queue. Zero fields take the defaults in brackets.
@@ -84,6 +87,134 @@ func (q *Queue) Push(ctx context.Context, platform string, chatID int64, id int,
 		return fmt.Errorf("conversations: queue push: index: %w", err)
 	}
 	return nil
+}
+
+// pushClaimScript queues an update unless its id is queued already and,
+// when no owner holds the chat, claims it for ARGV[3] and returns its
+// oldest update: the caller then handles that update without a Take.
+//
+//	KEYS: queue, lease
+//	ARGV: update id, the update, owner, lease in ms
+//	returns {0} when the chat is held (by anyone, the caller included),
+//	{1, id, update} when it was claimed
+var pushClaimScript = redis.NewScript(leaseLua + `
+if redis.call('ZCOUNT', KEYS[1], ARGV[1], ARGV[1]) == 0 then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+end
+if leaseOwner(KEYS[2]) then return {0} end
+local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+redis.call('SET', KEYS[2], ARGV[3] .. '|' .. (nowMs() + tonumber(ARGV[4])), 'PX', ARGV[4])
+return {1, head[2], head[1]}
+`)
+
+// Pushed is one update for PushAll.
+type Pushed struct {
+	Platform string
+	ChatID   int64
+	ID       int
+	Raw      []byte
+}
+
+// Head is what PushAll found for one update: when Claimed, the chat was
+// free and is now claimed for the owner, and ID and Raw are its oldest
+// queued update.
+type Head struct {
+	Claimed bool
+	ID      int
+	Raw     []byte
+}
+
+// PushAll queues every update as Push does and lists their chats in the
+// index, in one round trip (a pipeline; on Redis Cluster one per node). In
+// the same step each chat that no owner holds is claimed for owner for
+// lease, and its oldest update returned, so that the caller can handle it
+// without a Take. heads[i] belongs to items[i]; a chat with two updates in
+// items is claimed at most at the first. Returns EINVALID for a malformed
+// platform and EINTERNAL when Redis fails (some updates may then be queued
+// and some chats claimed: pushing again is harmless, and a claim of the
+// caller's is taken again by its Take).
+func (q *Queue) PushAll(ctx context.Context, owner string, lease time.Duration, items []Pushed) ([]Head, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	for _, it := range items {
+		if err := validPlatform(it.Platform); err != nil {
+			return nil, fmt.Errorf("conversations: queue push: %w", err)
+		}
+	}
+	ms := lease.Milliseconds()
+	keys := make([][]string, len(items))
+	members := make([]redis.Z, 0, len(items))
+	score := float64(q.now().UnixMilli())
+	for i, it := range items {
+		tag := q.tag(it.Platform, it.ChatID)
+		keys[i] = []string{queueKey(tag), leaseKey(tag)}
+		members = append(members, redis.Z{Score: score, Member: indexMember(it.Platform, it.ChatID)})
+	}
+	cmds := make([]*redis.Cmd, len(items))
+	exec := func(eval bool, only []int) error {
+		pipe := q.rdb.Pipeline()
+		for _, i := range only {
+			it := items[i]
+			if eval {
+				cmds[i] = pushClaimScript.Eval(ctx, pipe, keys[i], it.ID, it.Raw, owner, ms)
+			} else {
+				cmds[i] = pushClaimScript.EvalSha(ctx, pipe, keys[i], it.ID, it.Raw, owner, ms)
+			}
+		}
+		pipe.ZAdd(ctx, q.indexKey(), members...)
+		_, err := pipe.Exec(ctx)
+		return err
+	}
+	all := make([]int, len(items))
+	for i := range all {
+		all[i] = i
+	}
+	eval := !q.pushAllLoaded.Load()
+	err := exec(eval, all)
+	if err != nil && !eval {
+		// A Redis that restarted or flushed its scripts answers NOSCRIPT:
+		// send those again with the script's text.
+		var again []int
+		for i, c := range cmds {
+			if c.Err() != nil && redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+				again = append(again, i)
+			}
+		}
+		if len(again) > 0 {
+			err = exec(true, again)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("conversations: queue push: %w", err)
+	}
+	q.pushAllLoaded.Store(true)
+	heads := make([]Head, len(items))
+	for i, c := range cmds {
+		res, err := c.Slice()
+		if err != nil || len(res) == 0 {
+			return nil, fmt.Errorf("conversations: queue push: malformed answer %v: %v", res, err)
+		}
+		if code, _ := res[0].(int64); code != 1 {
+			continue
+		}
+		if len(res) != 3 {
+			return nil, fmt.Errorf("conversations: queue push: malformed answer %v", res)
+		}
+		ids, _ := res[1].(string)
+		n, err := strconv.Atoi(ids)
+		if err != nil {
+			return nil, fmt.Errorf("conversations: queue push: bad id %q", ids)
+		}
+		raw, _ := res[2].(string)
+		heads[i] = Head{Claimed: true, ID: n}
+		if n == items[i].ID {
+			heads[i].Raw = items[i].Raw
+		} else {
+			heads[i].Raw = []byte(raw)
+		}
+	}
+	return heads, nil
 }
 
 // pendingMax bounds one Pending answer.

@@ -3,6 +3,7 @@ package conversations_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -89,5 +90,86 @@ func TestQueueLeaseRunsOut(t *testing.T) {
 			t.Fatalf("the dead owner's lease never ran out: %v", st)
 		}
 		<-time.After(10 * time.Millisecond)
+	}
+}
+
+// TestQueuePushAllClaimsFreeChats: PushAll queues a batch in one step (an id
+// once), claims each chat nobody holds for the pusher and returns its
+// oldest update, and leaves a chat another owner holds alone; the claimed
+// chat is then busy for others and lets its owner go on with Done.
+func TestQueuePushAllClaimsFreeChats(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Client(t)
+	q := conversations.NewQueue(rdb, conversations.QueueConfig{Prefix: redistest.Prefix(t)})
+	// Chat 7 already has an older update; chat 8 is held by another owner.
+	if err := q.Push(ctx, "tg", 7, 3, []byte(`{"update_id":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Push(ctx, "tg", 8, 4, []byte(`{"update_id":4}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, st, err := q.Take(ctx, "tg", 8, "other", time.Minute); st != conversations.TakeTaken || err != nil {
+		t.Fatalf("other's Take = %v, %v", st, err)
+	}
+	raw := func(id int) []byte { return []byte(fmt.Sprintf(`{"update_id":%d}`, id)) }
+	items := []conversations.Pushed{
+		{Platform: "tg", ChatID: 7, ID: 5, Raw: raw(5)},
+		{Platform: "tg", ChatID: 9, ID: 6, Raw: raw(6)},
+		{Platform: "tg", ChatID: 8, ID: 7, Raw: raw(7)},
+		{Platform: "tg", ChatID: 9, ID: 8, Raw: raw(8)},
+		{Platform: "tg", ChatID: 9, ID: 6, Raw: raw(6)},
+	}
+	for round := range 2 { // the second round runs the cached script (EVALSHA)
+		heads, err := q.PushAll(ctx, "me", time.Minute, items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round == 1 {
+			for i, h := range heads {
+				if h.Claimed {
+					t.Fatalf("second push: item %d claimed again (%+v); the chats are mine already", i, h)
+				}
+			}
+			break
+		}
+		want := []conversations.Head{
+			{Claimed: true, ID: 3, Raw: raw(3)}, // the chat's oldest, not the pushed one
+			{Claimed: true, ID: 6, Raw: raw(6)},
+			{}, // held by another owner
+			{}, // claimed by the same batch
+			{},
+		}
+		for i := range want {
+			if heads[i].Claimed != want[i].Claimed || heads[i].ID != want[i].ID || string(heads[i].Raw) != string(want[i].Raw) {
+				t.Fatalf("heads[%d] = %+v, want %+v", i, heads[i], want[i])
+			}
+		}
+	}
+	for chat, n := range map[int64]int64{7: 2, 8: 2, 9: 2} {
+		if got, err := q.Len(ctx, "tg", chat); err != nil || got != n {
+			t.Errorf("chat %d holds %d updates (%v), want %d", chat, got, err, n)
+		}
+	}
+	if _, _, st, _ := q.Take(ctx, "tg", 9, "other", time.Minute); st != conversations.TakeBusy {
+		t.Fatalf("another owner's Take of a chat PushAll claimed = %v, want busy", st)
+	}
+	if next, _, st, err := q.Done(ctx, "tg", 9, "me", 6, time.Minute); err != nil || st != conversations.TakeTaken || next != 8 {
+		t.Fatalf("owner's Done(6) = %d, %v, %v; want 8 taken", next, st, err)
+	}
+	pending, err := q.Pending(ctx)
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("Pending = %v, %v; want the three chats", pending, err)
+	}
+	// After a script flush the batch is sent again with the script's text
+	// (on the in-process Redis only: a shared server's cache is others' too).
+	if os.Getenv("TEST_REDIS_URL") != "" {
+		return
+	}
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	heads, err := q.PushAll(ctx, "me", time.Minute, []conversations.Pushed{{Platform: "tg", ChatID: 10, ID: 9, Raw: raw(9)}})
+	if err != nil || !heads[0].Claimed || heads[0].ID != 9 {
+		t.Fatalf("PushAll after SCRIPT FLUSH = %+v, %v; want chat 10 claimed with update 9", heads, err)
 	}
 }

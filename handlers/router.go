@@ -8,9 +8,10 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
-	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -240,7 +241,7 @@ func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u b
 		m := message(u.ChatID, o)
 		editKey := ""
 		if m.EditMessageID != 0 {
-			editKey = fmt.Sprintf("edit:%d:%q:%v", m.EditMessageID, m.Text, m.Inline)
+			editKey = editKeyOf(m)
 			if done.Seen(editKey) {
 				continue
 			}
@@ -323,6 +324,29 @@ func (r *Router) quiet(err error) error {
 	}
 	return err
 }
+
+// editKeyOf names an edit for bot.Delivered: the message, its text and its
+// buttons, hashed (a retry compares it with the earlier attempt's).
+func editKeyOf(m bot.Message) string {
+	var h maphash.Hash
+	h.SetSeed(editSeed)
+	h.WriteString(m.Text)
+	for _, row := range m.Inline {
+		h.WriteByte(0)
+		for _, b := range row {
+			h.WriteByte(1)
+			h.WriteString(b.Text)
+			h.WriteByte(2)
+			h.WriteString(b.Data)
+			h.WriteByte(3)
+			h.WriteString(b.URL)
+		}
+	}
+	return "edit:" + strconv.Itoa(m.EditMessageID) + ":" + strconv.FormatUint(h.Sum64(), 36)
+}
+
+// editSeed seeds editKeyOf's hash: keys compare within one process only.
+var editSeed = maphash.MakeSeed()
 
 func message(chatID int64, o conversations.Out) bot.Message {
 	m := bot.Message{ChatID: chatID, Text: o.Text, EditMessageID: o.Edit, RemoveReply: o.RemoveReply}

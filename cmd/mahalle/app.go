@@ -78,6 +78,9 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 	o := *opts
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = redisTimeout, redisTimeout, redisTimeout, redisTimeout
 	o.ContextTimeoutEnabled = true
+	if o.TLSConfig == nil && o.Dialer == nil {
+		o.Dialer = plainRedisDial
+	}
 	a.rdb = redis.NewUniversalClient(&o)
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		a.close()
@@ -85,6 +88,23 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 	}
 	return a, nil
 }
+
+// plainRedisDial dials Redis over TCP and hides the socket from go-redis's
+// pool, which otherwise peeks at it with a system call before every command
+// to see whether the server closed it. A connection closed meanwhile (a
+// Redis restart, an idle timeout) then fails at its next command, which
+// go-redis retries on a fresh connection: the server never saw it.
+func plainRedisDial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: redisTimeout, KeepAlive: 5 * time.Minute} // as go-redis's own dialer
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return opaqueConn{c}, nil
+}
+
+// opaqueConn is a net.Conn without SyscallConn.
+type opaqueConn struct{ net.Conn }
 
 // checkRedisPersistence warns when Redis keeps nothing on disk (neither AOF
 // nor RDB snapshots): a Redis restart would then lose every draft and every

@@ -12,11 +12,30 @@ import (
 // not import Redis, and conversations does not speak bot's types.
 type botQueue struct{ q *conversations.Queue }
 
-var _ bot.Queue = botQueue{}
+var _ bot.BatchQueue = botQueue{}
 
 // Push implements bot.Queue.
 func (b botQueue) Push(ctx context.Context, k bot.ChatKey, id int, raw []byte) error {
 	return b.q.Push(ctx, string(k.Platform), k.ChatID, id, raw)
+}
+
+// PushAll implements bot.BatchQueue.
+func (b botQueue) PushAll(ctx context.Context, owner string, lease time.Duration, items []bot.Pushed) ([]bot.Head, error) {
+	in := make([]conversations.Pushed, len(items))
+	for i, it := range items {
+		in[i] = conversations.Pushed{Platform: string(it.Key.Platform), ChatID: it.Key.ChatID, ID: it.ID, Raw: it.Raw}
+	}
+	heads, err := b.q.PushAll(ctx, owner, lease, in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bot.Head, len(heads))
+	for i, h := range heads {
+		if h.Claimed {
+			out[i] = bot.Head{Queued: bot.Queued{ID: h.ID, Raw: h.Raw}, Claim: bot.Taken}
+		}
+	}
+	return out, nil
 }
 
 // Pending implements bot.Queue.

@@ -1,0 +1,137 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mahalle/mahalle/bot/bottest"
+)
+
+// batchQueue is a MemQueue with PushAll, as the Redis queue has: a push
+// claims a chat nobody holds and returns its oldest update. It counts the
+// calls, so that a test sees which round trips the intake saved.
+type batchQueue struct {
+	*MemQueue
+	pushAlls, takes atomic.Int32
+	mu              sync.Mutex
+	claimed         map[ChatKey]int // chat → how many pushes claimed it
+}
+
+func newBatchQueue() *batchQueue {
+	return &batchQueue{MemQueue: NewMemQueue(), claimed: map[ChatKey]int{}}
+}
+
+func (b *batchQueue) PushAll(ctx context.Context, owner string, lease time.Duration, items []Pushed) ([]Head, error) {
+	b.pushAlls.Add(1)
+	heads := make([]Head, len(items))
+	for i, it := range items {
+		if err := b.Push(ctx, it.Key, it.ID, it.Raw); err != nil {
+			return nil, err
+		}
+		m := b.MemQueue
+		m.mu.Lock()
+		now := m.now()
+		if l, ok := m.owners[it.Key]; ok && now.Before(l.until) {
+			m.mu.Unlock()
+			continue
+		}
+		m.owners[it.Key] = memLease{owner: owner, until: now.Add(lease)}
+		heads[i] = Head{Queued: m.items[it.Key][0], Claim: Taken}
+		m.mu.Unlock()
+		b.mu.Lock()
+		b.claimed[it.Key]++
+		b.mu.Unlock()
+	}
+	return heads, nil
+}
+
+func (b *batchQueue) Take(ctx context.Context, k ChatKey, owner string, lease time.Duration) (Queued, Claim, error) {
+	b.takes.Add(1)
+	return b.MemQueue.Take(ctx, k, owner, lease)
+}
+
+var _ BatchQueue = (*batchQueue)(nil)
+
+// TestPollerBatchQueue: with a queue that pushes a batch at once and claims
+// the free chats, every update is handled once, each chat's in order; a
+// chat claimed by the push is handled without a Take.
+func TestPollerBatchQueue(t *testing.T) {
+	const chats, perChat = 20, 5
+	srv := bottest.New(t)
+	q := newBatchQueue()
+	e := newPtEnv(t, srv, func(c *PollerConfig) {
+		c.Dispatch.Queue = q
+		c.Dispatch.Workers = 4
+	})
+	e.queue = q.MemQueue
+	want := map[int64][]int{}
+	last := 0
+	for round := range perChat {
+		for c := range chats {
+			chat, user := bottest.Private(int64(2000 + c))
+			last = srv.SendText(chat, user, fmt.Sprintf("پیام %d", round))
+			want[chat.ID] = append(want[chat.ID], last)
+		}
+	}
+	seen := newPtSeen()
+	e.start(t, seen.recorder())
+	e.waitConfirmed(t, last)
+	for chat, ids := range want {
+		if got := seen.chat(chat); !reflect.DeepEqual(got, ids) {
+			t.Errorf("chat %d handled %v, want %v", chat, got, ids)
+		}
+		for _, id := range ids {
+			if n := seen.callsOf(id); n != 1 {
+				t.Errorf("update %d handled %d times, want once", id, n)
+			}
+		}
+	}
+	if q.pushAlls.Load() == 0 {
+		t.Fatal("the poller never used PushAll")
+	}
+	if n := int(q.takes.Load()); n >= chats*perChat {
+		t.Errorf("%d Takes for %d updates: the chats the push claimed should need none", n, chats*perChat)
+	}
+
+	// One by one, as people write: each update is claimed by its push and
+	// handled without a Take.
+	before := q.takes.Load()
+	chat, user := bottest.Private(2100)
+	for i := range 3 {
+		id := srv.SendText(chat, user, fmt.Sprintf("تک %d", i))
+		seen.waitHandled(t, id)
+		e.waitConfirmed(t, id)
+	}
+	if got := seen.chat(chat.ID); len(got) != 3 {
+		t.Errorf("chat handled %v, want 3 updates", got)
+	}
+	if n := q.takes.Load() - before; n > 1 { // the heartbeat may renew once
+		t.Errorf("%d Takes for 3 updates pushed one by one, want none", n)
+	}
+}
+
+// TestDispatcherStaleStash: an update a worker already handled through a
+// Take is not handled again from the stash its push left.
+func TestDispatcherStaleStash(t *testing.T) {
+	d := newDispatcher(Telegram, DispatchConfig{}, Backoff{}, nil, nil, nil)
+	k := ChatKey{Platform: Telegram, ChatID: 5}
+	d.markHandled(k, 10)
+	d.handoff(k, stashed{q: Queued{ID: 10}, at: d.now()})
+	if _, ok := d.takeStash(k); ok {
+		t.Fatal("a stash of a handled update was taken")
+	}
+	d.handoff(k, stashed{q: Queued{ID: 11}, at: d.now()})
+	if st, ok := d.takeStash(k); !ok || st.q.ID != 11 {
+		t.Fatalf("takeStash = %+v, %v; want update 11", st, ok)
+	}
+	// A stash older than half the lease is left to a Take.
+	d.handoff(k, stashed{q: Queued{ID: 12}, at: d.now().Add(-d.cfg.Lease)})
+	if _, ok := d.takeStash(k); ok {
+		t.Fatal("an old stash was taken")
+	}
+}
