@@ -34,7 +34,9 @@ type bench struct {
 	stop      atomic.Bool
 	profile   *os.File // the bench's CPU profile, while measuring
 	botProf   chan error
-	db        *benchDB // nil with SQLite
+	db        *benchDB    // nil with SQLite
+	rds       *benchRedis // nil with the in-process Redis
+	soak      *soakStats  // -soak
 }
 
 // onSend hands each call the bot makes to the resident of its chat.
@@ -119,6 +121,7 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 		vars["REDIS_KEY_PREFIX"] = rds.Prefix
 		res.machine.Redis = rds.Version
 		res.redisPrefix = rds.Prefix
+		b.rds = rds
 	}
 
 	token := strconv.Itoa(100000+rand.IntN(900000)) + ":bench" + randomHex(12)
@@ -127,10 +130,17 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	if o.tgLimits {
 		srvOpts = append(srvOpts, bottest.WithChatLimits(bottest.ChatLimits{}))
 	}
+	if o.fail5xx > 0 {
+		srvOpts = append(srvOpts, bottest.WithServerErrors(bottest.ServerErrors{Share: o.fail5xx}))
+	}
+	if o.soak {
+		b.soak = newSoakStats()
+		res.soak = &soakResult{}
+	}
 	b.srv = bottest.NewServer(srvOpts...)
 	defer b.srv.Close()
 	b.rcfg = residentConfig{photoEvery: o.photoEvery, think: o.think, stepTimeout: o.stepTimeout,
-		queued: &b.queued, flows: &b.flows, measure: &b.measure, stop: &b.stop}
+		queued: &b.queued, flows: &b.flows, measure: &b.measure, stop: &b.stop, soak: b.soak}
 	b.residents = make([]*resident, o.residents+o.open)
 	for i := range b.residents {
 		b.residents[i] = newResident(i, b.srv, &b.rcfg)
@@ -238,6 +248,12 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 		res.open, res.memBefore, res.memAfter, res.keys = o.open, mem0, mem1, &use
 	}
 
+	if res.soak != nil {
+		if err := b.soakEnd(ctx, rds, res); err != nil {
+			return nil, err
+		}
+	}
+
 	// Stop the bot, then count what it wrote.
 	stopped = true
 	if err := proc.stop(30 * time.Second); err != nil {
@@ -247,6 +263,11 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	res.allFlows = b.flows.load()
 	if res.rows, err = countRows(ctx, vars["DATABASE_URL"], tmp); err != nil {
 		return nil, err
+	}
+	if res.soak != nil {
+		if err := b.soakRows(ctx, vars["DATABASE_URL"], res); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
@@ -402,13 +423,7 @@ func (b *bench) continuous(ctx context.Context, rs []*resident, proc *botProc, b
 					return ctx.Err()
 				}
 			}
-			for {
-				if err := r.nextFlow(ctx); errors.Is(err, errStopped) {
-					return nil
-				} else if err != nil {
-					return err
-				}
-			}
+			return b.walkFlows(ctx, r)
 		})
 	}()
 	// stopAll stops the residents and returns the first error of the run.
@@ -425,8 +440,21 @@ func (b *bench) continuous(ctx context.Context, rs []*resident, proc *botProc, b
 		return errors.Join(err, stopAll())
 	}
 	b.logf("measuring: %d residents for %s", o.residents, o.duration)
-	if err := b.pause(ctx, o.duration, done); err != nil {
-		return errors.Join(fmt.Errorf("measured phase: %w", err), stopAll())
+	var samples chan []soakSample
+	endSampling := make(chan struct{})
+	if b.soak != nil {
+		samples = make(chan []soakSample, 1)
+		go func() {
+			samples <- b.sampler(ctx, proc.pid(), base, b.rds, w.at, max(10*time.Second, o.duration/20), endSampling)
+		}()
+	}
+	perr := b.pause(ctx, o.duration, done)
+	close(endSampling)
+	if samples != nil {
+		b.soakCollect(res, <-samples)
+	}
+	if perr != nil {
+		return errors.Join(fmt.Errorf("measured phase: %w", perr), stopAll())
 	}
 	cerr := b.close(ctx, w, proc, base, res)
 	return errors.Join(cerr, stopAll())

@@ -68,9 +68,11 @@ type resident struct {
 	seen    int
 	replies chan bottest.Sent
 
-	lat   []time.Duration // reply times of the steps queued while measuring; only its goroutine touches it
-	steps []string        // the step of each of lat
-	round int             // flows started, so choices vary between rounds
+	lat    []time.Duration // reply times of the steps queued while measuring; only its goroutine touches it
+	steps  []string        // the step of each of lat
+	round  int             // flows started, so choices vary between rounds
+	done   []int           // rounds completed (soak: rows are matched to them)
+	gaveUp []int           // soak: rounds given up after «تأیید و ارسال» was pressed
 }
 
 // residentConfig is what all residents share.
@@ -82,6 +84,7 @@ type residentConfig struct {
 	flows       *counter      // completed flows
 	measure     *atomic.Bool  // steps queued while set are timed
 	stop        *atomic.Bool  // once set, residents queue nothing more (errStopped)
+	soak        *soakStats    // nil: a stuck resident stops the run; else it is counted (errStuck)
 }
 
 // errStopped ends a resident's walk when the run stops it mid-flow.
@@ -143,7 +146,12 @@ func (r *resident) step(ctx context.Context, name string,
 		}
 		return s, nil
 	case <-timer.C:
-		return bottest.Sent{}, r.stuck(name, fmt.Errorf("no reply within %s", r.cfg.stepTimeout))
+		err := r.stuck(name, fmt.Errorf("no reply within %s", r.cfg.stepTimeout))
+		if r.cfg.soak != nil {
+			r.cfg.soak.stuck(r.idx, name, err)
+			return bottest.Sent{}, errStuck
+		}
+		return bottest.Sent{}, err
 	case <-ctx.Done():
 		return bottest.Sent{}, r.stuck(name, ctx.Err())
 	}
@@ -304,8 +312,12 @@ func (r *resident) flow(ctx context.Context, round int) error {
 	}
 	data, _ = button(s, labelConfirm)
 	if _, err = r.step(ctx, "confirm", r.press(s, data), confirmed()); err != nil {
+		if errors.Is(err, errStuck) {
+			r.gaveUp = append(r.gaveUp, round)
+		}
 		return err
 	}
+	r.done = append(r.done, round)
 	r.cfg.flows.add(1)
 	return nil
 }
