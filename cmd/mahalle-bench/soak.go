@@ -73,10 +73,11 @@ func (s *soakStats) stuck(idx int, step string, desc error) {
 	s.events++
 	s.users[idx]++
 	s.byStep[step]++
-	if len(s.samples) < 3 {
+	if s.byStep[step] == 1 && len(s.samples) < 4 { // the first of each step
+
 		d := []rune(desc.Error())
-		if len(d) > 400 {
-			d = append(d[:400], '…')
+		if len(d) > 700 {
+			d = append(d[:700], '…')
 		}
 		s.samples = append(s.samples, string(d))
 	}
