@@ -41,8 +41,11 @@ type bench struct {
 
 // onSend hands each call the bot makes to the resident of its chat.
 func (b *bench) onSend(s bottest.Sent) {
-	i := s.ChatID - chatBase
-	if i < 0 || i >= int64(len(b.residents)) {
+	if s.ChatID < chatBase {
+		return
+	}
+	i := residentOf(s.ChatID)
+	if i >= int64(len(b.residents)) {
 		return
 	}
 	b.residents[i].observe(s)
@@ -240,8 +243,11 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 		if err != nil {
 			return nil, err
 		}
-		lo, hi := chatBase+int64(o.residents), chatBase+int64(len(b.residents))
-		use, err := rds.usage(ctx, func(id int64) bool { return id >= lo && id < hi })
+		lo, hi := int64(o.residents), int64(len(b.residents))
+		use, err := rds.usage(ctx, func(id int64) bool {
+			i := residentOf(id)
+			return id >= chatBase && id-chatBase < identityStride && i >= lo && i < hi
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -10,11 +10,22 @@ import (
 	"time"
 
 	"github.com/mahalle/mahalle/bot/bottest"
+	"github.com/mahalle/mahalle/models"
 )
 
 // chatBase is the chat (and user) id of resident 0; resident i is
 // chatBase+i. Telegram user ids go past 2³², so the bot must cope.
 const chatBase = 5_000_000_000
+
+// The bot takes at most models.SubmissionsPerHour suggestions an hour from
+// one person, so a resident who has sent that many comes back as a new
+// person: resident i's g-th identity is chatBase + g×identityStride + i.
+const identityStride = 10_000_000
+
+// residentOf returns the index of the resident a chat id belongs to.
+func residentOf(chatID int64) int64 {
+	return (chatID - chatBase) % identityStride
+}
 
 // What the bot says at each step of the suggestion flow, as the residents
 // recognise it. The bench is tied to the flow on purpose: when the flow
@@ -71,6 +82,7 @@ type resident struct {
 	lat    []time.Duration // reply times of the steps queued while measuring; only its goroutine touches it
 	steps  []string        // the step of each of lat
 	round  int             // flows started, so choices vary between rounds
+	gen    int             // identities used before the current one (see identityStride)
 	done   []int           // rounds completed (soak: rows are matched to them)
 	gaveUp []int           // soak: rounds given up after «تأیید و ارسال» was pressed
 }
@@ -268,8 +280,14 @@ func (r *resident) walkToText(ctx context.Context, round int) (bottest.Sent, err
 	return r.step(ctx, "topic", r.press(s, nth(s, r.idx+round)), prompt([]string{stepMark(5)}))
 }
 
-// nextFlow walks the next round of the suggestion flow.
+// nextFlow walks the next round of the suggestion flow, as a new person
+// once the current one has sent as many as the bot takes in an hour.
 func (r *resident) nextFlow(ctx context.Context) error {
+	if len(r.done) > 0 && len(r.done)%models.SubmissionsPerHour == 0 && len(r.done)/models.SubmissionsPerHour > r.gen {
+		r.gen++
+		r.chat, r.user = bottest.Private(chatBase + int64(r.gen)*identityStride + int64(r.idx))
+		r.user.FirstName = "ساکن"
+	}
 	r.round++
 	return r.flow(ctx, r.round-1)
 }

@@ -229,12 +229,16 @@ func (b *bench) soakEnd(ctx context.Context, rds *benchRedis, res *result) error
 	if rds == nil {
 		return nil
 	}
-	lo, hi := int64(chatBase), chatBase+int64(b.opts.residents)
-	use, err := rds.usage(ctx, func(id int64) bool { return id >= lo && id < hi })
+	n := int64(b.opts.residents)
+	use, err := rds.usage(ctx, func(id int64) bool { return id >= chatBase && residentOf(id) < n })
 	if err != nil {
 		return err
 	}
-	sr.chats, sr.keyUsage = b.opts.residents, use
+	chats := 0 // every identity the residents used
+	for _, r := range b.residents[:n] {
+		chats += r.gen + 1
+	}
+	sr.chats, sr.keyUsage = chats, use
 	return nil
 }
 
