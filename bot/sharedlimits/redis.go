@@ -49,6 +49,7 @@ type Store struct {
 
 	mu       sync.Mutex
 	watchers []func(bot.SharedHold)
+	warned   time.Time // the last failure logged
 
 	pubsub *redis.PubSub
 	done   chan struct{}
@@ -86,7 +87,24 @@ func New(ctx context.Context, rdb redis.UniversalClient, cfg Config) (*Store, er
 		return nil, fmt.Errorf("sharedlimits: subscribe %s: %w", s.channel, err)
 	}
 	go s.listen()
+	s.log.Info("send limits shared through Redis", slog.String("platform", p), slog.String("channel", s.channel))
 	return s, nil
+}
+
+// failed logs err, at most once every 10 s: while Redis is down every send
+// falls back to the in-process limits, and one line says so.
+func (s *Store) failed(err error) error {
+	s.mu.Lock()
+	now := time.Now()
+	logIt := now.Sub(s.warned) >= 10*time.Second
+	if logIt {
+		s.warned = now
+	}
+	s.mu.Unlock()
+	if logIt {
+		s.log.Warn("shared send limits unavailable, using this process's own", slog.String("platform", s.platform), slog.Any("err", err))
+	}
+	return err
 }
 
 // Close stops the subscription.
@@ -281,7 +299,7 @@ func (s *Store) chatKey(chatID int64) string {
 func (s *Store) ReserveChat(ctx context.Context, chatID int64, n int, r rate.Limit, b int, now time.Time) (time.Duration, error) {
 	d, err := s.reserve(ctx, s.chatKey(chatID), n, r, b, now, bot.SharedChatRecoverPerSec)
 	if err != nil {
-		return 0, fmt.Errorf("sharedlimits: reserve chat: %w", err)
+		return 0, s.failed(fmt.Errorf("sharedlimits: reserve chat: %w", err))
 	}
 	return d, nil
 }
@@ -290,7 +308,7 @@ func (s *Store) ReserveChat(ctx context.Context, chatID int64, n int, r rate.Lim
 func (s *Store) ReserveNotice(ctx context.Context, r rate.Limit, b int, now time.Time) (time.Duration, error) {
 	d, err := s.reserve(ctx, s.notice, 1, r, b, now, bot.SharedFloodRecoverShare)
 	if err != nil {
-		return 0, fmt.Errorf("sharedlimits: reserve notice: %w", err)
+		return 0, s.failed(fmt.Errorf("sharedlimits: reserve notice: %w", err))
 	}
 	return d, nil
 }
@@ -308,7 +326,7 @@ func (s *Store) TooMany(ctx context.Context, chatID int64, retryAfter time.Durat
 		if err := tooManyScript.Run(ctx, s.rdb, []string{s.chatKey(chatID)},
 			ms(now), until, fmtFloat(floor), fmtFloat(bot.SharedChatRecoverPerSec),
 			s.channel, encodeHold("c", s.replica, chatID, until)).Err(); err != nil {
-			return false, fmt.Errorf("sharedlimits: 429: %w", err)
+			return false, s.failed(fmt.Errorf("sharedlimits: 429: %w", err))
 		}
 	}
 	n, err := floodScript.Run(ctx, s.rdb, []string{s.flood, s.notice},
@@ -316,7 +334,7 @@ func (s *Store) TooMany(ctx context.Context, chatID int64, retryAfter time.Durat
 		until, fmtFloat(noticeFloorShare), fmtFloat(bot.SharedFloodRecoverShare),
 		s.channel, encodeHold("f", s.replica, 0, until)).Int64()
 	if err != nil {
-		return false, fmt.Errorf("sharedlimits: flood: %w", err)
+		return false, s.failed(fmt.Errorf("sharedlimits: flood: %w", err))
 	}
 	return n == 1, nil
 }
