@@ -274,3 +274,24 @@ func TestChatBucket(t *testing.T) {
 		t.Errorf("a minute later the fourth message waits %v, want 1s (the rate recovered)", d)
 	}
 }
+
+// BenchmarkReserveChat is the cost a new message pays with shared limits:
+// one round trip and one script. Compare BenchmarkLocalReserveChat in bot.
+func BenchmarkReserveChat(b *testing.B) {
+	rdb, prefix := redistest.Client(b), redistest.Prefix(b)
+	st, err := sharedlimits.New(context.Background(), rdb, sharedlimits.Config{Prefix: prefix, Platform: bot.Telegram})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := st.ReserveChat(ctx, int64(i%1000), 1, 1, 3, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -36,7 +36,11 @@ type bench struct {
 	botProf   chan error
 	db        *benchDB    // nil with SQLite
 	rds       *benchRedis // nil with the in-process Redis
-	soak      *soakStats  // -soak
+	soak      *soakStats  // -soak or -replicas
+	order     *orderCheck // -replicas
+	lb        *balancer   // -replicas
+	reps      []*replica  // -replicas
+	kill      chan error  // -kill-one: the kill's outcome, once done
 }
 
 // onSend hands each call the bot makes to the resident of its chat.
@@ -47,6 +51,9 @@ func (b *bench) onSend(s bottest.Sent) {
 	i := residentOf(s.ChatID)
 	if i >= int64(len(b.residents)) {
 		return
+	}
+	if b.order != nil {
+		b.order.see(i, s.Method, s.Text)
 	}
 	b.residents[i].observe(s)
 }
@@ -136,9 +143,13 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	if o.fail5xx > 0 {
 		srvOpts = append(srvOpts, bottest.WithServerErrors(bottest.ServerErrors{Share: o.fail5xx}))
 	}
-	if o.soak {
+	if o.soak || o.replicas > 1 {
 		b.soak = newSoakStats()
 		res.soak = &soakResult{}
+	}
+	if o.replicas > 1 {
+		b.order = newOrderCheck()
+		res.replicas = &replicasResult{n: o.replicas}
 	}
 	b.srv = bottest.NewServer(srvOpts...)
 	defer b.srv.Close()
@@ -167,11 +178,28 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	if err := seedBot(ctx, bin, env); err != nil {
 		return nil, err
 	}
-	proc, err := startBot(bin, env)
-	if err != nil {
+	var proc *botProc
+	stopped := false
+	if o.replicas > 1 {
+		b.reps, err = startReplicas(ctx, bin, vars, o.replicas)
+		defer func() {
+			for _, r := range b.reps[min(1, len(b.reps)):] { // replica 0 is proc
+				if !r.killed {
+					_ = r.proc.stop(30 * time.Second)
+				}
+			}
+		}()
+		if err != nil {
+			if len(b.reps) > 0 {
+				_ = b.reps[0].proc.stop(30 * time.Second)
+			}
+			return nil, err
+		}
+		proc, base = b.reps[0].proc, b.reps[0].base
+		b.startBalancer(ctx)
+	} else if proc, err = startBot(bin, env); err != nil {
 		return nil, err
 	}
-	stopped := false
 	defer func() {
 		if stopped {
 			return
@@ -185,6 +213,9 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 		defer cancel()
 		if err := waitHTTP(rctx, base+"/healthz"); err != nil {
 			return err
+		}
+		if o.replicas > 1 {
+			return nil // the balancer posts the updates
 		}
 		return b.srv.WaitPolling(rctx)
 	}); err != nil {
@@ -260,6 +291,9 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 		}
 	}
 
+	if err := b.endReplicas(res); err != nil {
+		return nil, err
+	}
 	// Stop the bot, then count what it wrote.
 	stopped = true
 	if err := proc.stop(30 * time.Second); err != nil {
@@ -445,6 +479,7 @@ func (b *bench) continuous(ctx context.Context, rs []*resident, proc *botProc, b
 	if err != nil {
 		return errors.Join(err, stopAll())
 	}
+	b.startKill(ctx, w.at, res)
 	b.logf("measuring: %d residents for %s", o.residents, o.duration)
 	var samples chan []soakSample
 	endSampling := make(chan struct{})

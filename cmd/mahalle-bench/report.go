@@ -56,7 +56,8 @@ type result struct {
 	memBefore, memAfter int64
 	keys                *keyUsage
 	botLogLines         int
-	soak                *soakResult // -soak
+	soak                *soakResult     // -soak or -replicas
+	replicas            *replicasResult // -replicas
 }
 
 func (r *result) perSecond() float64 {
@@ -335,6 +336,11 @@ func (r *result) writeText(w io.Writer) {
 			fmt.Fprintln(w, l)
 		}
 	}
+	if r.replicas != nil {
+		for _, l := range r.replicasLines() {
+			fmt.Fprintln(w, l)
+		}
+	}
 	fmt.Fprintln(w, grammYReference)
 }
 
@@ -401,6 +407,11 @@ func (r *result) markdown() string {
 	}
 	if r.soak != nil {
 		for _, l := range r.soakLines() {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
+	if r.replicas != nil {
+		for _, l := range r.replicasLines() {
 			fmt.Fprintf(&b, "- %s\n", l)
 		}
 	}
