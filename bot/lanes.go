@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -27,14 +28,20 @@ func (l lane) String() string {
 }
 
 // Flood inference and recovery. 429s from floodChats distinct chats within
-// floodWindow are taken for a flood of the whole bot: every call waits the
+// floodWindow, and from at least floodShare of the calls made in a second,
+// are taken for a flood of the whole bot: every call waits the
 // retry_after, and both lanes are slowed (replies capped at half the rate they
 // were sent at, notices at half their rate). Rates then grow back by
 // floodRecoverShare of their former value for every second without a 429
 // (additive increase, multiplicative decrease).
 const (
-	floodWindow       = time.Second
-	floodChats        = 3
+	floodWindow = time.Second
+	floodChats  = 3
+	// floodShare keeps the per-chat 429s of a busy bot from passing for a
+	// flood: with 500 people answering, a few chats writing faster than
+	// their own limit get 429s every second, while a flood of the whole bot
+	// answers 429 to nearly every call.
+	floodShare        = 0.2
 	floodRecoverShare = 0.05
 	replyCapFloor     = rate.Limit(10)
 	noticeFloor       = rate.Limit(1)
@@ -64,7 +71,9 @@ type floodControl struct {
 	replyTarget rate.Limit    // the reply rate measured before the flood
 	notice      *rate.Limiter
 	noticeBase  rate.Limit
-	noticeOn    bool // the notice budget applies (limits not disabled)
+	noticeBurst int
+	noticeOn    bool         // the notice budget applies (limits not disabled)
+	shared      SharedLimits // nil: in process only
 
 	winStart time.Time // reply rate: the current one-second window
 	winCount int
@@ -77,13 +86,34 @@ type floodControl struct {
 func newFloodControl(l Limits, now time.Time) *floodControl {
 	on := !l.Disabled
 	l = l.withDefaults()
-	return &floodControl{
-		reply:      rate.NewLimiter(rate.Inf, 1),
-		notice:     rate.NewLimiter(l.Notice, l.NoticeBurst),
-		noticeBase: l.Notice,
-		noticeOn:   on,
-		winStart:   now,
+	fc := &floodControl{
+		reply:       rate.NewLimiter(rate.Inf, 1),
+		notice:      rate.NewLimiter(l.Notice, l.NoticeBurst),
+		noticeBase:  l.Notice,
+		noticeBurst: l.NoticeBurst,
+		noticeOn:    on,
+		shared:      l.Shared,
+		winStart:    now,
 	}
+	if fc.shared != nil {
+		fc.shared.Watch(fc.applyHold)
+	}
+	return fc
+}
+
+// applyHold slows this replica as another one did when it inferred a flood
+// of the whole bot. The clock is the wall clock: holds come from other
+// processes.
+func (fc *floodControl) applyHold(h SharedHold) {
+	if !h.Flood {
+		return
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	now := time.Now()
+	fc.recoverLocked(now)
+	fc.last429 = now
+	fc.slowLocked(now, h.Until.Sub(now))
 }
 
 // recoverLocked grows the slowed rates back for every second since the last
@@ -115,8 +145,28 @@ func (fc *floodControl) recoverLocked(now time.Time) {
 }
 
 // tooMany records a 429 for chatID (0 for calls not addressed to a chat) and
-// reports whether it completes a flood of the whole bot.
+// reports whether it completes a flood of the whole bot. With a shared store
+// the 429 is recorded there, for every replica, and the flood inferred from
+// the 429s of all of them; when the store fails, from this replica's alone.
 func (fc *floodControl) tooMany(chatID int64, now time.Time, retryAfter time.Duration) bool {
+	if fc.shared != nil {
+		fc.mu.Lock()
+		chats := fc.floodThresholdLocked()
+		fc.mu.Unlock()
+		ctx, cancel := sharedCtx(context.Background())
+		flood, err := fc.shared.TooMany(ctx, chatID, retryAfter, now, chats)
+		cancel()
+		if err == nil {
+			fc.mu.Lock()
+			defer fc.mu.Unlock()
+			fc.recoverLocked(now)
+			fc.last429 = now
+			if flood {
+				fc.slowLocked(now, retryAfter)
+			}
+			return flood
+		}
+	}
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	fc.recoverLocked(now)
@@ -128,10 +178,17 @@ func (fc *floodControl) tooMany(chatID int64, now time.Time, retryAfter time.Dur
 		}
 	}
 	fc.recent = append(kept, tooManyHit{chatID: chatID, at: now})
-	if len(fc.recent) < floodChats {
+	if len(fc.recent) < fc.floodThresholdLocked() {
 		return false
 	}
 	fc.recent = fc.recent[:0]
+	fc.slowLocked(now, retryAfter)
+	return true
+}
+
+// slowLocked holds every call for retryAfter and halves both lanes' rates,
+// after a flood. fc.mu must be held.
+func (fc *floodControl) slowLocked(now time.Time, retryAfter time.Duration) {
 	fc.floods++
 	if until := now.Add(retryAfter); until.After(fc.holdUntil) {
 		fc.holdUntil = until
@@ -145,7 +202,14 @@ func (fc *floodControl) tooMany(chatID int64, now time.Time, retryAfter time.Dur
 	fc.reply.SetLimitAt(now, next)
 	fc.reply.SetBurstAt(now, max(1, int(next/10)))
 	fc.notice.SetLimitAt(now, max(noticeFloor, fc.notice.Limit()/2))
-	return true
+}
+
+// floodThresholdLocked is the number of distinct chats whose 429s within
+// floodWindow make a flood: floodChats, or floodShare of the replies sent in
+// a second if more. fc.mu must be held.
+func (fc *floodControl) floodThresholdLocked() int {
+	calls := max(fc.lastRate, float64(fc.winCount))
+	return max(floodChats, int(math.Ceil(floodShare*calls)))
 }
 
 // hold returns how long every call must still wait after an inferred flood.
@@ -188,10 +252,31 @@ func (fc *floodControl) waitNotice(ctx context.Context, now func() time.Time,
 	fc.mu.Lock()
 	fc.recoverLocked(t)
 	fc.mu.Unlock()
-	if err := limiterAcquire(ctx, fc.notice, now, wait); err != nil {
+	if err := fc.waitNoticeBudget(ctx, t, now, wait); err != nil {
 		return err
 	}
 	return fc.yieldToReplies(ctx)
+}
+
+// waitNoticeBudget waits on the notice budget: the shared one when there is
+// one and it answers, else the one in process.
+func (fc *floodControl) waitNoticeBudget(ctx context.Context, t time.Time, now func() time.Time,
+	wait func(context.Context, time.Duration) error) error {
+	if fc.shared != nil {
+		sctx, cancel := sharedCtx(ctx)
+		d, err := fc.shared.ReserveNotice(sctx, fc.noticeBase, fc.noticeBurst, t)
+		cancel()
+		if err == nil {
+			if d <= 0 {
+				return nil
+			}
+			return wait(ctx, d)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return limiterAcquire(ctx, fc.notice, now, wait)
 }
 
 // yieldToReplies waits until no reply is in flight, at most noticeYieldMax.

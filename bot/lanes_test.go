@@ -477,3 +477,39 @@ func TestCallbackAnswer429IsHonoured(t *testing.T) {
 		t.Error("the callback was not answered after the 429")
 	}
 }
+
+// TestPerChat429sOfABusyBotAreNotAFlood: a bot answering hundreds of people
+// a second sees some chats exceed their own limit every second; 429s from a
+// few of them hold those chats only. 429s from a fifth of the calls are a
+// flood.
+func TestPerChat429sOfABusyBotAreNotAFlood(t *testing.T) {
+	f, clock := newLaneFixture(t)
+	// 200 replies a second to distinct chats.
+	for i := range 200 {
+		if _, err := f.client.Send(tagged("busy"), Message{ChatID: int64(1000 + i), Text: "پاسخ"}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(5 * time.Millisecond)
+	}
+	for chat := int64(1); chat <= 5; chat++ {
+		f.srv.FailChat(chat, 1, bottest.Fault{Code: 429, RetryAfter: 1})
+		if _, err := f.client.Send(tagged("few"), Message{ChatID: chat, Text: "پیام"}); err != nil {
+			t.Fatalf("Send to %d: %v", chat, err)
+		}
+	}
+	if got := counter(t, f.metrics.Floods, "tg"); got != 0 {
+		t.Fatalf("floods = %v after 429s from 5 chats of a bot sending 200 a second, want 0", got)
+	}
+	if r, _ := f.client.flood.rates(clock.Now()); r != rate.Inf {
+		t.Errorf("reply cap %v after a few chats' 429s, want none", r)
+	}
+	for chat := int64(10); chat < 60; chat++ {
+		f.srv.FailChat(chat, 1, bottest.Fault{Code: 429, RetryAfter: 1})
+		if _, err := f.client.Send(tagged("many"), Message{ChatID: chat, Text: "پیام"}); err != nil {
+			t.Fatalf("Send to %d: %v", chat, err)
+		}
+	}
+	if got := counter(t, f.metrics.Floods, "tg"); got < 1 {
+		t.Errorf("floods = %v after 429s from 50 chats within a second, want a flood", got)
+	}
+}

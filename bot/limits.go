@@ -24,6 +24,10 @@ type Limits struct {
 	Notice        rate.Limit // notices a second for the whole bot [25]
 	NoticeBurst   int        // [5]
 	Disabled      bool       // no proactive limit at all, for tests; 429s are still honoured
+	// Shared, when set, keeps the per-chat limiter of new messages, the
+	// notice budget, the holds after 429s and flood inference in a store the
+	// bot's replicas share (see SharedLimits); nil keeps them in process.
+	Shared SharedLimits
 }
 
 // withDefaults returns l with zero fields set to their defaults.
@@ -95,7 +99,8 @@ type chatState struct {
 // by the chats written to within about a minute (plus those still held).
 type sendLimiter struct {
 	limits  Limits
-	enabled bool // the proactive per-chat limiter; holds work either way
+	enabled bool         // the proactive per-chat limiter; holds work either way
+	shared  SharedLimits // nil: in process only
 
 	mu        sync.Mutex
 	chats     map[int64]*chatState
@@ -106,7 +111,28 @@ type sendLimiter struct {
 func newSendLimiter(l Limits, now time.Time) *sendLimiter {
 	enabled := !l.Disabled
 	l = l.withDefaults()
-	return &sendLimiter{limits: l, enabled: enabled, chats: make(map[int64]*chatState), lastSweep: now}
+	sl := &sendLimiter{limits: l, enabled: enabled, shared: l.Shared, chats: make(map[int64]*chatState), lastSweep: now}
+	if sl.shared != nil {
+		sl.shared.Watch(sl.applyHold)
+	}
+	return sl
+}
+
+// applyHold records the hold another replica learned from a 429 on a chat.
+func (l *sendLimiter) applyHold(h SharedHold) {
+	if h.Flood || h.ChatID == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cs, ok := l.chats[h.ChatID]
+	if !ok {
+		cs = l.newChatState(h.ChatID)
+		l.chats[h.ChatID] = cs
+	}
+	if h.Until.After(cs.holdUntil) {
+		cs.holdUntil = h.Until
+	}
 }
 
 // chat returns the state of chatID, creating it when needed. Groups
@@ -123,14 +149,26 @@ func (l *sendLimiter) chat(chatID int64, now time.Time) *chatState {
 	}
 	cs, ok := l.chats[chatID]
 	if !ok {
-		r, b := l.limits.PerChat, l.limits.PerChatBurst
-		if chatID < 0 {
-			r, b = min(r, l.limits.PerGroup), min(b, l.limits.PerGroupBurst)
-		}
-		cs = &chatState{lim: rate.NewLimiter(r, b), base: r}
+		cs = l.newChatState(chatID)
 		l.chats[chatID] = cs
 	}
 	return cs
+}
+
+// chatLimit is the base rate and burst of new messages to chatID: groups
+// (negative ids) get the stricter of the group and the chat limits.
+func (l *sendLimiter) chatLimit(chatID int64) (rate.Limit, int) {
+	r, b := l.limits.PerChat, l.limits.PerChatBurst
+	if chatID < 0 {
+		r, b = min(r, l.limits.PerGroup), min(b, l.limits.PerGroupBurst)
+	}
+	return r, b
+}
+
+// newChatState is the state of a chat not written to recently.
+func (l *sendLimiter) newChatState(chatID int64) *chatState {
+	r, b := l.chatLimit(chatID)
+	return &chatState{lim: rate.NewLimiter(r, b), base: r}
 }
 
 // recover raises a chat's rate, cut by a 429, by chatRateRecoverPerSec of its
@@ -237,13 +275,29 @@ func waitReserved(ctx context.Context, d time.Duration, r *rate.Reservation, now
 }
 
 // waitChat blocks n new messages to chatID until the chat's limiter allows
-// them. It does nothing when the proactive limits are disabled.
+// them: the shared one when there is one and it answers, else the one in
+// process. It does nothing when the proactive limits are disabled.
 func (l *sendLimiter) waitChat(ctx context.Context, chatID int64, n int, now func() time.Time,
 	wait func(context.Context, time.Duration) error) error {
 	if !l.enabled {
 		return nil
 	}
 	t := now()
+	if l.shared != nil {
+		r, b := l.chatLimit(chatID)
+		sctx, cancel := sharedCtx(ctx)
+		d, err := l.shared.ReserveChat(sctx, chatID, max(1, min(n, b)), r, b, t)
+		cancel()
+		if err == nil {
+			if d <= 0 {
+				return nil
+			}
+			return wait(ctx, d)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
 	d, r, err := l.reserveChat(chatID, n, t)
 	if err != nil {
 		return err

@@ -81,6 +81,7 @@ type config struct {
 	onSend         func(Sent)
 	knownChatsOnly bool
 	chatLimits     *ChatLimits
+	serverErrors   *serverErrors
 }
 
 // WithToken sets the only token the server accepts; any other gets 401.
@@ -380,6 +381,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, method string) bo
 		} else {
 			s.faults[method] = q[1:]
 		}
+	} else if code := s.drawServerError(method); code != 0 {
+		f = &Fault{Code: code}
 	}
 	lat := s.latency[method]
 	s.mu.Unlock()

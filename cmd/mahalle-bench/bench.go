@@ -34,14 +34,26 @@ type bench struct {
 	stop      atomic.Bool
 	profile   *os.File // the bench's CPU profile, while measuring
 	botProf   chan error
-	db        *benchDB // nil with SQLite
+	db        *benchDB    // nil with SQLite
+	rds       *benchRedis // nil with the in-process Redis
+	soak      *soakStats  // -soak or -replicas
+	order     *orderCheck // -replicas
+	lb        *balancer   // -replicas
+	reps      []*replica  // -replicas
+	kill      chan error  // -kill-one: the kill's outcome, once done
 }
 
 // onSend hands each call the bot makes to the resident of its chat.
 func (b *bench) onSend(s bottest.Sent) {
-	i := s.ChatID - chatBase
-	if i < 0 || i >= int64(len(b.residents)) {
+	if s.ChatID < chatBase {
 		return
+	}
+	i := residentOf(s.ChatID)
+	if i >= int64(len(b.residents)) {
+		return
+	}
+	if b.order != nil {
+		b.order.see(i, s.Method, s.Text)
 	}
 	b.residents[i].observe(s)
 }
@@ -119,6 +131,7 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 		vars["REDIS_KEY_PREFIX"] = rds.Prefix
 		res.machine.Redis = rds.Version
 		res.redisPrefix = rds.Prefix
+		b.rds = rds
 	}
 
 	token := strconv.Itoa(100000+rand.IntN(900000)) + ":bench" + randomHex(12)
@@ -127,10 +140,21 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	if o.tgLimits {
 		srvOpts = append(srvOpts, bottest.WithChatLimits(bottest.ChatLimits{}))
 	}
+	if o.fail5xx > 0 {
+		srvOpts = append(srvOpts, bottest.WithServerErrors(bottest.ServerErrors{Share: o.fail5xx}))
+	}
+	if o.soak || o.replicas > 1 {
+		b.soak = newSoakStats()
+		res.soak = &soakResult{}
+	}
+	if o.replicas > 1 {
+		b.order = newOrderCheck()
+		res.replicas = &replicasResult{n: o.replicas}
+	}
 	b.srv = bottest.NewServer(srvOpts...)
 	defer b.srv.Close()
 	b.rcfg = residentConfig{photoEvery: o.photoEvery, think: o.think, stepTimeout: o.stepTimeout,
-		queued: &b.queued, flows: &b.flows, measure: &b.measure, stop: &b.stop}
+		queued: &b.queued, flows: &b.flows, measure: &b.measure, stop: &b.stop, soak: b.soak}
 	b.residents = make([]*resident, o.residents+o.open)
 	for i := range b.residents {
 		b.residents[i] = newResident(i, b.srv, &b.rcfg)
@@ -154,11 +178,28 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	if err := seedBot(ctx, bin, env); err != nil {
 		return nil, err
 	}
-	proc, err := startBot(bin, env)
-	if err != nil {
+	var proc *botProc
+	stopped := false
+	if o.replicas > 1 {
+		b.reps, err = startReplicas(ctx, bin, vars, o.replicas)
+		defer func() {
+			for _, r := range b.reps[min(1, len(b.reps)):] { // replica 0 is proc
+				if !r.killed {
+					_ = r.proc.stop(30 * time.Second)
+				}
+			}
+		}()
+		if err != nil {
+			if len(b.reps) > 0 {
+				_ = b.reps[0].proc.stop(30 * time.Second)
+			}
+			return nil, err
+		}
+		proc, base = b.reps[0].proc, b.reps[0].base
+		b.startBalancer(ctx)
+	} else if proc, err = startBot(bin, env); err != nil {
 		return nil, err
 	}
-	stopped := false
 	defer func() {
 		if stopped {
 			return
@@ -172,6 +213,9 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 		defer cancel()
 		if err := waitHTTP(rctx, base+"/healthz"); err != nil {
 			return err
+		}
+		if o.replicas > 1 {
+			return nil // the balancer posts the updates
 		}
 		return b.srv.WaitPolling(rctx)
 	}); err != nil {
@@ -230,14 +274,26 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 		if err != nil {
 			return nil, err
 		}
-		lo, hi := chatBase+int64(o.residents), chatBase+int64(len(b.residents))
-		use, err := rds.usage(ctx, func(id int64) bool { return id >= lo && id < hi })
+		lo, hi := int64(o.residents), int64(len(b.residents))
+		use, err := rds.usage(ctx, func(id int64) bool {
+			i := residentOf(id)
+			return id >= chatBase && id-chatBase < identityStride && i >= lo && i < hi
+		})
 		if err != nil {
 			return nil, err
 		}
 		res.open, res.memBefore, res.memAfter, res.keys = o.open, mem0, mem1, &use
 	}
 
+	if res.soak != nil {
+		if err := b.soakEnd(ctx, rds, res); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := b.endReplicas(res); err != nil {
+		return nil, err
+	}
 	// Stop the bot, then count what it wrote.
 	stopped = true
 	if err := proc.stop(30 * time.Second); err != nil {
@@ -247,6 +303,11 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	res.allFlows = b.flows.load()
 	if res.rows, err = countRows(ctx, vars["DATABASE_URL"], tmp); err != nil {
 		return nil, err
+	}
+	if res.soak != nil {
+		if err := b.soakRows(ctx, vars["DATABASE_URL"], res); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
@@ -402,13 +463,7 @@ func (b *bench) continuous(ctx context.Context, rs []*resident, proc *botProc, b
 					return ctx.Err()
 				}
 			}
-			for {
-				if err := r.nextFlow(ctx); errors.Is(err, errStopped) {
-					return nil
-				} else if err != nil {
-					return err
-				}
-			}
+			return b.walkFlows(ctx, r)
 		})
 	}()
 	// stopAll stops the residents and returns the first error of the run.
@@ -424,9 +479,23 @@ func (b *bench) continuous(ctx context.Context, rs []*resident, proc *botProc, b
 	if err != nil {
 		return errors.Join(err, stopAll())
 	}
+	b.startKill(ctx, w.at, res)
 	b.logf("measuring: %d residents for %s", o.residents, o.duration)
-	if err := b.pause(ctx, o.duration, done); err != nil {
-		return errors.Join(fmt.Errorf("measured phase: %w", err), stopAll())
+	var samples chan []soakSample
+	endSampling := make(chan struct{})
+	if b.soak != nil {
+		samples = make(chan []soakSample, 1)
+		go func() {
+			samples <- b.sampler(ctx, proc.pid(), base, b.rds, w.at, max(10*time.Second, o.duration/20), endSampling)
+		}()
+	}
+	perr := b.pause(ctx, o.duration, done)
+	close(endSampling)
+	if samples != nil {
+		b.soakCollect(res, <-samples)
+	}
+	if perr != nil {
+		return errors.Join(fmt.Errorf("measured phase: %w", perr), stopAll())
 	}
 	cerr := b.close(ctx, w, proc, base, res)
 	return errors.Join(cerr, stopAll())

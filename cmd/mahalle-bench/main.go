@@ -48,6 +48,10 @@ type options struct {
 	photoEvery  int
 	think       time.Duration
 	tgLimits    bool
+	soak        bool          // issue 10's soak run (soak.go)
+	fail5xx     float64       // share of the bot's calls the fake Bot API fails with a 5xx
+	replicas    int           // bots in webhook mode behind a balancer (replicas.go); 1: one poller
+	killOne     time.Duration // kill one replica with SIGKILL this long into the measured phase (0: none)
 	bin         string
 	databaseURL string
 	redisURL    string
@@ -74,6 +78,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.IntVar(&o.photoEvery, "photo-every", 10, "every N-th resident sends one photo instead of skipping the photo step (0: none)")
 	fs.DurationVar(&o.think, "think", 0, "pause between a reply and the resident's next answer (0: answer at once)")
 	fs.BoolVar(&o.tgLimits, "tglimits", false, "the fake Bot API answers 429 as Telegram does for one chat: about 1 message/s with bursts of 3, edits included")
+	fs.BoolVar(&o.soak, "soak", false, "issue 10's soak run: a resident with no reply within -step-timeout is counted as stuck and starts over instead of stopping the run; rows are matched to flows, the bot's RSS and goroutines and Redis memory per chat are reported; implies -tglimits and, unless given, -residents 500 -duration 10m -fail5xx 0.05")
+	fs.Float64Var(&o.fail5xx, "fail5xx", 0, "share of the bot's calls (sends, edits, callback answers, getUpdates, getFile) the fake Bot API fails with 502/500/503, 0 to 1")
+	fs.IntVar(&o.replicas, "replicas", 1, "run this many bots in webhook mode behind a balancer on the same PostgreSQL and Redis (needs both); rows are matched to flows and each chat's prompts checked for order")
+	fs.DurationVar(&o.killOne, "kill-one", 0, "with -replicas: kill one replica with SIGKILL this long into the measured phase")
 	fs.StringVar(&o.bin, "bin", "", "the mahalle binary to run (default: go build ./cmd/mahalle into a temporary folder)")
 	fs.StringVar(&o.databaseURL, "database-url", getenv("BENCH_DATABASE_URL"), "PostgreSQL URL to create the run's database through (default $BENCH_DATABASE_URL; empty: embedded SQLite)")
 	fs.StringVar(&o.redisURL, "redis-url", getenv("BENCH_REDIS_URL"), "Redis URL (default $BENCH_REDIS_URL; empty: the bot's in-process Redis)")
@@ -89,6 +97,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	applySoakDefaults(o, set)
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -103,6 +112,18 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 		return nil, errors.New("-duration must be positive")
 	case o.photoEvery < 0, o.think < 0, o.warmup < 0, o.duration < 0, o.open < 0:
 		return nil, errors.New("-photo-every, -think, -warmup, -duration and -open cannot be negative")
+	case o.replicas < 1:
+		return nil, errors.New("-replicas must be at least 1")
+	case o.killOne < 0 || o.killOne > 0 && o.replicas < 2:
+		return nil, errNoReplicas
+	case o.replicas > 1 && (o.databaseURL == "" || o.redisURL == ""):
+		return nil, errors.New("-replicas needs -database-url and -redis-url: replicas share one PostgreSQL and one Redis")
+	case o.replicas > 1 && o.rounds > 0:
+		return nil, errors.New("-replicas runs for -duration, not -rounds")
+	case o.fail5xx < 0 || o.fail5xx > 1:
+		return nil, errors.New("-fail5xx is a share from 0 to 1")
+	case o.soak && o.rounds > 0:
+		return nil, errors.New("-soak runs for -duration, not -rounds")
 	case o.timeout <= 0 || o.stepTimeout <= 0:
 		return nil, errors.New("-timeout and -step-timeout must be positive")
 	case o.botProfile != "" && o.rounds > 0:

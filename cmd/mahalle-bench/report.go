@@ -56,6 +56,8 @@ type result struct {
 	memBefore, memAfter int64
 	keys                *keyUsage
 	botLogLines         int
+	soak                *soakResult     // -soak or -replicas
+	replicas            *replicasResult // -replicas
 }
 
 func (r *result) perSecond() float64 {
@@ -93,7 +95,14 @@ func (r *result) keyBytes() float64 {
 }
 
 // rowsOK reports whether every completed flow wrote exactly one row.
-func (r *result) rowsOK() bool { return r.rows == r.allFlows }
+// In a soak run, flows given up after the confirm press may or may not have
+// stored their row; rows are matched to flows one by one instead.
+func (r *result) rowsOK() bool {
+	if r.soak != nil {
+		return r.soak.rowsOK(r.rows, r.allFlows)
+	}
+	return r.rows == r.allFlows
+}
 
 // figure is one line of the report.
 type figure struct {
@@ -321,6 +330,17 @@ func (r *result) writeText(w io.Writer) {
 	if u := r.keys; u != nil {
 		fmt.Fprintln(w, r.keysLine())
 	}
+	if r.soak != nil {
+		fmt.Fprintln(w)
+		for _, l := range r.soakLines() {
+			fmt.Fprintln(w, l)
+		}
+	}
+	if r.replicas != nil {
+		for _, l := range r.replicasLines() {
+			fmt.Fprintln(w, l)
+		}
+	}
 	fmt.Fprintln(w, grammYReference)
 }
 
@@ -384,6 +404,16 @@ func (r *result) markdown() string {
 	}
 	if r.keys != nil {
 		fmt.Fprintf(&b, "- %s\n", r.keysLine())
+	}
+	if r.soak != nil {
+		for _, l := range r.soakLines() {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
+	if r.replicas != nil {
+		for _, l := range r.replicasLines() {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
 	}
 	return b.String()
 }

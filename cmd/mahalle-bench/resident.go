@@ -10,11 +10,22 @@ import (
 	"time"
 
 	"github.com/mahalle/mahalle/bot/bottest"
+	"github.com/mahalle/mahalle/models"
 )
 
 // chatBase is the chat (and user) id of resident 0; resident i is
 // chatBase+i. Telegram user ids go past 2³², so the bot must cope.
 const chatBase = 5_000_000_000
+
+// The bot takes at most models.SubmissionsPerHour suggestions an hour from
+// one person, so a resident who has sent that many comes back as a new
+// person: resident i's g-th identity is chatBase + g×identityStride + i.
+const identityStride = 10_000_000
+
+// residentOf returns the index of the resident a chat id belongs to.
+func residentOf(chatID int64) int64 {
+	return (chatID - chatBase) % identityStride
+}
 
 // What the bot says at each step of the suggestion flow, as the residents
 // recognise it. The bench is tied to the flow on purpose: when the flow
@@ -68,9 +79,12 @@ type resident struct {
 	seen    int
 	replies chan bottest.Sent
 
-	lat   []time.Duration // reply times of the steps queued while measuring; only its goroutine touches it
-	steps []string        // the step of each of lat
-	round int             // flows started, so choices vary between rounds
+	lat    []time.Duration // reply times of the steps queued while measuring; only its goroutine touches it
+	steps  []string        // the step of each of lat
+	round  int             // flows started, so choices vary between rounds
+	gen    int             // identities used before the current one (see identityStride)
+	done   []int           // rounds completed (soak: rows are matched to them)
+	gaveUp []int           // soak: rounds given up after «تأیید و ارسال» was pressed
 }
 
 // residentConfig is what all residents share.
@@ -82,6 +96,7 @@ type residentConfig struct {
 	flows       *counter      // completed flows
 	measure     *atomic.Bool  // steps queued while set are timed
 	stop        *atomic.Bool  // once set, residents queue nothing more (errStopped)
+	soak        *soakStats    // nil: a stuck resident stops the run; else it is counted (errStuck)
 }
 
 // errStopped ends a resident's walk when the run stops it mid-flow.
@@ -143,7 +158,12 @@ func (r *resident) step(ctx context.Context, name string,
 		}
 		return s, nil
 	case <-timer.C:
-		return bottest.Sent{}, r.stuck(name, fmt.Errorf("no reply within %s", r.cfg.stepTimeout))
+		err := r.stuck(name, fmt.Errorf("no reply within %s", r.cfg.stepTimeout))
+		if r.cfg.soak != nil {
+			r.cfg.soak.stuck(r.idx, name, err)
+			return bottest.Sent{}, errStuck
+		}
+		return bottest.Sent{}, err
 	case <-ctx.Done():
 		return bottest.Sent{}, r.stuck(name, ctx.Err())
 	}
@@ -260,8 +280,14 @@ func (r *resident) walkToText(ctx context.Context, round int) (bottest.Sent, err
 	return r.step(ctx, "topic", r.press(s, nth(s, r.idx+round)), prompt([]string{stepMark(5)}))
 }
 
-// nextFlow walks the next round of the suggestion flow.
+// nextFlow walks the next round of the suggestion flow, as a new person
+// once the current one has sent as many as the bot takes in an hour.
 func (r *resident) nextFlow(ctx context.Context) error {
+	if len(r.done) > 0 && len(r.done)%models.SubmissionsPerHour == 0 && len(r.done)/models.SubmissionsPerHour > r.gen {
+		r.gen++
+		r.chat, r.user = bottest.Private(chatBase + int64(r.gen)*identityStride + int64(r.idx))
+		r.user.FirstName = "ساکن"
+	}
 	r.round++
 	return r.flow(ctx, r.round-1)
 }
@@ -304,8 +330,12 @@ func (r *resident) flow(ctx context.Context, round int) error {
 	}
 	data, _ = button(s, labelConfirm)
 	if _, err = r.step(ctx, "confirm", r.press(s, data), confirmed()); err != nil {
+		if errors.Is(err, errStuck) {
+			r.gaveUp = append(r.gaveUp, round)
+		}
 		return err
 	}
+	r.done = append(r.done, round)
 	r.cfg.flows.add(1)
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mahalle/mahalle/bot"
+	"github.com/mahalle/mahalle/bot/sharedlimits"
 	"github.com/mahalle/mahalle/conversations"
 	"github.com/mahalle/mahalle/conversations/coordinator"
 	"github.com/mahalle/mahalle/conversations/member"
@@ -249,10 +250,18 @@ func (a *app) serve(ctx context.Context) error {
 	pollers := map[bot.Platform]*bot.Poller{}
 	for _, pl := range platforms {
 
+		limits := bot.Limits{Notice: rate.Limit(cfg.NoticeRate), PerChat: rate.Limit(cfg.SendRatePerChat)}
+		if cfg.SharedLimits {
+			shared, err := sharedlimits.New(ctx, a.rdb, sharedlimits.Config{Prefix: cfg.RedisPrefix, Platform: pl.p, Logger: log})
+			if err != nil {
+				return fmt.Errorf("SEND_LIMITS=shared: %w", err)
+			}
+			defer func() { _ = shared.Close() }()
+			limits.Shared = shared
+		}
 		client, err := bot.NewClient(bot.Config{
 			Platform: pl.p, Token: pl.token, Endpoint: pl.endpoint, Logger: log, Metrics: metrics,
-			Limits:  bot.Limits{Notice: rate.Limit(cfg.NoticeRate), PerChat: rate.Limit(cfg.SendRatePerChat)},
-			Blocked: reach,
+			Limits: limits, Blocked: reach,
 		})
 		if err != nil {
 			return err

@@ -43,6 +43,7 @@ type config struct {
 	ConversationTTL  time.Duration
 	NoticeRate       float64 // notices (messages nobody asked for) per second, per platform
 	SendRatePerChat  float64 // new messages per second to one chat
+	SharedLimits     bool    // send limits kept in Redis for every replica (SEND_LIMITS=shared; the default with WEBHOOK_URL)
 	Escalation       models.Escalation
 	QuietHours       models.QuietHours // the install's default quiet hours, Tehran time
 	NoticeInterval   time.Duration     // how often the notifier reads the outbox
@@ -264,6 +265,17 @@ func loadConfig(getenv func(string) string, requireToken bool) (*config, error) 
 	}
 	if err := durationVar(getenv, "HANDLER_TIMEOUT", 100*time.Millisecond, 10*time.Minute, "10s", &c.HandlerTimeout); err != nil {
 		return nil, err
+	}
+	// Replicas (webhook mode) share their send limits through Redis; one
+	// poller keeps them in process and pays no round trip for them.
+	switch v := getenv("SEND_LIMITS"); v {
+	case "":
+		c.SharedLimits = c.WebhookURL != ""
+	case "shared":
+		c.SharedLimits = true
+	case "local":
+	default:
+		return nil, &configError{"SEND_LIMITS", fmt.Sprintf("%q is not shared (kept in Redis for every replica) or local (in this process)", v)}
 	}
 	return c, nil
 }
