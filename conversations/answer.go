@@ -35,3 +35,10 @@ func (st *State) SetPage(step string, page int) {
 	}
 	st.Hidden[step+pageSuffix] = Answer{Number: int64(page)}
 }
+
+// Located returns the point a step's Locate was given in this run (a
+// shared location that chose the province and county), if any.
+func (st *State) Located() (lat, lon float64, ok bool) {
+	a, ok := st.Hidden[keyLocated]
+	return a.Lat, a.Lon, ok
+}

@@ -26,6 +26,8 @@ const (
 	keyAlbum     = "album"   // the step whose Display photos were last sent
 	querySuffix  = ".q"      // <step>.q: the text searched that the step lists results of
 	pageSuffix   = ".p"      // <step>.p: the page of a paged choice step
+	otherSuffix  = ".o"      // <step>.o: the person pressed the step's Other button and types a name
+	keyLocated   = "located" // the point a Locate step was given
 
 	valSkip    = "_skip"
 	valDone    = "_done"
@@ -37,6 +39,8 @@ const (
 	valPage    = "_page"
 	valBack    = "_back"
 	valYday    = "_yday"
+	valOther   = "_other"
+	valList    = "_list"
 	editPrefix = "e:"
 
 	menuNonce   = "m" // menu buttons carry no nonce: they are valid at any time
@@ -65,12 +69,17 @@ type Config struct {
 	// ChatCommands says the router can set a chat's own command list:
 	// Out.Commands is then filled when the viewer's list changed.
 	ChatCommands bool
-	Welcome      string           // shown with the menu on /start
-	Help         string           // shown on /help above the list of what the person may do
-	Now          func() time.Time // [time.Now]
-	TTL          time.Duration    // a flow expires after this long without an answer [24h]
-	DraftTTL     time.Duration    // an expired flow's answers are kept this long [7 days]
-	Logger       *slog.Logger
+	Welcome      string // shown with the menu on /start
+	// StartLink, when set, reads the parameter of a deep link
+	// (t.me/<bot>?start=<payload>, sent as "/start <payload>"): the flow it
+	// opens and that flow's argument; ok is false for a payload it does not
+	// know, which then gets the welcome and the menu.
+	StartLink func(payload string) (flow, arg string, ok bool)
+	Help      string           // shown on /help above the list of what the person may do
+	Now       func() time.Time // [time.Now]
+	TTL       time.Duration    // a flow expires after this long without an answer [24h]
+	DraftTTL  time.Duration    // an expired flow's answers are kept this long [7 days]
+	Logger    *slog.Logger
 	// Shared says other processes (webhook replicas) handle the same chats:
 	// the in-process state cache, which assumes this process is a chat's
 	// only writer, is then off and every update reads the state from Redis.
@@ -317,10 +326,30 @@ func (t *turn) decide() error {
 	return t.input(f, "")
 }
 
+// startLink returns the flow a "/start <payload>" deep link opens, or nil.
+func (t *turn) startLink() *Flow {
+	if t.in.Command != "start" || t.in.Args == "" || t.e.cfg.StartLink == nil {
+		return nil
+	}
+	name, _, ok := t.e.cfg.StartLink(t.in.Args)
+	if !ok {
+		return nil
+	}
+	return t.e.flows[name]
+}
+
 func (t *turn) command() error {
 	f := t.e.flows[t.st.Flow]
 	switch t.in.Command {
 	case "start", "menu":
+		if g := t.startLink(); g != nil {
+			if f != nil && !t.st.Paused && !t.expired() {
+				t.stripPrompt()
+				t.st.Paused = true // the draft waits, as with /menu
+			}
+			_, arg, _ := t.e.cfg.StartLink(t.in.Args)
+			return t.start(g, arg)
+		}
 		if f != nil && !t.st.Paused && !t.expired() {
 			t.stripPrompt() // «ادامه» will ask again
 			t.st.Paused = true
@@ -627,6 +656,7 @@ func (t *turn) dropDependents(f *Flow, step string) {
 	for _, d := range dependents(f, step) {
 		delete(t.st.Answers, d)
 		delete(t.st.Hidden, d+pageSuffix)
+		delete(t.st.Hidden, d+otherSuffix)
 		if s, _ := f.step(d); s != nil && s.Search == nil {
 			delete(t.st.Hidden, d+querySuffix)
 		}
@@ -695,6 +725,7 @@ func (t *turn) advance(f *Flow, a Answer) {
 	}
 	t.st.Answers[step] = a
 	delete(t.st.Hidden, keyAlbum)
+	delete(t.st.Hidden, step+otherSuffix)
 	if s, _ := f.step(step); s != nil && s.Search != nil {
 		delete(t.st.Hidden, s.Jump+querySuffix) // browsing replaced an earlier search
 	}

@@ -59,6 +59,23 @@ type Step struct {
 	Search func(ctx context.Context, st *State, query string) ([]Option, error)
 	Jump   string
 
+	// Locate, when set on a choice step, takes a shared location instead of
+	// a press: it returns the answers the point decides (a province and its
+	// county), which replace this step's and their dependents', and the run
+	// goes on at the first step still unanswered. The point is kept in the
+	// run's bookkeeping (State.Located). EINVALID and ENOTFOUND errors are
+	// shown and the step asked again.
+	Locate func(ctx context.Context, st *State, lat, lon float64) (map[string]Answer, error)
+
+	// Create, when set on a choice step, adds a last button labelled Other
+	// («محلهٔ من در فهرست نیست»): pressing it asks for a typed name with
+	// OtherPrompt, and Create turns that name into the option chosen (a place
+	// created under the county). EINVALID errors are shown and the name asked
+	// again.
+	Create      func(ctx context.Context, k Key, st *State, text string) (Option, error)
+	Other       string
+	OtherPrompt string
+
 	// Skip, when set and true, passes this step by (e.g. the name of an
 	// anonymous sender).
 	Skip func(st *State) bool

@@ -10,6 +10,7 @@ type Input struct {
 
 	Text         string // text or caption, normalised
 	Command      string // "start", "cancel", ... without the slash
+	Args         string // what follows the command: a deep link's payload
 	CallbackID   string // set when a button was pressed
 	CallbackData string
 	Contact      *Contact

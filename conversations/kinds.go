@@ -126,6 +126,14 @@ func readNumber(t *turn, _ *Flow, step *Step, _ string) (*Answer, string, error)
 
 func readChoice(t *turn, f *Flow, step *Step, pressed string) (*Answer, string, error) {
 	in, text := t.in, t.in.Text
+	if pressed == "" && in.Location != nil && step.Locate != nil {
+		return t.locate(f, step, *in.Location)
+	}
+	if step.Create != nil {
+		if a, hint, handled, err := t.other(f, step, pressed); handled {
+			return a, hint, err
+		}
+	}
 	if pressed == "" {
 		if text != "" {
 			// A typed label counts as pressing its button.
@@ -249,6 +257,11 @@ func choiceKeys(t *turn, f *Flow, step *Step, out *Out) [][]Button {
 	}
 	if step.Kind == InputMultiChoice {
 		rows = append(rows, []Button{{Text: "تمام ✔️", Data: t.data(valDone)}})
+	}
+	if _, searched := t.st.Hidden[step.Key+querySuffix]; step.Create != nil && step.Other != "" && !searched {
+		// «not in the list» of a county's list; a search's list is
+		// answered by typing more, or by browsing to the county.
+		rows = append(rows, []Button{{Text: step.Other, Data: t.data(valOther)}})
 	}
 	return rows
 }

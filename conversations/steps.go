@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mahalle/mahalle/models"
 	"github.com/mahalle/mahalle/persian"
 )
 
@@ -53,10 +54,14 @@ func (t *turn) prompt(f *Flow, hint string) {
 			}
 		}
 	}
+	question, naming := step.Prompt, t.naming(step)
+	if naming {
+		question = step.OtherPrompt
+	}
 	if f.Counter {
-		fmt.Fprintf(&b, "%s — مرحله %s از %s\n\n%s", f.Title, persian.Digits(fmt.Sprint(i+1)), persian.Digits(fmt.Sprint(len(f.Steps))), step.Prompt)
+		fmt.Fprintf(&b, "%s — مرحله %s از %s\n\n%s", f.Title, persian.Digits(fmt.Sprint(i+1)), persian.Digits(fmt.Sprint(len(f.Steps))), question)
 	} else {
-		fmt.Fprintf(&b, "%s\n\n%s", f.Title, step.Prompt)
+		fmt.Fprintf(&b, "%s\n\n%s", f.Title, question)
 	}
 	if old, ok := t.st.Answers[step.Key]; ok && !old.Skipped {
 		b.WriteString("\n\nپاسخ فعلی: " + show(step, old))
@@ -65,7 +70,9 @@ func (t *turn) prompt(f *Flow, hint string) {
 
 	out := Out{Text: b.String(), Prompt: true}
 	var rows [][]Button
-	if keys := kinds[step.Kind].keys; keys != nil {
+	if keys := kinds[step.Kind].keys; naming {
+		rows = [][]Button{{{Text: msgBackToList, Data: t.data(valList)}}}
+	} else if keys != nil {
 		rows = keys(t, f, step, &out)
 	}
 	if step.Optional {
@@ -351,4 +358,78 @@ func expectHint(s *Step) string { return kinds[s.Kind].hint }
 func startOfDay(t time.Time) time.Time {
 	y, m, d := t.In(persian.Tehran).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, persian.Tehran)
+}
+
+// naming reports whether the person pressed step's Other button and is
+// now to type a name.
+func (t *turn) naming(step *Step) bool {
+	return step.Create != nil && t.st.Hidden[step.Key+otherSuffix].Text != ""
+}
+
+// other handles what a choice step with Create is given: its Other button
+// (type a name), «بازگشت به فهرست», or the name typed. handled is false for
+// anything else, which the step reads as usual.
+func (t *turn) other(f *Flow, step *Step, pressed string) (a *Answer, hint string, handled bool, err error) {
+	switch {
+	case pressed == valOther || pressed == valList:
+		if pressed == valOther {
+			t.setHidden(step.Key+otherSuffix, Answer{Text: "1"})
+		} else {
+			delete(t.st.Hidden, step.Key+otherSuffix)
+			t.changed = true
+		}
+		t.answer("")
+		t.redraw(f)
+		return nil, "", true, nil
+	case pressed != "" || !t.naming(step):
+		return nil, "", false, nil
+	case t.in.Text == "" || t.in.Other != "":
+		return nil, step.OtherPrompt, true, nil
+	}
+	st := cloneState(t.st)
+	o, err := step.Create(t.ctx, t.key, &st, t.in.Text)
+	switch {
+	case models.ErrorCode(err) == models.EINVALID:
+		return nil, userMessage(err, msgBadAnswer), true, nil
+	case err != nil:
+		return nil, "", true, fmt.Errorf("conversations: create at %s: %w", step.Key, err)
+	}
+	delete(t.st.Hidden, step.Key+otherSuffix)
+	t.changed = true
+	return &Answer{Values: []string{o.Value}, Text: o.Label}, "", true, nil
+}
+
+// locate applies a shared location given at a step with Locate: the
+// answers it decides replace this step's and everything that depended on
+// it, and the run goes on at the first step still unanswered.
+func (t *turn) locate(f *Flow, step *Step, loc Location) (*Answer, string, error) {
+	st := cloneState(t.st)
+	answers, err := step.Locate(t.ctx, &st, loc.Lat, loc.Lon)
+	switch code := models.ErrorCode(err); {
+	case code == models.EINVALID || code == models.ENOTFOUND:
+		return nil, userMessage(err, msgBadAnswer), nil
+	case err != nil:
+		return nil, "", fmt.Errorf("conversations: locate at %s: %w", step.Key, err)
+	}
+	if t.st.Answers == nil {
+		t.st.Answers = map[string]Answer{}
+	}
+	t.dropDependents(f, t.st.Step)
+	delete(t.st.Answers, t.st.Step)
+	for k := range answers {
+		t.dropDependents(f, k)
+	}
+	for k, a := range answers {
+		t.st.Answers[k] = a
+	}
+	t.setHidden(keyLocated, Answer{Lat: loc.Lat, Lon: loc.Lon})
+	t.stripPrompt()
+	if !t.st.Editing {
+		t.st.Trail = append(t.st.Trail, t.st.Step)
+	}
+	t.st.Step = t.firstUnanswered(f)
+	t.st.Editing = t.st.Editing && t.st.Step != stepSummary
+	t.changed = true
+	t.prompt(f, "")
+	return nil, "", nil
 }

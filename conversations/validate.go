@@ -83,6 +83,12 @@ func validate(flows []*Flow) error {
 					bad(f, "step %q jumps to step %q, which does not exist", s.Key, s.Jump)
 				}
 			}
+			if (s.Locate != nil || s.Create != nil) && s.Kind != InputChoice {
+				bad(f, "step %q: Locate and Create are for a choice step", s.Key)
+			}
+			if s.Create != nil && (s.Other == "" || s.OtherPrompt == "") {
+				bad(f, "step %q: Create needs its Other button label and OtherPrompt", s.Key)
+			}
 			if (s.Kind == InputChoice || s.Kind == InputMultiChoice) && s.Options == nil {
 				bad(f, "step %q is a choice with no Options func", s.Key)
 			}

@@ -379,6 +379,7 @@ func input(u bot.Update) conversations.Input {
 		SenderName:   persian.Normalize(u.From.FirstName + " " + u.From.LastName),
 		Text:         persian.Normalize(u.Text),
 		Command:      u.Command,
+		Args:         strings.TrimSpace(u.CommandArgs),
 		MediaGroupID: u.MediaGroupID,
 		Other:        u.Other,
 		Forwarded:    u.Forwarded,

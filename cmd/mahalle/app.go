@@ -219,12 +219,13 @@ func (a *app) serve(ctx context.Context) error {
 		Viewer: func(ctx context.Context, k conversations.Key) (models.Viewer, error) {
 			return a.store.Viewer(ctx, k.Platform, k.UserID)
 		},
-		Welcome: msgWelcome,
-		Help:    msgHelp,
-		TTL:     cfg.ConversationTTL,
-		Now:     a.now,
-		Logger:  log,
-		Shared:  cfg.WebhookURL != "",
+		Welcome:   msgWelcome,
+		StartLink: residentflows.StartLink,
+		Help:      msgHelp,
+		TTL:       cfg.ConversationTTL,
+		Now:       a.now,
+		Logger:    log,
+		Shared:    cfg.WebhookURL != "",
 	})
 	if err != nil {
 		return fmt.Errorf("flows: %w", err)

@@ -203,11 +203,10 @@ func (f *Flows) homeContext(ctx context.Context, v models.Viewer, arg string) (m
 	return pre, nil
 }
 
-// placeName is how a place reads to residents.
-// When places carry a Confirmed flag, an unconfirmed one reads
-// "name (تأییدنشده)" here.
+// placeName is how a place reads to residents: one not yet confirmed by
+// its county's coordinators is marked «(تأییدنشده)».
 func placeName(pm models.PlaceMatch) string {
-	return pm.Name
+	return markUnconfirmed(pm.Name, pm.Confirmed)
 }
 
 // Limited is a Flow.Allowed that holds a suggestion, comment or
@@ -247,4 +246,14 @@ func idOf(a conversations.Answer) uint {
 		return 0
 	}
 	return uint(n)
+}
+
+// StartLink reads the parameter of a place's deep link (t.me/<bot>?start=p<id>,
+// the link under its QR card): it opens that place's feed, which makes it
+// «محلهٔ من». ok is false for any other payload.
+func StartLink(payload string) (flow, arg string, ok bool) {
+	if _, err := models.ParsePlaceStartParam(payload); err != nil {
+		return "", "", false
+	}
+	return FlowFeed, payload, true
 }

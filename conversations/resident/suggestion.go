@@ -14,7 +14,10 @@ type Geography interface {
 	Provinces(ctx context.Context) ([]models.Province, error)
 	Counties(ctx context.Context, provinceID uint) ([]models.County, error)
 	Places(ctx context.Context, countyID uint) ([]models.Place, error)
-	SearchPlaces(ctx context.Context, query string, limit int) ([]models.PlaceMatch, error)
+	Search(ctx context.Context, query string, opts models.SearchOptions) (models.SearchResult, error)
+	CountyAt(ctx context.Context, lat, lon float64) (models.County, error)
+	NearestPlaces(ctx context.Context, countyID uint, lat, lon float64, limit int) ([]models.NearPlace, error)
+	CreatePlace(ctx context.Context, actor models.Actor, countyID uint, name string) (models.PlaceMatch, bool, error)
 }
 
 // Suggestions is what the suggestion flow stores into.
@@ -172,23 +175,53 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(conversation
 	}
 }
 
-// PlaceSteps find a neighborhood or village: province, county, place, or
-// a typed name searched at the first two steps.
+// PlaceSteps find a neighborhood or village: province, county, place. A
+// name typed at the first two steps is searched (tolerant of how Persian is
+// typed, and saying how many more were found than shown); a location shared
+// there picks the county by its boundary and lists its places nearest
+// first; a place missing from the county's list is typed in and created,
+// unconfirmed, usable at once.
 func PlaceSteps(geo Geography) []*conversations.Step {
 	searched := func(st *conversations.State) bool {
-		_, q := st.Answers["place_q"]
+		_, q := st.Hidden["place.q"]
 		return q
 	}
 	search := func(ctx context.Context, st *conversations.State, query string) ([]conversations.Option, error) {
-		found, err := geo.SearchPlaces(ctx, persian.SearchKey(query), searchLimit)
+		found, err := geo.Search(ctx, query, models.SearchOptions{Kinds: []string{models.MatchPlace}, Limit: searchLimit})
+		if models.ErrorCode(err) == models.EINVALID {
+			return nil, nil // no letter in it: «nothing found»
+		}
 		if err != nil {
 			return nil, err
 		}
-		opts := make([]conversations.Option, len(found))
-		for i, m := range found {
-			opts[i] = conversations.Option{Value: conversations.FormatID(m.Place.ID), Label: m.Place.Name + " (" + m.CountyName + "، " + m.ProvinceName + ")"}
+		opts := make([]conversations.Option, len(found.Matches))
+		for i, m := range found.Matches {
+			opts[i] = conversations.Option{Value: conversations.FormatID(m.ID),
+				Label: markUnconfirmed(m.Name, m.Confirmed) + " (" + m.CountyName + "، " + m.ProvinceName + ")"}
 		}
 		return opts, nil
+	}
+	locate := func(ctx context.Context, st *conversations.State, lat, lon float64) (map[string]conversations.Answer, error) {
+		c, err := geo.CountyAt(ctx, lat, lon)
+		if code := models.ErrorCode(err); code == models.ENOTFOUND || code == models.EINVALID {
+			return nil, models.Errorf(models.ENOTFOUND, "%s", msgLocationOutside)
+		} else if err != nil {
+			return nil, err
+		}
+		ps, err := geo.Provinces(ctx)
+		if err != nil {
+			return nil, err
+		}
+		prov := conversations.Answer{Values: []string{conversations.FormatID(c.ProvinceID)}}
+		for _, p := range ps {
+			if p.ID == c.ProvinceID {
+				prov.Text = p.Name
+			}
+		}
+		return map[string]conversations.Answer{
+			"prov": prov,
+			"cnty": {Values: []string{conversations.FormatID(c.ID)}, Text: c.Name},
+		}, nil
 	}
 	return []*conversations.Step{
 		{
@@ -202,7 +235,7 @@ func PlaceSteps(geo Geography) []*conversations.Step {
 				}
 				return opts, err
 			},
-			Search: search, Jump: "place",
+			Search: search, Jump: "place", Locate: locate,
 			Skip: func(st *conversations.State) bool {
 				_, answered := st.Answers["prov"]
 				return searched(st) && !answered
@@ -219,21 +252,90 @@ func PlaceSteps(geo Geography) []*conversations.Step {
 				}
 				return opts, err
 			},
-			Search: search, Jump: "place", Skip: searched,
+			Search: search, Jump: "place", Locate: locate, Skip: searched,
 		},
 		{
 			Key: "place", Label: "محله یا روستا", Kind: conversations.InputChoice, PageSize: 10,
 			Prompt: msgAskPlace,
+			Display: func(ctx context.Context, st *conversations.State) (conversations.Display, error) {
+				return placeNote(ctx, geo, st)
+			},
 			Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-				ps, err := geo.Places(ctx, conversations.AnswerID(st.Answers, "cnty"))
-				opts := make([]conversations.Option, len(ps))
-				for i, p := range ps {
-					opts[i] = conversations.Option{Value: conversations.FormatID(p.ID), Label: p.Name}
+				return placeOptions(ctx, geo, st)
+			},
+			Other: optPlaceMissing, OtherPrompt: msgAskNewPlace,
+			Create: func(ctx context.Context, k conversations.Key, st *conversations.State, text string) (conversations.Option, error) {
+				county := conversations.AnswerID(st.Answers, "cnty")
+				if county == 0 {
+					// Reached by a search: the county is not known yet.
+					return conversations.Option{}, models.Errorf(models.EINVALID, "%s", msgNewPlaceNeedsCounty)
 				}
-				return opts, err
+				pm, _, err := geo.CreatePlace(ctx, models.Actor{Platform: k.Platform, UserID: k.UserID}, county, text)
+				if err != nil {
+					return conversations.Option{}, err
+				}
+				return conversations.Option{Value: conversations.FormatID(pm.ID), Label: placeName(pm)}, nil
 			},
 		},
 	}
+}
+
+// placeOptions lists the county's places (nearest first when a location
+// chose the county), unconfirmed ones marked.
+func placeOptions(ctx context.Context, geo Geography, st *conversations.State) ([]conversations.Option, error) {
+	county := conversations.AnswerID(st.Answers, "cnty")
+	ps, err := geo.Places(ctx, county)
+	if err != nil {
+		return nil, err
+	}
+	if lat, lon, ok := st.Located(); ok {
+		near, err := geo.NearestPlaces(ctx, county, lat, lon, len(ps))
+		if err != nil {
+			return nil, err
+		}
+		first := make(map[uint]bool, len(near))
+		sorted := make([]models.Place, 0, len(ps))
+		for _, n := range near {
+			first[n.ID] = true
+			sorted = append(sorted, n.Place)
+		}
+		for _, p := range ps {
+			if !first[p.ID] {
+				sorted = append(sorted, p)
+			}
+		}
+		ps = sorted
+	}
+	opts := make([]conversations.Option, len(ps))
+	for i, p := range ps {
+		opts[i] = conversations.Option{Value: conversations.FormatID(p.ID), Label: markUnconfirmed(p.Name, p.Confirmed)}
+	}
+	return opts, nil
+}
+
+// placeNote is what the place step says above its list: how many a search
+// found beyond those shown, or the county a shared location fell in.
+func placeNote(ctx context.Context, geo Geography, st *conversations.State) (conversations.Display, error) {
+	if q, ok := st.Hidden["place.q"]; ok {
+		found, err := geo.Search(ctx, q.Text, models.SearchOptions{Kinds: []string{models.MatchPlace}, Limit: searchLimit})
+		if err != nil || found.Total <= len(found.Matches) {
+			return conversations.Display{}, nil // nothing more to say; the list says the rest
+		}
+		return conversations.Display{Text: fmt.Sprintf(msgSearchMore, persian.Digits(fmt.Sprint(found.Total-len(found.Matches))))}, nil
+	}
+	if _, _, ok := st.Located(); ok {
+		return conversations.Display{Text: fmt.Sprintf(msgLocatedIn, st.Answers["cnty"].Text, st.Answers["prov"].Text)}, nil
+	}
+	return conversations.Display{}, nil
+}
+
+// markUnconfirmed is a place's name as residents read it: one a resident
+// typed in, not yet confirmed by the county, is marked.
+func markUnconfirmed(name string, confirmed bool) string {
+	if confirmed {
+		return name
+	}
+	return name + " " + markNotConfirmed
 }
 
 func statusName(s string) string {
