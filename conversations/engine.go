@@ -544,6 +544,10 @@ func (t *turn) start(f *Flow, arg string) error {
 	}
 	first := t.nextStep(f, -1)
 	t.st.Step = first
+	if first == stepSummary && f.NoSummary {
+		// Everything the run needs came with it (a lookup of «محلهٔ من»).
+		return t.submit(f)
+	}
 	t.prompt(f, "")
 	return nil
 }
@@ -972,6 +976,13 @@ func (t *turn) submit(f *Flow) error {
 			return nil
 		}
 		return fmt.Errorf("conversations: submit %s: %w", f.Name, err)
+	}
+	if f.Attach != nil {
+		if pic, err := f.Attach(t.ctx, t.submission()); err != nil {
+			t.e.cfg.Logger.Error("conversations: attach", slog.String("flow", f.Name), slog.Any("err", err))
+		} else if len(pic) > 0 {
+			t.outs = append(t.outs, Out{Upload: pic})
+		}
 	}
 	t.closeRun(f, msg)
 	return nil

@@ -168,6 +168,12 @@ type Flow struct {
 	// message the person reads.
 	Submit func(ctx context.Context, sub Submission) (string, error)
 
+	// Attach, when set, makes a picture for the person once Submit has
+	// succeeded (a place's printable QR card): it is sent as a photo above
+	// the closing message. An error leaves the picture out and is logged;
+	// the closing message still goes.
+	Attach func(ctx context.Context, sub Submission) ([]byte, error)
+
 	// Submitted, when set, recognises a run already stored under its
 	// idempotency key (a replay after a crash): it returns the closing
 	// message for that record and true, and no question (no Review) is

@@ -51,6 +51,11 @@ type Out struct {
 	// as their own message.
 	Album []string
 
+	// Upload, when set, is a picture made for this person (PNG or JPEG
+	// bytes), sent first as a photo; Text and Buttons follow as their own
+	// message.
+	Upload []byte
+
 	// Commands, when set, is the chat's command list to set (setMyCommands
 	// with a per-chat scope) after this Out: it changed since last set.
 	Commands []Command

@@ -227,6 +227,17 @@ func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u b
 			}
 			continue
 		}
+		if len(o.Upload) > 0 {
+			if err := r.upload(ctx, s, u.ChatID, o.Upload); err != nil && !errors.Is(err, bot.ErrBadRequest) {
+				if errors.Is(err, bot.ErrBlocked) {
+					return nil
+				}
+				return err
+			}
+			if o.Text == "" {
+				continue
+			}
+		}
 		if len(o.Album) > 0 {
 			if err := r.album(ctx, s, u.Platform, u.ChatID, o.Album); err != nil && !errors.Is(err, bot.ErrBadRequest) {
 				if errors.Is(err, bot.ErrBlocked) {
@@ -290,6 +301,17 @@ func (r *Router) album(ctx context.Context, s Sender, platform bot.Platform, cha
 	}
 	r.log.Warn("handlers: the sender cannot send an album", slog.Int("photos", len(ids)))
 	return nil
+}
+
+// upload sends a picture made for the person (a QR card) as a photo.
+func (r *Router) upload(ctx context.Context, s Sender, chatID int64, pic []byte) error {
+	ps, ok := s.(PhotoSender)
+	if !ok {
+		r.log.Warn("handlers: the sender cannot upload a photo")
+		return nil
+	}
+	_, err := ps.SendPhotos(ctx, chatID, []bot.Photo{{Data: pic}})
+	return err
 }
 
 // fail is the one place an error becomes what the person reads.

@@ -31,6 +31,7 @@ import (
 	residentflows "github.com/mahalle/mahalle/conversations/resident"
 	"github.com/mahalle/mahalle/handlers"
 	"github.com/mahalle/mahalle/models"
+	"github.com/mahalle/mahalle/qrcard"
 )
 
 var errUnauthorized = bot.ErrUnauthorized
@@ -207,9 +208,18 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store, Mute: a.store,
 		OverdueAfter: time.Duration(overdue) * 24 * time.Hour}
+	names := map[bot.Platform]string{}
 	residents := &residentflows.Flows{
 		Geo: a.store, Catalog: a.store, Feeds: a.store, Homes: a.store, Subs: a.store,
 		Inbox: a.store, Track: a.store, Part: a.store,
+		// The bots' names are known once each platform answered getMe,
+		// before the first update is handled.
+		Link: func(platform, param string) string {
+			return placeLink(bot.Platform(platform), names[bot.Platform(platform)], param)
+		},
+		Card: func(link, title, subtitle string) ([]byte, error) {
+			return qrcard.PNG(qrcard.Card{Link: link, Title: title, Subtitle: subtitle})
+		},
 	}
 	suggest := residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform })
 	suggest.Allowed = residents.Limited
@@ -247,7 +257,6 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	senders := map[bot.Platform]handlers.Sender{}
 	notifiers := map[bot.Platform]handlers.Notifier{}
-	names := map[bot.Platform]string{}
 	pollers := map[bot.Platform]*bot.Poller{}
 	for _, pl := range platforms {
 
@@ -585,3 +594,15 @@ var (
 	_ handlers.Notifier           = (*bot.Client)(nil)
 	_ handlers.CommandSetter      = (*bot.Client)(nil)
 )
+
+// placeLink is a place's deep link on a platform: opening it starts the
+// bot with "/start <param>". "" when the bot's name is not known.
+func placeLink(p bot.Platform, botName, param string) string {
+	switch {
+	case botName == "":
+		return ""
+	case p == bot.Bale:
+		return "https://ble.ir/" + botName + "?start=" + param
+	}
+	return "https://t.me/" + botName + "?start=" + param
+}

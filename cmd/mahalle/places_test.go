@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/mahalle/mahalle/bot/bottest"
 	"github.com/mahalle/mahalle/models"
 )
 
@@ -168,4 +170,36 @@ func TestPlaceDeepLink(t *testing.T) {
 	expect(t, got, "این محله پیدا نشد")
 	// Any other payload is a plain /start.
 	expect(t, p.say("/start ref_12"), "از منوی زیر")
+}
+
+// TestPlaceQRCard: from «محلهٔ من» a resident gets the place's printable QR
+// card: a PNG photo, and its deep link, which opens the place's feed.
+func TestPlaceQRCard(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	p := h.person(6106)
+	p.say("/start")
+	p.press("محلهٔ من")
+	p.walkToPlace(2)
+	got := p.press("کارت QR محله")
+	var photo *bottest.Sent
+	for i := range got {
+		if got[i].Method == "sendPhoto" {
+			photo = &got[i]
+		}
+	}
+	if photo == nil {
+		t.Fatalf("no photo sent:\n%s", dump(got))
+	}
+	data, ok := p.srv.FileData(photo.FileID)
+	if !ok || len(data) < 8 || string(data[1:4]) != "PNG" {
+		t.Fatalf("the card is not a PNG (%d bytes)", len(data))
+	}
+	expect(t, got, "کارت QR «محله نمونه ۲ اراک» آماده است", "https://t.me/mahalle_test_bot?start=p")
+	link := regexp.MustCompile(`start=(p\d+)`).FindStringSubmatch(dump(got))
+	if link == nil {
+		t.Fatalf("no deep link in:\n%s", dump(got))
+	}
+	q := h.person(6107)
+	expect(t, q.say("/start "+link[1]), "محله نمونه ۲ اراک")
 }

@@ -435,6 +435,7 @@ func (f *Flows) home() *conversations.Flow {
 			return []conversations.MenuItem{
 				{Label: linkFeed, Flow: FlowFeed},
 				{Label: linkRoster, Flow: FlowRoster},
+				{Label: linkQR, Flow: FlowQR},
 			}
 		},
 	}

@@ -67,6 +67,7 @@ const (
 	FlowResolve = "resolve"
 	FlowConfirm = "confirm"
 	FlowComment = "comment"
+	FlowQR      = "qr"
 )
 
 // Flows are the residents' flows beyond sending a suggestion: the council's
@@ -82,6 +83,13 @@ type Flows struct {
 	Inbox   Inbox
 	Track   Trackers
 	Part    Participation
+
+	// Link is a place's deep link on a platform (t.me/<bot>?start=p<id>,
+	// or Bale's), "" while the bot's name is unknown; Card draws the
+	// printable QR card of a link with the place's name under it. Without
+	// them the QR card is not offered.
+	Link func(platform, startParam string) string
+	Card func(link, title, subtitle string) ([]byte, error)
 }
 
 // Flows returns every flow of f, for the engine's Config.Flows. The ones a
@@ -97,7 +105,7 @@ func (f *Flows) Flows() []*conversations.Flow {
 	return []*conversations.Flow{
 		feed, roster, home, f.unsub(),
 		mine, track, f.resolve(),
-		f.confirm(), f.comment(),
+		f.confirm(), f.comment(), f.qr(),
 	}
 }
 
@@ -256,4 +264,52 @@ func StartLink(payload string) (flow, arg string, ok bool) {
 		return "", "", false
 	}
 	return FlowFeed, payload, true
+}
+
+// qr sends the printable QR card of «محلهٔ من» (or the place given): its
+// deep link as a QR code with the place's name under it, to post on a
+// notice board or in a mosque; whoever scans it opens the place's feed.
+func (f *Flows) qr() *conversations.Flow {
+	return &conversations.Flow{
+		Name: FlowQR, Version: 1, Title: titleQR, NoSummary: true,
+		// In the menu of council members, who post it; residents reach it
+		// from «محلهٔ من».
+		Menu: menuQR, Order: 40, Roles: []models.Role{models.RoleMember}, Help: helpQR,
+		Prefill: func(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
+			if arg == "" && len(v.Memberships) > 0 {
+				// A member's card is their council's place.
+				arg = conversations.FormatID(v.Memberships[0].PlaceID)
+			}
+			return f.prefillHome(ctx, v, arg)
+		},
+		Steps: f.placeSteps(hasHiddenPlace, func(*conversations.State) bool { return false }),
+		Allowed: func(context.Context, models.Viewer, string) (string, error) {
+			if f.Link == nil || f.Card == nil {
+				return msgQRUnavailable, nil
+			}
+			return "", nil
+		},
+		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
+			pm, err := f.Catalog.Place(ctx, placeOf(&conversations.State{Answers: sub.Answers, Hidden: sub.Hidden}))
+			if err != nil {
+				return "", err
+			}
+			link := f.Link(sub.Key.Platform, models.PlaceStartParam(pm.ID))
+			if link == "" {
+				return "", models.Errorf(models.EINVALID, "%s", msgQRUnavailable)
+			}
+			return fmt.Sprintf(msgQRCard, placeName(pm), link), nil
+		},
+		Attach: func(ctx context.Context, sub conversations.Submission) ([]byte, error) {
+			pm, err := f.Catalog.Place(ctx, placeOf(&conversations.State{Answers: sub.Answers, Hidden: sub.Hidden}))
+			if err != nil {
+				return nil, err
+			}
+			return f.Card(f.Link(sub.Key.Platform, models.PlaceStartParam(pm.ID)), pm.Name, // printed: the name alone
+				fmt.Sprintf(msgQRSubtitle, pm.CountyName, pm.ProvinceName))
+		},
+		Links: func(sub conversations.Submission) []conversations.MenuItem {
+			return []conversations.MenuItem{{Label: linkFeed, Flow: FlowFeed}}
+		},
+	}
 }
