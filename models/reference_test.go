@@ -92,7 +92,7 @@ func TestSeedCounts(t *testing.T) {
 		{"provinces", len(snap.provinces), 31},
 		{"counties", len(snap.counties), 478},
 		{"markazi counties", markaziCounties, 12},
-		{"committees", len(snap.committees), 7},
+		{"committees", len(snap.committees), 8},
 		{"crisis committees", crisis, 1},
 		{"programmes", len(snap.programmes), 5},
 		{"places", len(snap.places), 36},
@@ -131,7 +131,7 @@ func TestSeedCounts(t *testing.T) {
 	for _, c := range snap.committees {
 		gotCodes = append(gotCodes, c.Code)
 	}
-	wantCodes := []string{"health", "livelihood", "security", "culture", "civil", "environment", "crisis"}
+	wantCodes := []string{"health", "livelihood", "security", "culture", "civil", "environment", "crisis", "other"}
 	if !slices.Equal(gotCodes, wantCodes) {
 		t.Errorf("committee order = %v, want %v", gotCodes, wantCodes)
 	}
@@ -396,8 +396,8 @@ func TestCommitteesProvinceList(t *testing.T) {
 		want     []string
 	}{
 		{"own list", provinceID(t, s, "tehran"), []string{"civil", "health", "sport", "crisis"}},
-		{"default list", provinceID(t, s, "markazi"), []string{"health", "livelihood", "security", "culture", "civil", "environment", "crisis"}},
-		{"no province", 0, []string{"health", "livelihood", "security", "culture", "civil", "environment", "crisis"}},
+		{"default list", provinceID(t, s, "markazi"), []string{"health", "livelihood", "security", "culture", "civil", "environment", "crisis", "other"}},
+		{"no province", 0, []string{"health", "livelihood", "security", "culture", "civil", "environment", "crisis", "other"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -454,7 +454,7 @@ func TestSeedRejectsBadFiles(t *testing.T) {
 		})
 	}
 	// A rejected file leaves nothing behind.
-	if cs, err := s.Committees(t.Context(), 0); err != nil || len(cs) != 7 {
-		t.Errorf("committees after rejected seeds = %d, %v; want 7", len(cs), err)
+	if cs, err := s.Committees(t.Context(), 0); err != nil || len(cs) != 8 {
+		t.Errorf("committees after rejected seeds = %d, %v; want 8", len(cs), err)
 	}
 }

@@ -203,3 +203,43 @@ func TestPlaceQRCard(t *testing.T) {
 	q := h.person(6107)
 	expect(t, q.say("/start "+link[1]), "محله نمونه ۲ اراک")
 }
+
+// TestTopicOther: «سایر / نمی‌دانم» is a topic a resident can pick; the
+// suggestion is stored under the seeded committee «other», which the
+// council's chair and secretary receive (models TestSuggestionRecipients).
+func TestTopicOther(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	store := h.openStore()
+	p := h.person(6108)
+	p.say("/start")
+	p.press("ارسال پیشنهاد")
+	p.walkToPlace(1)
+	p.press("سایر / نمی‌دانم")
+	p.say("نمی‌دانم این کار با کدام کارگروه است، ولی پل کوچه شکسته است.")
+	p.say("رد کردن")
+	p.press("رد کردن")
+	p.press("بی‌نام")
+	got := p.press("تأیید و ارسال")
+	code := codePattern.FindString(lastTextWith(got, "کد پیگیری"))
+	if code == "" {
+		t.Fatalf("no tracking code:\n%s", dump(got))
+	}
+	sg, err := store.SuggestionByCode(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := store.Committees(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cm := range cs {
+		if cm.ID == sg.CommitteeID && cm.Code != models.CommitteeOther {
+			t.Fatalf("stored under %q, want «other»", cm.Code)
+		}
+		if cm.ID == sg.CommitteeID {
+			return
+		}
+	}
+	t.Fatalf("committee %d is not in the default list %+v", sg.CommitteeID, cs)
+}

@@ -503,7 +503,7 @@ func (c *Flows) inbox() *conversations.Flow {
 					cs, err := c.Catalog.Committees(ctx, sv.ProvinceID)
 					var opts []conversations.Option
 					for _, cm := range cs {
-						if !cm.Crisis {
+						if !cm.Crisis && cm.Code != models.CommitteeOther { // «سایر» is what the chair sorts, not a committee to hand to
 							opts = append(opts, choice(conversations.FormatID(cm.ID), cm.Name))
 						}
 					}

@@ -61,9 +61,11 @@ func (f *Flows) feed() *conversations.Flow {
 					return nil, err
 				}
 				cs, err := f.Catalog.Committees(ctx, pm.ProvinceID)
-				opts := make([]conversations.Option, len(cs))
-				for i, c := range cs {
-					opts[i] = conversations.Option{Value: conversations.FormatID(c.ID), Label: c.Name}
+				opts := make([]conversations.Option, 0, len(cs))
+				for _, c := range cs {
+					if c.Code != models.CommitteeOther { // no action is reported under «سایر»
+						opts = append(opts, conversations.Option{Value: conversations.FormatID(c.ID), Label: c.Name})
+					}
 				}
 				return opts, err
 			},
