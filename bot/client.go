@@ -514,11 +514,14 @@ func (c *Client) do(ctx context.Context, cl apiCall) (answer, error) {
 	}
 }
 
-// admit waits on cl's proactive limits: a new message on its chat's limiter;
-// a reply on the global cap only while slowed after a flood; a notice on the
-// notice budget, then for replies in flight.
+// admit waits on cl's proactive limits: a notice, or a new message to a
+// group, on its chat's limiter; a reply to a person who just wrote only once
+// a 429 slowed their chat (honour 429s, never pre-throttle a reply: the
+// practice of large bots); a reply on the global cap only while slowed after
+// a flood; a notice on the notice budget, then for replies in flight.
 func (c *Client) admit(ctx context.Context, cl apiCall) error {
-	if cl.scope == limitChat && cl.chatID != 0 {
+	paced := cl.lane == laneNotice || cl.chatID < 0 || c.limiter.slowed(cl.chatID, c.now())
+	if cl.scope == limitChat && cl.chatID != 0 && paced {
 		if err := c.limiter.waitChat(ctx, cl.chatID, cl.messages, c.now, c.wait); err != nil {
 			return err
 		}

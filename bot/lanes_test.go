@@ -84,11 +84,23 @@ func (c *fakeClock) countWaits(tag string) int {
 // newLaneFixture is a fixture on the default limits and a fake clock.
 func newLaneFixture(t *testing.T, opts ...bottest.Option) (*fixture, *fakeClock) {
 	t.Helper()
+	return laneFixture(t, Limits{}, opts...)
+}
+
+// pacedLaneFixture paces replies from the first message, for the tests of
+// the per-chat limiter itself (by default a 429 starts it).
+func pacedLaneFixture(t *testing.T) (*fixture, *fakeClock) {
+	t.Helper()
+	return laneFixture(t, Limits{PaceReplies: true})
+}
+
+func laneFixture(t *testing.T, l Limits, opts ...bottest.Option) (*fixture, *fakeClock) {
+	t.Helper()
 	clock := newFakeClock()
 	srv := bottest.New(t, opts...)
 	f := newFixture(t, func(c *Config) {
 		c.Endpoint = srv.Endpoint()
-		c.Limits = Limits{}
+		c.Limits = l
 		c.Now = clock.Now
 		c.Wait = clock.Wait
 	})
@@ -290,7 +302,7 @@ func TestTooManyFromManyChatsSlowsEverythingAndRecovers(t *testing.T) {
 }
 
 func TestEditsAndCallbacksAreNotPreThrottled(t *testing.T) {
-	f, clock := newLaneFixture(t)
+	f, clock := pacedLaneFixture(t)
 	chat, user := bottest.Private(31)
 	id, err := f.client.Send(tagged("x"), Message{ChatID: 31, Text: "سؤال", Inline: [][]Button{{{Text: "بله", Data: "y"}}}})
 	if err != nil {
@@ -439,7 +451,7 @@ func TestNoticesYieldToRepliesInFlight(t *testing.T) {
 }
 
 func TestAlbumCountsItsMessages(t *testing.T) {
-	f, clock := newLaneFixture(t)
+	f, clock := pacedLaneFixture(t)
 	chat, user := bottest.Private(51)
 	a := f.srv.FileID(f.srv.SendPhoto(chat, user, "", ""))
 	b := f.srv.FileID(f.srv.SendPhoto(chat, user, "", ""))
@@ -511,5 +523,54 @@ func TestPerChat429sOfABusyBotAreNotAFlood(t *testing.T) {
 	}
 	if got := counter(t, f.metrics.Floods, "tg"); got < 1 {
 		t.Errorf("floods = %v after 429s from 50 chats within a second, want a flood", got)
+	}
+}
+
+// TestRepliesPacedOnlyAfter429: by default a person who writes fast gets
+// every reply at once (no pre-throttle); once a 429 comes from their chat,
+// its retry_after is honoured and their replies are paced by the chat's
+// limiter until it recovers. Other chats are never slowed.
+func TestRepliesPacedOnlyAfter429(t *testing.T) {
+	f, clock := newLaneFixture(t)
+	for range 10 {
+		if _, err := f.client.Send(tagged("fast"), Message{ChatID: 71, Text: "پاسخ"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := clock.waitsOf("fast"); len(got) != 0 {
+		t.Fatalf("10 replies to one person waited %v, want none", got)
+	}
+	f.srv.FailChat(71, 1, bottest.Fault{Code: 429, RetryAfter: 3})
+	if _, err := f.client.Send(tagged("429"), Message{ChatID: 71, Text: "پاسخ"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := clock.waitsOf("429"); len(got) == 0 || got[0] != 3*time.Second {
+		t.Fatalf("after a 429 the reply waited %v, want retry_after 3s first", got)
+	}
+	for range 5 {
+		if _, err := f.client.Send(tagged("paced"), Message{ChatID: 71, Text: "پاسخ"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := clock.waitsOf("paced"); len(got) == 0 {
+		t.Errorf("replies right after a 429 were not paced")
+	}
+	for range 5 {
+		if _, err := f.client.Send(tagged("other"), Message{ChatID: 72, Text: "پاسخ"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := clock.waitsOf("other"); len(got) != 0 {
+		t.Errorf("another person's replies waited %v, want none", got)
+	}
+	// Recovered (the rate climbs back by a tenth a second): unpaced again.
+	clock.Advance(time.Minute)
+	for range 5 {
+		if _, err := f.client.Send(tagged("later"), Message{ChatID: 71, Text: "پاسخ"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := clock.waitsOf("later"); len(got) != 0 {
+		t.Errorf("a minute after the 429, replies waited %v, want none", got)
 	}
 }

@@ -10,10 +10,11 @@ import (
 )
 
 // Limits are the proactive outgoing limits of one bot. Replies (answers to
-// the update being handled) have no global cap: only a new message to a chat
-// waits on that chat's limiter, after Telegram's published limits (about one
-// message a second in a chat, twenty a minute in a group); edits and callback
-// answers are not pre-throttled. Notices (Client.Notify) share a global
+// the update being handled) have no global cap, and a reply to a person is
+// paced by their chat's limiter (after Telegram's published limits: about one
+// message a second in a chat) only once a 429 slowed that chat; a new message
+// to a group always is (twenty a minute); edits and callback answers are not
+// pre-throttled. Notices (Client.Notify) share a global
 // budget. Whatever the limits, a 429 is always honoured. Zero values take the
 // defaults in brackets.
 type Limits struct {
@@ -28,6 +29,10 @@ type Limits struct {
 	// notice budget, the holds after 429s and flood inference in a store the
 	// bot's replicas share (see SharedLimits); nil keeps them in process.
 	Shared SharedLimits
+	// PaceReplies puts replies to private chats on their chat's limiter
+	// from the first message. Off by default: a reply to a person who just
+	// wrote is paced only once a 429 slowed their chat.
+	PaceReplies bool
 }
 
 // withDefaults returns l with zero fields set to their defaults.
@@ -212,6 +217,22 @@ func (l *sendLimiter) reserveChat(chatID int64, n int, now time.Time) (time.Dura
 		return 0, nil, errors.New("burst is zero")
 	}
 	return r.DelayFrom(now), r, nil
+}
+
+// slowed reports whether replies to chatID are paced: a 429 cut its rate
+// and it has not yet recovered (or Limits.PaceReplies).
+func (l *sendLimiter) slowed(chatID int64, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.limits.PaceReplies {
+		return true
+	}
+	cs, ok := l.chats[chatID]
+	if !ok {
+		return false
+	}
+	cs.recover(now)
+	return cs.lim.Limit() < cs.base
 }
 
 // hold returns how long calls to chatID must still wait after a 429.

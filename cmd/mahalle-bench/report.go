@@ -293,7 +293,7 @@ func (r *result) machineLine() string {
 
 // limitsLine says which send limits the run had.
 func (r *result) limitsLine() string {
-	s := "the bot's default send limits (replies: no global cap, new messages 1/s per chat with bursts of 3; notices 25/s)"
+	s := "the bot's default send limits (replies: no global cap and no per-chat pacing until a 429 slows a chat, then 1/s with bursts of 3; notices 25/s and 1/s per chat)"
 	if len(r.opts.botEnv) > 0 {
 		s = "DIAGNOSTIC, not the defaults: the bot's environment adds " + r.opts.botEnv.String() + "; otherwise " + s
 	}
