@@ -733,6 +733,9 @@ func (t *turn) advance(f *Flow, a Answer) {
 	if s, _ := f.step(step); s != nil && s.Search != nil {
 		delete(t.st.Hidden, s.Jump+querySuffix) // browsing replaced an earlier search
 	}
+	if s, _ := f.step(step); s != nil && s.Locate != nil {
+		delete(t.st.Hidden, keyLocated) // and a shared location
+	}
 	t.st.Group = ""
 	t.changed = true
 	t.st.Expires = t.now.Add(t.e.cfg.TTL).Unix()
@@ -766,6 +769,7 @@ func (t *turn) jump(f *Flow, key, query string) {
 	delete(t.st.Answers, t.st.Step)
 	delete(t.st.Answers, key)
 	t.setHidden(key+querySuffix, Answer{Text: query})
+	delete(t.st.Hidden, keyLocated)
 	if !t.st.Editing {
 		t.st.Trail = append(t.st.Trail, t.st.Step)
 	}
