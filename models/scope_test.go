@@ -87,6 +87,30 @@ func TestScopeMatrix(t *testing.T) {
 		{"mute a sender", "admin province county", func(f fixture, v models.Viewer) error {
 			return f.c.s.MuteSender(t.Context(), v, f.sg, "پیام‌های تکراری")
 		}},
+		{"confirm a place a resident typed", "admin province county", func(f fixture, v models.Viewer) error {
+			p, _, err := f.c.s.CreatePlace(t.Context(), models.Actor{Platform: "tg", UserID: 5}, f.c.arak1.CountyID, "کوی نو")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.c.s.ModeratePlace(t.Context(), v, p.ID, models.PlaceConfirm, "", 0)
+			return err
+		}},
+		{"rename a place", "admin province county", func(f fixture, v models.Viewer) error {
+			p, _, err := f.c.s.CreatePlace(t.Context(), models.Actor{Platform: "tg", UserID: 5}, f.c.arak1.CountyID, "کوی نو")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.c.s.ModeratePlace(t.Context(), v, p.ID, models.PlaceRename, "کوی تازه", 0)
+			return err
+		}},
+		{"merge a place", "admin province county", func(f fixture, v models.Viewer) error {
+			p, _, err := f.c.s.CreatePlace(t.Context(), models.Actor{Platform: "tg", UserID: 5}, f.c.arak1.CountyID, "کوی نو")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.c.s.ModeratePlace(t.Context(), v, p.ID, models.PlaceMerge, "", f.c.arak1.ID)
+			return err
+		}},
 		{"export suggestions", "admin province county otherCounty", func(f fixture, v models.Viewer) error {
 			return f.c.s.ExportSuggestions(t.Context(), v, &bytes.Buffer{})
 		}},

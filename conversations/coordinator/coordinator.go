@@ -73,6 +73,7 @@ type Flows struct {
 	Catalog  Catalog
 	Counter  Counter
 	Mute     Muter
+	Places   PlaceModeration
 
 	// OverdueAfter is when an unanswered suggestion counts as overdue on
 	// the menu (the county's escalation delay).
@@ -81,7 +82,7 @@ type Flows struct {
 
 // All returns every flow of this package.
 func (c *Flows) All() []*conversations.Flow {
-	return []*conversations.Flow{c.review(), c.requests(), c.inbox(), c.open()}
+	return []*conversations.Flow{c.review(), c.requests(), c.inbox(), c.open(), c.places()}
 }
 
 // Counter counts what waits for a coordinator or a council.

@@ -1,6 +1,25 @@
 package coordinator
 
 // What the coordinators' and councils' flows say, in Persian.
+// The places flow.
+const (
+	titlePlaces       = "محله‌های تازه"
+	helpPlaces        = "محله‌ها و روستاهایی که ساکنان افزوده‌اند: تأیید، اصلاح نام یا یکی کردن با محلهٔ موجود."
+	msgNoNewPlaces    = "هیچ محلهٔ تأییدنشده‌ای در حوزهٔ شما نیست."
+	promptNewPlace    = "این محله‌ها را ساکنان افزوده‌اند و هنوز با نشان «تأییدنشده» دیده می‌شوند. کدام را بررسی می‌کنید؟"
+	promptPlaceDo     = "با این محله چه کنیم؟"
+	labelPlaceConfirm = "✅ تأیید همین نام"
+	labelPlaceRename  = "✏️ اصلاح نام و تأیید"
+	labelPlaceMerge   = "🔗 همان محلهٔ دیگری است: یکی شود"
+	promptPlaceName   = "نام درست محله یا روستا را بنویسید:"
+	promptPlaceInto   = "این محله همان کدام محلهٔ شهرستان است؟ پیشنهادها و شورای آن به محلهٔ انتخابی منتقل می‌شود."
+	msgPlaceConfirmed = "«%s» در شهرستان %s تأیید شد و دیگر نشان «تأییدنشده» ندارد."
+	msgPlaceRenamed   = "نام «%s» به «%s» اصلاح و تأیید شد."
+	msgPlaceMerged    = "«%s» با «%s» یکی شد؛ هر چه به آن ثبت شده بود اکنون زیر «%[2]s» است."
+	msgPlaceGone      = "این محله دیگر نیست؛ شاید هماهنگ‌کنندهٔ دیگری آن را یکی کرده است."
+	linkMorePlaces    = "محله‌های تازهٔ دیگر"
+)
+
 const (
 	titleReview   = "بررسی اقدام‌ها"
 	titleRequests = "درخواست‌های عضویت"
