@@ -237,8 +237,10 @@ func nth(s bottest.Sent, k int) string {
 	var all []string
 	for _, row := range s.Inline {
 		for _, b := range row {
-			if b.CallbackData != "" {
-				all = append(all, b.CallbackData)
+			// Choices only: not the engine's own buttons («بعدی», «رد کردن»,
+			// «محلهٔ من در فهرست نیست»), whose values start with "_".
+			if d := b.CallbackData; d != "" && !strings.HasPrefix(d[strings.LastIndexByte(d, '|')+1:], "_") {
+				all = append(all, d)
 			}
 		}
 	}
