@@ -988,6 +988,13 @@ func (t *turn) submit(f *Flow) error {
 			t.outs = append(t.outs, Out{Upload: pic})
 		}
 	}
+	if f.Album != nil {
+		if ids, err := f.Album(t.ctx, t.submission()); err != nil {
+			t.e.cfg.Logger.Error("conversations: album", slog.String("flow", f.Name), slog.Any("err", err))
+		} else if len(ids) > 0 {
+			t.outs = append(t.outs, Out{Album: ids})
+		}
+	}
 	t.closeRun(f, msg)
 	return nil
 }

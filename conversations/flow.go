@@ -174,6 +174,11 @@ type Flow struct {
 	// the closing message still goes.
 	Attach func(ctx context.Context, sub Submission) ([]byte, error)
 
+	// Album, when set, names photos (file ids) to show above the closing
+	// message once Submit has succeeded (an action's photos under its
+	// details), as one album. Errors are treated as Attach's.
+	Album func(ctx context.Context, sub Submission) ([]string, error)
+
 	// Submitted, when set, recognises a run already stored under its
 	// idempotency key (a replay after a crash): it returns the closing
 	// message for that record and true, and no question (no Review) is

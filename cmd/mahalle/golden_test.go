@@ -34,7 +34,8 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts under te
 //	> voice | sticker       send a voice message or a sticker
 //	> later DURATION        the clock moves on (expiry)
 //
-// A file whose first line is "# roster" runs with the test roster imported.
+// A file whose first line is "# roster" runs with the test roster imported;
+// a line "# verified TITLE" there adds a verified action of the chair's council.
 // Every line the bot shows must start with a Persian word (or a
 // right-to-left mark): one that starts with a Latin letter is laid out left
 // to right.
@@ -60,6 +61,16 @@ func playGolden(t *testing.T, file string) {
 	var h *harness
 	if strings.HasPrefix(want, "# roster") {
 		h = memberHarness(t)
+		// "# verified TITLE": a verified action of the chair's council
+		// («محله نمونه ۱ اراک»), for the residents' feed and taking part.
+		for _, line := range strings.Split(want, "\n") {
+			if title, ok := strings.CutPrefix(line, "# verified "); ok {
+				store := h.openStore()
+				c := seedCouncil(t, store)
+				c.photos = []string{h.srv.PutFile("a.jpg", []byte("photo a")), h.srv.PutFile("b.jpg", []byte("photo b"))}
+				c.addAction(t, store, title, c.civil, 1, true)
+			}
+		}
 	} else {
 		h = newHarness(t)
 		h.start()

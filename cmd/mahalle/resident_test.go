@@ -25,6 +25,7 @@ type council struct {
 	programme  string
 	place2     uint // «محله نمونه ۲ اراک», another place of the county
 	countyName string
+	photos     []string // the file ids an added action carries [ph-1, ph-2]
 }
 
 func seedCouncil(t *testing.T, store *models.Store) council {
@@ -34,7 +35,7 @@ func seedCouncil(t *testing.T, store *models.Store) council {
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("chair = %+v, %v", ms, err)
 	}
-	c := council{chair: ms[0], countyName: ms[0].CountyName}
+	c := council{chair: ms[0], countyName: ms[0].CountyName, photos: []string{"ph-1", "ph-2"}}
 	cs, err := store.Committees(ctx, ms[0].ProvinceID)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +71,7 @@ func (c council) addAction(t *testing.T, store *models.Store, title string, comm
 	a := models.Action{
 		Key: "test:" + title, PlaceID: c.chair.PlaceID, CommitteeID: committee, Title: title,
 		Description: "شرح " + title, Date: time.Now().AddDate(0, 0, -daysAgo), ReporterPersonID: c.chair.PersonID,
-		Programmes: []string{c.programme}, Photos: []string{"ph-1", "ph-2"}, Lat: &lat, Lon: &lon,
+		Programmes: []string{c.programme}, Photos: c.photos, Lat: &lat, Lon: &lon,
 	}
 	if err := store.CreateAction(ctx, actor, &a); err != nil {
 		t.Fatal(err)

@@ -87,6 +87,10 @@ func (f *Flows) feed() *conversations.Flow {
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
 			return f.actionDetails(ctx, conversations.AnswerID(sub.Answers, "act"))
 		},
+		Album: func(ctx context.Context, sub conversations.Submission) ([]string, error) {
+			it, _, err := f.Feeds.PublicAction(ctx, conversations.AnswerID(sub.Answers, "act"))
+			return it.Photos, err
+		},
 		Links: func(sub conversations.Submission) []conversations.MenuItem {
 			act := sub.Answers["act"].First()
 			return []conversations.MenuItem{
