@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/mahalle/mahalle/bot/bottest"
+	"github.com/mahalle/mahalle/models"
 )
 
 // update rewrites the golden transcripts: go test ./cmd/mahalle -run TestGolden -update
@@ -33,6 +35,8 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts under te
 //	> photo [ALBUM]         send a photo, in album ALBUM when given
 //	> voice | sticker       send a voice message or a sticker
 //	> later DURATION        the clock moves on (expiry)
+//	> answer TEXT           the council's chair answers the person's newest suggestion ("# roster")
+//	> resolve yes|no        the person taps «حل شد»/«حل نشد» under that answer's notice
 //
 // A file whose first line is "# roster" runs with the test roster imported;
 // a line "# verified TITLE" there adds a verified action of the chair's council.
@@ -135,6 +139,25 @@ func (p *person) act(h *harness, cmd string) []bottest.Sent {
 		return p.wait(h.srv.SendVoice(p.chat, p.user, 3))
 	case "sticker":
 		return p.wait(h.srv.SendSticker(p.chat, p.user))
+	case "answer", "resolve":
+		// The council answers the person's newest suggestion (as its
+		// chair), or the person taps «حل شد»/«حل نشد» under the answer's
+		// notice ("resolve yes|no").
+		store := h.openStore()
+		ctx := context.Background()
+		sgs, _, err := store.MySuggestions(ctx, "tg", p.user.ID, 0, 1)
+		if err != nil || len(sgs) == 0 {
+			p.t.Fatalf("%s: no suggestion of the person: %v", verb, err)
+		}
+		if verb == "resolve" {
+			return p.tap("resolve:" + sgs[0].Code + ":" + rest)
+		}
+		c := seedCouncil(p.t, store)
+		chair := models.Viewer{Platform: "tg", UserID: 1, PersonID: c.chair.PersonID, Memberships: []models.MembershipView{c.chair}}
+		if _, err := store.ChangeSuggestion(ctx, chair, sgs[0].ID, models.SuggestionChange{Answer: rest}); err != nil {
+			p.t.Fatal(err)
+		}
+		return nil
 	case "later":
 		d, err := time.ParseDuration(rest)
 		if err != nil {

@@ -10,7 +10,7 @@ const (
 	titleHome    = "محلهٔ من"
 	titleMine    = "پیشنهادهای من"
 	titleTrack   = "پیگیری پیشنهاد با کد"
-	titleResolve = "مشکل حل شد؟"
+	titleResolve = "پاسخ شورا به پیشنهاد شما"
 	titleConfirm = "تأیید انجام کار"
 	titleComment = "نظر دربارهٔ کار"
 	titleUnsub   = "لغو خبرهای محله"
