@@ -39,7 +39,9 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts under te
 //	> resolve yes|no        the person taps «حل شد»/«حل نشد» under that answer's notice
 //
 // A file whose first line is "# roster" runs with the test roster imported;
-// a line "# verified TITLE" there adds a verified action of the chair's council.
+// a line "# verified TITLE" there adds a verified action of the chair's
+// council, "# submitted TITLE" one waiting for review, and
+// "# staff PHONE ROLE AREA" a staff assignment (as `mahalle staff add`).
 // Every line the bot shows must start with a Persian word (or a
 // right-to-left mark): one that starts with a Latin letter is laid out left
 // to right.
@@ -68,11 +70,21 @@ func playGolden(t *testing.T, file string) {
 		// "# verified TITLE": a verified action of the chair's council
 		// («محله نمونه ۱ اراک»), for the residents' feed and taking part.
 		for _, line := range strings.Split(want, "\n") {
-			if title, ok := strings.CutPrefix(line, "# verified "); ok {
+			title, verified := strings.CutPrefix(line, "# verified ")
+			submitted, waiting := strings.CutPrefix(line, "# submitted ")
+			if verified || waiting {
 				store := h.openStore()
 				c := seedCouncil(t, store)
 				c.photos = []string{h.srv.PutFile("a.jpg", []byte("photo a")), h.srv.PutFile("b.jpg", []byte("photo b"))}
-				c.addAction(t, store, title, c.civil, 1, true)
+				if waiting {
+					title = submitted
+				}
+				c.addAction(t, store, title, c.civil, 1, verified)
+			}
+			if staff, ok := strings.CutPrefix(line, "# staff "); ok {
+				if code, out, errOut := runStaff(t, h.env, append([]string{"add"}, strings.Fields(staff)...)...); code != exitOK {
+					t.Fatalf("staff add %s: exit %d:\n%s\n%s", staff, code, out, errOut)
+				}
 			}
 		}
 	} else {
