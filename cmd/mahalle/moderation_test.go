@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/mahalle/mahalle/models"
@@ -87,4 +88,48 @@ func TestPlaceModerationInChat(t *testing.T) {
 		t.Errorf("the suggestion's place = %d, %v; want the place it was merged into, %d", moved.PlaceID, err, arak.Matches[0].ID)
 	}
 	expect(t, c.press("محله‌های تازه"), "هیچ محلهٔ تأییدنشده‌ای در حوزهٔ شما نیست")
+}
+
+// TestHideCommentInChat: a county coordinator opens a verified action by its
+// code and hides a resident's comment with a reason; residents no longer
+// see it. A coordinator of another county is not offered it.
+func TestHideCommentInChat(t *testing.T) {
+	h := memberHarness(t)
+	for _, args := range [][]string{{"add", "09350000002", "county", "اراک"}, {"add", "09350000003", "county", "ساوه"}} {
+		if code, out, errOut := runStaff(t, h.env, args...); code != exitOK {
+			t.Fatalf("staff add exit %d:\n%s\n%s", code, out, errOut)
+		}
+	}
+	store := h.openStore()
+	ctx := context.Background()
+	c := seedCouncil(t, store)
+	a := c.addAction(t, store, "کاشت درخت در بوستان", c.civil, 1, true)
+	for i, text := range []string{"کار خوبی بود", "متنی توهین‌آمیز به اعضای شورا"} {
+		if err := store.AddComment(ctx, &models.Comment{Key: "hide-" + string(rune('a'+i)), ActionID: a.ID, Platform: "tg", UserID: int64(8950 + i), Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	other := h.person(8961)
+	other.register("+989350000003")
+	other.press("باز کردن با کد")
+	got := other.say(a.Code)
+	if strings.Contains(dump(got), "پنهان کردن یک نظر") {
+		t.Fatalf("a coordinator of another county is offered to hide a comment:\n%s", dump(got))
+	}
+
+	coord := h.person(8962)
+	coord.register("+989350000002")
+	coord.press("باز کردن با کد")
+	coord.say(a.Code)
+	got = coord.press("پنهان کردن یک نظر")
+	hasButton(t, got, "متنی توهین‌آمیز به اعضای شورا")
+	coord.press("متنی توهین‌آمیز")
+	expect(t, coord.say("بد"), "⚠️")
+	expect(t, coord.say("توهین به اعضای شورا"), "نظر پنهان شد")
+
+	cs, err := h.openStore().Comments(ctx, a.ID, 10)
+	if err != nil || len(cs) != 1 || cs[0].Text != "کار خوبی بود" {
+		t.Fatalf("visible comments = %+v, %v; want only the first", cs, err)
+	}
 }

@@ -74,6 +74,7 @@ type Flows struct {
 	Counter  Counter
 	Mute     Muter
 	Places   PlaceModeration
+	Comments Comments
 
 	// OverdueAfter is when an unanswered suggestion counts as overdue on
 	// the menu (the county's escalation delay).
@@ -83,6 +84,13 @@ type Flows struct {
 // All returns every flow of this package.
 func (c *Flows) All() []*conversations.Flow {
 	return []*conversations.Flow{c.review(), c.requests(), c.inbox(), c.open(), c.places()}
+}
+
+// Comments are residents' comments on verified actions, which a
+// coordinator in scope may hide.
+type Comments interface {
+	Comments(ctx context.Context, actionID uint, limit int) ([]models.Comment, error)
+	HideComment(ctx context.Context, v models.Viewer, id uint, reason string) error
 }
 
 // Counter counts what waits for a coordinator or a council.
@@ -694,6 +702,7 @@ func (c *Flows) find(ctx context.Context, v models.Viewer, typed string) (item, 
 // What can be done with an opened item.
 const (
 	nextReopen = "reopen"
+	nextHide   = "hide"
 	nextReview = "review:"
 	nextHandle = "handle:"
 	nextDone   = "done"
@@ -750,6 +759,11 @@ func (c *Flows) open() *conversations.Flow {
 						switch a.Status {
 						case models.ActionVerified, models.ActionRejected:
 							opts = append(opts, choice(nextReopen, labelReopen))
+							if cs, err := c.Comments.Comments(ctx, a.ID, 1); err != nil {
+								return nil, err
+							} else if len(cs) > 0 {
+								opts = append(opts, choice(nextHide, labelHide))
+							}
 						case models.ActionSubmitted:
 							opts = append(opts, choice(nextReview+conversations.FormatID(a.ID), labelDecide))
 						}
@@ -764,6 +778,28 @@ func (c *Flows) open() *conversations.Flow {
 				Key: "why", Label: "دلیل", Kind: conversations.InputText, MinLen: 5, MaxLen: 500,
 				Prompt: promptReopenWhy,
 				Skip:   func(st *conversations.State) bool { return st.Answers["next"].First() != nextReopen },
+			},
+			{
+				Key: "cmt", Label: "نظر", Kind: conversations.InputChoice, Columns: 1, PageSize: 10,
+				Prompt: promptHideWhich,
+				Skip:   func(st *conversations.State) bool { return st.Answers["next"].First() != nextHide },
+				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
+					it, _, err := found(ctx, st)
+					if err != nil || it.action == nil {
+						return nil, err
+					}
+					cs, err := c.Comments.Comments(ctx, it.action.ID, 50)
+					opts := make([]conversations.Option, len(cs))
+					for i, cm := range cs {
+						opts[i] = choice(conversations.FormatID(cm.ID), clip(cm.Text, 60))
+					}
+					return opts, err
+				},
+			},
+			{
+				Key: "hwhy", Label: "دلیل پنهان کردن", Kind: conversations.InputText, MinLen: 5, MaxLen: 500,
+				Prompt: promptHideWhy,
+				Skip:   func(st *conversations.State) bool { return st.Answers["next"].First() != nextHide },
 			},
 		},
 		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
@@ -780,6 +816,11 @@ func (c *Flows) open() *conversations.Flow {
 					return "", refused(err, msgNoSuchItem)
 				}
 				return fmt.Sprintf(doneReopened, av.Code), nil
+			case next == nextHide:
+				if err := c.Comments.HideComment(ctx, sub.Viewer, conversations.AnswerID(sub.Answers, "cmt"), sub.Answers["hwhy"].Text); err != nil {
+					return "", refused(err, msgNoSuchItem)
+				}
+				return doneHidden, nil
 			case strings.HasPrefix(next, nextReview), strings.HasPrefix(next, nextHandle):
 				return msgContinueBelow, nil
 			}

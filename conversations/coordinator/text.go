@@ -1,6 +1,14 @@
 package coordinator
 
 // What the coordinators' and councils' flows say, in Persian.
+// Hiding a comment, from «باز کردن با کد».
+const (
+	labelHide       = "پنهان کردن یک نظر"
+	promptHideWhich = "کدام نظر پنهان شود؟ (تازه‌ترین اول)"
+	promptHideWhy   = "دلیل پنهان کردن را بنویسید (۵ تا ۵۰۰ حرف)؛ در سابقه می‌ماند:"
+	doneHidden      = "نظر پنهان شد و دیگر برای ساکنان دیده نمی‌شود. دلیل آن در سابقه ثبت شد."
+)
+
 // The places flow.
 const (
 	titlePlaces       = "محله‌های تازه"
