@@ -262,8 +262,12 @@ func (e *Engine) replay(ctx context.Context, k Key, st *State, in Input) []Out {
 
 // turn is the evaluation of one input against one state.
 type turn struct {
-	e         *Engine
-	ctx       context.Context
+	e   *Engine
+	ctx context.Context
+
+	menuEntries []menuEntry // the menu's entries, once a turn (entries)
+	entriesDone bool
+
 	key       Key
 	in        Input
 	st        State

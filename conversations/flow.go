@@ -124,7 +124,8 @@ type Flow struct {
 	Roles []models.Role
 	// MenuLabel, when set, decides the label per viewer ("" hides the
 	// button): «عضو شورا هستم» becomes a note that the request waits.
-	MenuLabel func(v models.Viewer) string
+	// It gets the menu's context: Memo shares a figure among labels.
+	MenuLabel func(ctx context.Context, v models.Viewer) string
 	// Command, when set, is the slash command that starts the flow
 	// ("suggest" for /suggest); Help is its line in /help.
 	Command string

@@ -1,11 +1,14 @@
 package conversations
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mahalle/mahalle/models"
 )
@@ -65,16 +68,17 @@ func mayRun(f *Flow, v models.Viewer) bool {
 }
 
 // entries are the flows v may start from the menu, grouped, each group in
-// the flows' Order.
-func (e *Engine) entries(v models.Viewer) []menuEntry {
+// the flows' Order. The labels are computed under one memo (see Memo).
+func (e *Engine) entries(ctx context.Context, v models.Viewer) []menuEntry {
 	var out []menuEntry
+	ctx = context.WithValue(ctx, memoKey{}, &memo{vals: map[string]any{}})
 	for _, f := range e.cfg.Flows {
 		if !mayRun(f, v) {
 			continue
 		}
 		label := f.Menu
 		if f.MenuLabel != nil {
-			label = f.MenuLabel(v)
+			label = f.MenuLabel(ctx, v)
 		}
 		if label == "" {
 			continue
@@ -112,7 +116,7 @@ func (t *turn) menuWith(lead string, extra [][]Button) {
 	if f := t.e.flows[t.st.Flow]; f != nil && (t.st.Paused || t.expired()) {
 		rows = append(rows, []Button{t.menuButton("ادامهٔ «"+f.Title+"»", menuResume)})
 	}
-	entries := t.e.entries(t.menuViewer())
+	entries := t.entries()
 	groups := map[int]bool{}
 	for _, en := range entries {
 		groups[en.group] = true
@@ -154,7 +158,7 @@ func (t *turn) menuWith(lead string, extra [][]Button) {
 func (t *turn) helpText() string {
 	var b strings.Builder
 	b.WriteString(t.e.cfg.Help)
-	entries := t.e.entries(t.menuViewer())
+	entries := t.entries()
 	last := -1
 	for _, en := range entries {
 		if en.group != last {
@@ -177,13 +181,55 @@ func (t *turn) helpText() string {
 // Commands is the command list for v: the fixed commands and a command per
 // flow that has one and v may run.
 func (e *Engine) Commands(v models.Viewer) []Command {
+	return commandsOf(e.entries(context.Background(), v))
+}
+
+// commandsOf is the command list of the menu's entries. A command reads as
+// its flow's menu label, not the label of the moment, so a count changing
+// («بررسی اقدام‌ها (۳)») does not re-set the chat's command list.
+func commandsOf(entries []menuEntry) []Command {
 	cmds := []Command{{"start", msgCmdStart}, {"help", msgCmdHelp}}
-	for _, en := range e.entries(v) {
+	for _, en := range entries {
 		if en.flow.Command != "" {
-			cmds = append(cmds, Command{en.flow.Command, en.label})
+			cmds = append(cmds, Command{en.flow.Command, cmp.Or(en.flow.Menu, en.label)})
 		}
 	}
 	return append(cmds, Command{"menu", msgCmdMenu}, Command{"back", msgCmdBack}, Command{"cancel", msgCmdCancel})
+}
+
+// entries are the menu's entries for this turn's viewer, computed once a
+// turn: the menu, /help and the command list share them.
+func (t *turn) entries() []menuEntry {
+	if !t.entriesDone {
+		t.menuEntries, t.entriesDone = t.e.entries(t.ctx, t.menuViewer()), true
+	}
+	return t.menuEntries
+}
+
+type memoKey struct{}
+
+type memo struct {
+	mu   sync.Mutex
+	vals map[string]any
+}
+
+// Memo returns what fn returns, computed once for key within one drawing of
+// the menu: labels that share a figure (three coordinator buttons with the
+// counts of one query) read it once. Outside a menu (ctx without a memo) it
+// simply calls fn.
+func Memo[T any](ctx context.Context, key string, fn func() T) T {
+	m, ok := ctx.Value(memoKey{}).(*memo)
+	if !ok {
+		return fn()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.vals[key]; ok {
+		return v.(T)
+	}
+	v := fn()
+	m.vals[key] = v
+	return v
 }
 
 // commands puts the viewer's command list on the last Out when it is not
@@ -192,7 +238,7 @@ func (t *turn) commands() {
 	if !t.e.cfg.ChatCommands || t.replaying || len(t.outs) == 0 {
 		return
 	}
-	cmds := t.e.Commands(t.menuViewer())
+	cmds := commandsOf(t.entries())
 	sum := commandsHash(cmds)
 	if sum == t.st.Commands || t.st.Commands == 0 && sum == commandsHash(t.e.Commands(models.Viewer{})) {
 		// Already set for this chat, or the install's default list (set

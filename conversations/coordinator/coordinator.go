@@ -98,21 +98,24 @@ type Counter interface {
 	HomeCounts(ctx context.Context, v models.Viewer, overdueAfter time.Duration) (models.HomeCounts, error)
 }
 
-// counts is what waits for v, for the menu's labels. The menu is drawn
-// for every update, so a slow database costs the counts, not the menu.
-func (c *Flows) counts(v models.Viewer) models.HomeCounts {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	n, err := c.Counter.HomeCounts(ctx, v, c.OverdueAfter)
-	if err != nil {
-		return models.HomeCounts{}
-	}
-	return n
+// counts is what waits for v, for the menu's labels: one query for the
+// three labels of a menu (Memo). The menu is drawn for every update, so a
+// slow database costs the counts, not the menu.
+func (c *Flows) counts(ctx context.Context, v models.Viewer) models.HomeCounts {
+	return conversations.Memo(ctx, "coordinator.counts", func() models.HomeCounts {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		n, err := c.Counter.HomeCounts(ctx, v, c.OverdueAfter)
+		if err != nil {
+			return models.HomeCounts{}
+		}
+		return n
+	})
 }
 
 // label returns a MenuLabel: the title with how many items wait behind it.
-func (c *Flows) label(title string, count func(models.HomeCounts) string) func(models.Viewer) string {
-	return func(v models.Viewer) string { return title + count(c.counts(v)) }
+func (c *Flows) label(title string, count func(models.HomeCounts) string) func(context.Context, models.Viewer) string {
+	return func(ctx context.Context, v models.Viewer) string { return title + count(c.counts(ctx, v)) }
 }
 
 // counted is « (n)» after a menu label, or nothing when n is 0.

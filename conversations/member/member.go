@@ -138,7 +138,7 @@ func (m *Flows) join() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowJoin, Version: 1, Title: "عضویت در شورا",
 		Menu: "عضو شورا هستم", Order: 90, Help: msgHelpJoin,
-		MenuLabel: func(v models.Viewer) string {
+		MenuLabel: func(_ context.Context, v models.Viewer) string {
 			switch {
 			case v.Has(models.RoleMember):
 				return ""
