@@ -65,8 +65,13 @@ func playGolden(t *testing.T, file string) {
 	}
 	want := string(raw)
 	var h *harness
+	// Notices (the outbox) reach a chat on the notifier's clock, not the
+	// person's: a transcript records what the person's own actions bring,
+	// so the notifier's first round (at start, empty) is its only one
+	// within a transcript. Their delivery has its own tests.
+	noticesOff := func(h *harness) { h.env["NOTICE_INTERVAL"] = "1m" }
 	if strings.HasPrefix(want, "# roster") {
-		h = memberHarness(t)
+		h = memberHarnessWith(t, noticesOff)
 		// "# verified TITLE": a verified action of the chair's council
 		// («محله نمونه ۱ اراک»), for the residents' feed and taking part.
 		for _, line := range strings.Split(want, "\n") {
@@ -89,6 +94,7 @@ func playGolden(t *testing.T, file string) {
 		}
 	} else {
 		h = newHarness(t)
+		noticesOff(h)
 		h.start()
 	}
 	p := h.person(7001)

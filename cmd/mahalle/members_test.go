@@ -22,7 +22,15 @@ var actionCode = regexp.MustCompile(`A-[23456789ACDEFGHJKMNPQRTUVWXYZ]{5}`)
 // memberHarness starts the bot with the test roster imported.
 func memberHarness(t *testing.T) *harness {
 	t.Helper()
+	return memberHarnessWith(t, func(*harness) {})
+}
+
+// memberHarnessWith is memberHarness with env set by setup before the bot
+// starts.
+func memberHarnessWith(t *testing.T, setup func(*harness)) *harness {
+	t.Helper()
 	h := newHarness(t)
+	setup(h)
 	if code, out, errOut := runRoster(t, h.env, "import", writeRoster(t, testRoster)); code != exitOK {
 		t.Fatalf("roster import exit %d:\n%s\n%s", code, out, errOut)
 	}
