@@ -520,8 +520,8 @@ func (c *Client) do(ctx context.Context, cl apiCall) (answer, error) {
 // practice of large bots); a reply on the global cap only while slowed after
 // a flood; a notice on the notice budget, then for replies in flight.
 func (c *Client) admit(ctx context.Context, cl apiCall) error {
-	paced := cl.lane == laneNotice || cl.chatID < 0 || c.limiter.slowed(cl.chatID, c.now())
-	if cl.scope == limitChat && cl.chatID != 0 && paced {
+	if cl.scope == limitChat && cl.chatID != 0 &&
+		(cl.lane == laneNotice || cl.chatID < 0 || c.limiter.slowed(cl.chatID, c.now())) {
 		if err := c.limiter.waitChat(ctx, cl.chatID, cl.messages, c.now, c.wait); err != nil {
 			return err
 		}

@@ -263,17 +263,11 @@ func (fc *floodControl) waitNotice(ctx context.Context, now func() time.Time,
 func (fc *floodControl) waitNoticeBudget(ctx context.Context, t time.Time, now func() time.Time,
 	wait func(context.Context, time.Duration) error) error {
 	if fc.shared != nil {
-		sctx, cancel := sharedCtx(ctx)
-		d, err := fc.shared.ReserveNotice(sctx, fc.noticeBase, fc.noticeBurst, t)
-		cancel()
-		if err == nil {
-			if d <= 0 {
-				return nil
-			}
-			return wait(ctx, d)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		done, err := waitShared(ctx, wait, func(sctx context.Context) (time.Duration, error) {
+			return fc.shared.ReserveNotice(sctx, fc.noticeBase, fc.noticeBurst, t)
+		})
+		if done {
+			return err
 		}
 	}
 	return limiterAcquire(ctx, fc.notice, now, wait)

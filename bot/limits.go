@@ -306,17 +306,11 @@ func (l *sendLimiter) waitChat(ctx context.Context, chatID int64, n int, now fun
 	t := now()
 	if l.shared != nil {
 		r, b := l.chatLimit(chatID)
-		sctx, cancel := sharedCtx(ctx)
-		d, err := l.shared.ReserveChat(sctx, chatID, max(1, min(n, b)), r, b, t)
-		cancel()
-		if err == nil {
-			if d <= 0 {
-				return nil
-			}
-			return wait(ctx, d)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		done, err := waitShared(ctx, wait, func(sctx context.Context) (time.Duration, error) {
+			return l.shared.ReserveChat(sctx, chatID, max(1, min(n, b)), r, b, t)
+		})
+		if done {
+			return err
 		}
 	}
 	d, r, err := l.reserveChat(chatID, n, t)
@@ -340,4 +334,23 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// waitShared reserves through the store the replicas share and waits what
+// it says. done is false when the store did not answer and the caller's
+// context is still live: the limit in process then applies.
+func waitShared(ctx context.Context, wait func(context.Context, time.Duration) error,
+	reserve func(context.Context) (time.Duration, error)) (done bool, err error) {
+	sctx, cancel := sharedCtx(ctx)
+	d, err := reserve(sctx)
+	cancel()
+	switch {
+	case err == nil && d <= 0:
+		return true, nil
+	case err == nil:
+		return true, wait(ctx, d)
+	case ctx.Err() != nil:
+		return true, ctx.Err()
+	}
+	return false, nil
 }

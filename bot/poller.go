@@ -278,53 +278,84 @@ func (p *Poller) poll(ctx context.Context) error {
 }
 
 // queueAll decodes a batch of updates and writes them to their chats'
-// queues in one round trip (BatchQueue), retrying a failing queue with
-// backoff until ctx is done; the sender of each update is told once when
-// the queue is down. It returns the highest update id to confirm (0 when
-// none can be read) and false only on shutdown. Undecodable updates and
-// kinds Mahalle does not handle are logged, counted and passed over.
+// queues in one round trip (BatchQueue). It returns the highest update id
+// to confirm (0 when none can be read) and false only on shutdown.
 func (p *Poller) queueAll(ctx context.Context, raws []json.RawMessage) (int, bool) {
-	platform := string(p.cfg.Platform)
 	last := 0
 	us := make([]Update, 0, len(raws))
 	keep := make([][]byte, 0, len(raws))
 	for _, raw := range raws {
-		u, err := ConvertUpdate(p.cfg.Platform, raw)
-		if err != nil {
-			id := peekUpdateID(raw)
-			p.log.Error("bot: undecodable update skipped", slog.Int("update_id", id),
-				slog.Int("bytes", len(raw)), slog.Any("err", err))
-			pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed },
-				platform, peekKind(raw), "undecodable")
-			last = max(last, id)
-			continue
+		u, id, ok := p.decode(raw)
+		last = max(last, id)
+		if ok {
+			us = append(us, u)
+			keep = append(keep, raw)
 		}
-		last = max(last, u.ID)
-		if u.Kind == "" {
-			pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, "other")
-			continue
-		}
-		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, string(u.Kind))
-		us = append(us, u)
-		keep = append(keep, raw)
 	}
 	if len(us) == 0 {
 		return last, true
 	}
+	if !p.retryQueue(ctx, us, func(qctx context.Context) error { return p.disp.acceptAll(qctx, us, keep) }) {
+		return 0, false
+	}
+	return last, true
+}
+
+// queue decodes one update and writes it to its chat's queue. It returns
+// the update id to confirm (0 when even that cannot be read) and false only
+// on shutdown.
+func (p *Poller) queue(ctx context.Context, raw json.RawMessage) (int, bool) {
+	u, id, ok := p.decode(raw)
+	if !ok {
+		return id, true
+	}
+	if !p.retryQueue(ctx, []Update{u}, func(qctx context.Context) error { return p.disp.accept(qctx, u, raw) }) {
+		return 0, false
+	}
+	return id, true
+}
+
+// decode reads one update and counts it. ok is false for an undecodable
+// update or a kind Mahalle does not handle, which are logged or counted and
+// passed over; id is the update id to confirm either way (0 when even that
+// cannot be read).
+func (p *Poller) decode(raw json.RawMessage) (u Update, id int, ok bool) {
+	platform := string(p.cfg.Platform)
+	u, err := ConvertUpdate(p.cfg.Platform, raw)
+	if err != nil {
+		id := peekUpdateID(raw)
+		p.log.Error("bot: undecodable update skipped", slog.Int("update_id", id),
+			slog.Int("bytes", len(raw)), slog.Any("err", err))
+		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed },
+			platform, peekKind(raw), "undecodable")
+		return Update{}, id, false
+	}
+	kind := string(u.Kind)
+	if u.Kind == "" {
+		kind = "other"
+	}
+	pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, kind)
+	return u, u.ID, u.Kind != ""
+}
+
+// retryQueue runs put (writing us to their queues) until it succeeds,
+// with backoff, telling each sender once, at the first failure, that the
+// bot is unavailable. It returns false only on shutdown.
+func (p *Poller) retryQueue(ctx context.Context, us []Update, put func(context.Context) error) bool {
 	for attempt := 0; ; attempt++ {
 		qctx, cancel := context.WithTimeout(ctx, p.disp.cfg.HandlerTimeout)
-		err := p.disp.acceptAll(qctx, us, keep)
+		err := put(qctx)
 		cancel()
 		if err == nil {
-			return last, true
+			return true
 		}
 		if ctx.Err() != nil {
-			return 0, false
+			return false
 		}
 		d := p.cfg.Backoff.delay(attempt)
 		p.log.Error("bot: cannot queue updates; polling waits", slog.Int("update_id", us[0].ID),
 			slog.Int("updates", len(us)), slog.Any("err", err), slog.Duration("backoff", d))
-		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.PollErrors }, platform, "queue")
+		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.PollErrors }, string(p.cfg.Platform), "queue")
 		if attempt == 0 && p.cfg.Apologizer != nil {
 			told := map[ChatKey]bool{}
 			for _, u := range us {
@@ -335,51 +366,7 @@ func (p *Poller) queueAll(ctx context.Context, raws []json.RawMessage) (int, boo
 			}
 		}
 		if p.cfg.Wait(ctx, d) != nil {
-			return 0, false
-		}
-	}
-}
-
-// queue decodes one update and writes it to its chat's queue, retrying a
-// failing queue with backoff until ctx is done. It returns the update id to
-// confirm (0 when even that cannot be read) and false only on shutdown. An
-// undecodable update, or one of a kind Mahalle does not handle, is logged,
-// counted and passed over.
-func (p *Poller) queue(ctx context.Context, raw json.RawMessage) (int, bool) {
-	platform := string(p.cfg.Platform)
-	u, err := ConvertUpdate(p.cfg.Platform, raw)
-	if err != nil {
-		id := peekUpdateID(raw)
-		p.log.Error("bot: undecodable update skipped", slog.Int("update_id", id),
-			slog.Int("bytes", len(raw)), slog.Any("err", err))
-		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesFailed },
-			platform, peekKind(raw), "undecodable")
-		return id, true
-	}
-	if u.Kind == "" {
-		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, "other")
-		return u.ID, true
-	}
-	pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.UpdatesReceived }, platform, string(u.Kind))
-	for attempt := 0; ; attempt++ {
-		qctx, cancel := context.WithTimeout(ctx, p.disp.cfg.HandlerTimeout)
-		err := p.disp.accept(qctx, u, raw)
-		cancel()
-		if err == nil {
-			return u.ID, true
-		}
-		if ctx.Err() != nil {
-			return 0, false
-		}
-		d := p.cfg.Backoff.delay(attempt)
-		p.log.Error("bot: cannot queue an update; polling waits", slog.Int("update_id", u.ID),
-			slog.Any("err", err), slog.Duration("backoff", d))
-		pollInc(p.cfg.Metrics, func(m *Metrics) *prometheus.CounterVec { return m.PollErrors }, platform, "queue")
-		if attempt == 0 && p.cfg.Apologizer != nil {
-			p.cfg.Apologizer.Unavailable(ctx, u)
-		}
-		if p.cfg.Wait(ctx, d) != nil {
-			return 0, false
+			return false
 		}
 	}
 }

@@ -197,30 +197,36 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(ttl))
 return math.ceil(wait)
 `)
 
+// cutShareLua is the Lua both 429 scripts share: cut(key, now, upto,
+// floor, recover) holds the bucket at key until upto (ms), halves its rate
+// share (not under floor) after growing it back by recover a second since
+// its last change, and keeps the key as long as that matters.
+const cutShareLua = `
+local function cut(key, now, upto, floor, recover)
+  local h = redis.call('HMGET', key, 'f', 'adj', 'hold', 'last')
+  local f = tonumber(h[1]) or 1
+  local adj = tonumber(h[2]) or now
+  local hold = tonumber(h[3]) or 0
+  local last = tonumber(h[4]) or 0
+  if last > adj then adj = last end
+  if f < 1 then
+    local secs = (now - adj) / 1000
+    if secs >= 1 then f = math.min(1, f + secs * recover) end
+  end
+  f = math.max(floor, f / 2)
+  if upto > hold then hold = upto end
+  local ttl = math.max(hold - now, (1 - f) / recover * 1000) + 1000
+  redis.call('HSET', key, 'f', tostring(f), 'adj', tostring(now), 'hold', tostring(hold), 'last', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil(ttl))
+end
+`
+
 // tooManyScript records a 429 on chat bucket KEYS[1] at ARGV[1] (ms): a hold
 // until ARGV[2] (ms), its rate share cut in half (not under ARGV[3]), grown
 // back by ARGV[4] a second before; then it publishes the hold on ARGV[5]
 // as ARGV[6].
-var tooManyScript = redis.NewScript(`
-local now = tonumber(ARGV[1])
-local upto = tonumber(ARGV[2])
-local floor = tonumber(ARGV[3])
-local recover = tonumber(ARGV[4])
-local h = redis.call('HMGET', KEYS[1], 'f', 'adj', 'hold', 'last')
-local f = tonumber(h[1]) or 1
-local adj = tonumber(h[2]) or now
-local hold = tonumber(h[3]) or 0
-local last = tonumber(h[4]) or 0
-if last > adj then adj = last end
-if f < 1 then
-  local secs = (now - adj) / 1000
-  if secs >= 1 then f = math.min(1, f + secs * recover) end
-end
-f = math.max(floor, f / 2)
-if upto > hold then hold = upto end
-local ttl = math.max(hold - now, (1 - f) / recover * 1000) + 1000
-redis.call('HSET', KEYS[1], 'f', tostring(f), 'adj', tostring(now), 'hold', tostring(hold), 'last', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(ttl))
+var tooManyScript = redis.NewScript(cutShareLua + `
+cut(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
 `)
@@ -231,7 +237,7 @@ return 1
 // notice bucket KEYS[2]), halves the notice share (not under ARGV[6]; grown
 // back by ARGV[7] a second before), publishes ARGV[9] on ARGV[8], and
 // returns 1.
-var floodScript = redis.NewScript(`
+var floodScript = redis.NewScript(cutShareLua + `
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tostring(now - window))
@@ -239,24 +245,7 @@ redis.call('ZADD', KEYS[1], now, ARGV[2])
 redis.call('PEXPIRE', KEYS[1], window + 1000)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then return 0 end
 redis.call('DEL', KEYS[1])
-local upto = tonumber(ARGV[5])
-local floor = tonumber(ARGV[6])
-local recover = tonumber(ARGV[7])
-local h = redis.call('HMGET', KEYS[2], 'f', 'adj', 'hold', 'last')
-local f = tonumber(h[1]) or 1
-local adj = tonumber(h[2]) or now
-local hold = tonumber(h[3]) or 0
-local last = tonumber(h[4]) or 0
-if last > adj then adj = last end
-if f < 1 then
-  local secs = (now - adj) / 1000
-  if secs >= 1 then f = math.min(1, f + secs * recover) end
-end
-f = math.max(floor, f / 2)
-if upto > hold then hold = upto end
-local ttl = math.max(hold - now, (1 - f) / recover * 1000) + 1000
-redis.call('HSET', KEYS[2], 'f', tostring(f), 'adj', tostring(now), 'hold', tostring(hold), 'last', tostring(now))
-redis.call('PEXPIRE', KEYS[2], math.ceil(ttl))
+cut(KEYS[2], now, tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]))
 redis.call('PUBLISH', ARGV[8], ARGV[9])
 return 1
 `)
