@@ -368,8 +368,12 @@ func (b *bench) open(ctx context.Context, proc *botProc, base string) (window, e
 
 // fetchProfile writes the bot's CPU profile over d to path.
 func fetchProfile(ctx context.Context, base string, d time.Duration, path string) error {
-	secs := max(1, int(d.Seconds()))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), nil)
+	return fetchPprof(ctx, base, "profile?seconds="+strconv.Itoa(max(1, int(d.Seconds()))), path)
+}
+
+// fetchPprof writes the bot's /debug/pprof/<what> to path.
+func fetchPprof(ctx context.Context, base, what, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/debug/pprof/"+what, nil)
 	if err != nil {
 		return err
 	}
@@ -379,7 +383,7 @@ func fetchProfile(ctx context.Context, base string, d time.Duration, path string
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /debug/pprof/profile: %s (is PPROF=1 honoured?)", resp.Status)
+		return fmt.Errorf("GET /debug/pprof/%s: %s (is PPROF=1 honoured?)", what, resp.Status)
 	}
 	f, err := os.Create(path)
 	if err != nil {

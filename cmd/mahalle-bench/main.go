@@ -59,6 +59,7 @@ type options struct {
 	recordFile  string
 	cpuProfile  string
 	botProfile  string
+	botHeapDir  string
 	botEnv      envList
 	timeout     time.Duration
 	stepTimeout time.Duration
@@ -89,6 +90,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&o.recordFile, "record-file", "", "where -record appends (default: BENCHMARKS.md at the module root)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench process (fake Bot API + residents) over the measured phase")
 	fs.StringVar(&o.botProfile, "bot-cpuprofile", "", "write a CPU profile of the bot over the measured phase (-duration only), from its /debug/pprof (PPROF=1)")
+	fs.StringVar(&o.botHeapDir, "bot-heapprofiles", "", "with -soak: write the bot's heap profile into this folder at every sample (heap-SECONDS.pb.gz)")
 	fs.Var(&o.botEnv, "bot-env", "KEY=VALUE added to the bot's environment, for a diagnostic run (repeatable; the report lists them)")
 	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "stop the run after this long (the bot build is not counted)")
 	fs.DurationVar(&o.stepTimeout, "step-timeout", 30*time.Second, "a reply later than this stops the run")
@@ -126,6 +128,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 		return nil, errors.New("-soak runs for -duration, not -rounds")
 	case o.timeout <= 0 || o.stepTimeout <= 0:
 		return nil, errors.New("-timeout and -step-timeout must be positive")
+	case o.botHeapDir != "" && !o.soak:
+		return nil, errors.New("-bot-heapprofiles needs -soak")
 	case o.botProfile != "" && o.rounds > 0:
 		return nil, errors.New("-bot-cpuprofile needs -duration, not -rounds")
 	}

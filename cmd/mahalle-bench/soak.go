@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,6 +89,8 @@ type soakSample struct {
 	at         time.Duration // since the measured phase began
 	rss        int64         // the bot's VmRSS, bytes
 	goroutines int           // go_goroutines from the bot's /metrics
+	heapInuse  int64         // go_memstats_heap_inuse_bytes: what the Go heap holds, garbage not yet swept included
+	heapObj    int64         // go_memstats_heap_objects: objects on the heap
 	redisMem   int64         // INFO memory used_memory (-1: in-process Redis)
 	confirmed  int           // updates the fake Bot API saw confirmed
 	load       string        // /proc/loadavg, first three fields
@@ -121,8 +124,15 @@ func (b *bench) sampler(ctx context.Context, pid int, base string, rds *benchRed
 	take := func() {
 		s := soakSample{at: time.Since(start).Round(time.Second), rss: procRSS(pid), redisMem: -1,
 			confirmed: b.srv.Confirmed(), load: loadAvg()}
-		if m, err := scrapeSeries(ctx, base+"/metrics", "go_goroutines"); err == nil {
+		if m, err := scrapeSeries(ctx, base+"/metrics", "go_goroutines", "go_memstats_heap_inuse_bytes", "go_memstats_heap_objects"); err == nil {
 			s.goroutines = int(m["go_goroutines"])
+			s.heapInuse, s.heapObj = int64(m["go_memstats_heap_inuse_bytes"]), int64(m["go_memstats_heap_objects"])
+		}
+		if dir := b.opts.botHeapDir; dir != "" {
+			path := filepath.Join(dir, fmt.Sprintf("heap-%05d.pb.gz", int(s.at.Seconds())))
+			if err := fetchPprof(ctx, base, "heap", path); err != nil {
+				b.logf("soak %s: heap profile: %v", s.at, err)
+			}
 		}
 		if rds != nil {
 			if n, err := rds.usedMemory(ctx); err == nil {
@@ -130,8 +140,8 @@ func (b *bench) sampler(ctx context.Context, pid int, base string, rds *benchRed
 			}
 		}
 		out = append(out, s)
-		b.logf("soak %s: rss %.1f MB, %d goroutines, %d updates confirmed, %d stuck so far, load %s",
-			s.at, float64(s.rss)/(1<<20), s.goroutines, s.confirmed, b.soak.eventsNow(), s.load)
+		b.logf("soak %s: rss %.1f MB, heap in use %.1f MB in %d objects, %d goroutines, %d updates confirmed, %d stuck so far, load %s",
+			s.at, mb(s.rss), mb(s.heapInuse), s.heapObj, s.goroutines, s.confirmed, b.soak.eventsNow(), s.load)
 	}
 	take()
 	t := time.NewTicker(d)
@@ -376,6 +386,8 @@ func (r *result) soakLines() []string {
 		}
 		out = append(out, fmt.Sprintf("bot RSS start %.1f MB, end %.1f MB, max %.1f MB; goroutines start %d, end %d, max %d",
 			mb(first.rss), mb(last.rss), mb(maxRSS), first.goroutines, last.goroutines, maxG))
+		out = append(out, fmt.Sprintf("bot Go heap in use start %.1f MB (%s objects), end %.1f MB (%s objects)",
+			mb(first.heapInuse), thousands(float64(first.heapObj)), mb(last.heapInuse), thousands(float64(last.heapObj))))
 		if first.redisMem >= 0 {
 			out = append(out, fmt.Sprintf("Redis used_memory start %.1f MB, end %.1f MB (the whole server: other users of it included)",
 				mb(first.redisMem), mb(last.redisMem)))
@@ -383,9 +395,9 @@ func (r *result) soakLines() []string {
 		out = append(out, fmt.Sprintf("load average (1, 5, 15 min) start %s, end %s", first.load, last.load))
 		var series []string
 		for _, x := range s.samples {
-			series = append(series, fmt.Sprintf("%s %.0f MB/%d", x.at, mb(x.rss), x.goroutines))
+			series = append(series, fmt.Sprintf("%s %.0f/%.0f MB/%d", x.at, mb(x.rss), mb(x.heapInuse), x.goroutines))
 		}
-		out = append(out, "RSS/goroutines over the run: "+strings.Join(series, ", "))
+		out = append(out, "RSS/heap in use/goroutines over the run: "+strings.Join(series, ", "))
 	}
 	if s.chats > 0 {
 		u := s.keyUsage
