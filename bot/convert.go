@@ -44,7 +44,7 @@ func convertFull(p Platform, raw json.RawMessage) (Update, error) {
 		if err := convertMessage(&u, tu.Message); err != nil {
 			return Update{}, err
 		}
-		u.Forwarded = u.Forwarded || rawForwardOrigin(raw, "message")
+		forwardOrigin(&u, raw, "message")
 	case tu.EditedMessage != nil:
 		u.Kind = KindEditedMessage
 		if err := convertMessage(&u, tu.EditedMessage); err != nil {
@@ -52,7 +52,7 @@ func convertFull(p Platform, raw json.RawMessage) (Update, error) {
 		}
 		// Editing an old message into "/cancel" must not run a command.
 		u.Command, u.CommandArgs = "", ""
-		u.Forwarded = u.Forwarded || rawForwardOrigin(raw, "edited_message")
+		forwardOrigin(&u, raw, "edited_message")
 	case tu.CallbackQuery != nil:
 		convertCallback(&u, tu.CallbackQuery)
 	case tu.MyChatMember != nil:
@@ -122,6 +122,9 @@ func convertMessage(u *Update, m *tgbotapi.Message) error {
 	u.MessageID = m.MessageID
 	u.MediaGroupID = m.MediaGroupID
 	u.Forwarded = m.ForwardDate != 0 || m.ForwardFrom != nil || m.ForwardFromChat != nil || m.ForwardSenderName != ""
+	if m.ForwardFrom != nil {
+		u.ForwardFrom = m.ForwardFrom.ID
+	}
 
 	u.Text = m.Text
 	if u.Text == "" {
@@ -316,23 +319,30 @@ func validCommand(s string) bool {
 	return true
 }
 
-// rawForwardOrigin reports whether the message under key carries a
-// forward_origin object. Bot API 7.0 replaced forward_from/forward_date with
-// forward_origin, which tgbotapi v5.5.1 does not know, so the raw JSON is
-// peeked at (only when the key occurs at all, to keep the common path cheap).
-func rawForwardOrigin(raw json.RawMessage, key string) bool {
+// forwardOrigin reads the forward_origin of the message under key (Bot API
+// 7.0 and later), which tgbotapi v5 does not know: any origin marks the
+// update forwarded, and an origin of type "user" names who wrote it.
+func forwardOrigin(u *Update, raw json.RawMessage, key string) {
 	if !bytes.Contains(raw, []byte(`"forward_origin"`)) {
-		return false
+		return
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil {
-		return false
+		return
 	}
 	var msg struct {
-		ForwardOrigin json.RawMessage `json:"forward_origin"`
+		ForwardOrigin *struct {
+			Type       string `json:"type"`
+			SenderUser *struct {
+				ID int64 `json:"id"`
+			} `json:"sender_user"`
+		} `json:"forward_origin"`
 	}
-	if err := json.Unmarshal(top[key], &msg); err != nil {
-		return false
+	if err := json.Unmarshal(top[key], &msg); err != nil || msg.ForwardOrigin == nil {
+		return
 	}
-	return len(msg.ForwardOrigin) > 0 && !bytes.Equal(msg.ForwardOrigin, []byte("null"))
+	u.Forwarded = true
+	if o := msg.ForwardOrigin; o.Type == "user" && o.SenderUser != nil && u.ForwardFrom == 0 {
+		u.ForwardFrom = o.SenderUser.ID
+	}
 }

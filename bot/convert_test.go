@@ -105,7 +105,11 @@ func TestConvertUpdate(t *testing.T) {
 	}, {
 		name: "forwarded, old fields",
 		raw:  msg(18, `"text":"x","forward_date":1700000000,"forward_from":{"id":9,"is_bot":false,"first_name":"B"}`),
-		want: Update{ID: 18, Kind: KindMessage, ChatID: 42, ChatType: ChatPrivate, From: ali, MessageID: 7, Text: "x", Forwarded: true},
+		want: Update{ID: 18, Kind: KindMessage, ChatID: 42, ChatType: ChatPrivate, From: ali, MessageID: 7, Text: "x", Forwarded: true, ForwardFrom: 9},
+	}, {
+		name: "forwarded from a user, forward_origin only (Bot API 7)",
+		raw:  msg(22, `"text":"x","forward_origin":{"type":"user","sender_user":{"id":11,"is_bot":false,"first_name":"C"},"date":1700000000}`),
+		want: Update{ID: 22, Kind: KindMessage, ChatID: 42, ChatType: ChatPrivate, From: ali, MessageID: 7, Text: "x", Forwarded: true, ForwardFrom: 11},
 	}, {
 		name: "forwarded, forward_origin only",
 		raw:  msg(19, `"text":"x","forward_origin":{"type":"hidden_user","sender_user_name":"B","date":1700000000}`),

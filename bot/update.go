@@ -58,6 +58,7 @@ type Update struct {
 	Document     *File
 	MediaGroupID string // set on every message of an album
 	Forwarded    bool
+	ForwardFrom  int64  // the user a forwarded message came from, when their privacy settings let the forward say so (0 otherwise)
 	Other        string // a content kind Mahalle does not take: "sticker", "animation", "video", "video_note", "audio", "poll", "dice", ...
 	Callback     *Callback
 

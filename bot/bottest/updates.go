@@ -208,13 +208,26 @@ func (s *Server) SendText(chat Chat, from User, text string) int {
 // ForwardText queues a text message the user forwarded from someone else
 // (forward_origin, and the older forward_from / forward_date, are set).
 func (s *Server) ForwardText(chat Chat, from User, text string) int {
+	return s.ForwardTextFrom(chat, from, &forwardOrigin, text)
+}
+
+// ForwardTextFrom queues a text message the user forwarded from origin. A
+// nil origin is someone whose privacy settings hide them: the forward
+// carries only a name (forward_origin of type "hidden_user").
+func (s *Server) ForwardTextFrom(chat Chat, from User, origin *User, text string) int {
 	date := s.cfg.now().Add(-time.Hour).Unix()
 	return s.userMessage("message", chat, from, func(b []byte, _ int) []byte {
-		b = append(b, `,"forward_origin":{"type":"user","sender_user":`...)
-		b = appendUser(b, forwardOrigin, false)
-		b = appendIntField(b, "date", date)
-		b = append(b, `},"forward_from":`...)
-		b = appendUser(b, forwardOrigin, false)
+		if origin == nil {
+			b = append(b, `,"forward_origin":{"type":"hidden_user","sender_user_name":"کاربر پنهان"`...)
+			b = appendIntField(b, "date", date)
+			b = append(b, `},"forward_sender_name":"کاربر پنهان"`...)
+		} else {
+			b = append(b, `,"forward_origin":{"type":"user","sender_user":`...)
+			b = appendUser(b, *origin, false)
+			b = appendIntField(b, "date", date)
+			b = append(b, `},"forward_from":`...)
+			b = appendUser(b, *origin, false)
+		}
 		b = appendIntField(b, "forward_date", date)
 		return appendText(b, text)
 	})
