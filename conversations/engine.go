@@ -50,6 +50,10 @@ const (
 	menuHelp    = "_help"
 )
 
+// MenuHome is the value of a button that shows the person's menu as it is
+// now: a notice that changed their roles carries it.
+const MenuHome = "_menu"
+
 // MenuItem is a main-menu button: it starts Flow, or shows Text.
 type MenuItem struct {
 	Label string
@@ -432,6 +436,10 @@ func (t *turn) callback() error {
 
 func (t *turn) menuPress(value string) error {
 	switch value {
+	case MenuHome:
+		t.answer("")
+		t.menu("")
+		return nil
 	case menuHelp:
 		t.answer("")
 		t.send(t.helpText(), nil)
@@ -804,7 +812,7 @@ func (t *turn) input(f *Flow, pressed string) error {
 	case in.Edited:
 		t.reask(f, msgEdited)
 		return nil
-	case in.Forwarded:
+	case in.Forwarded && step.Forward == nil:
 		t.reask(f, msgForwarded)
 		return nil
 	case pressed == valSkip && step.Optional:

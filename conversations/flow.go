@@ -90,6 +90,14 @@ type Step struct {
 	// contact, not a typed number (registration proves the phone).
 	ContactOnly bool
 
+	// Others makes a phone step ask for someone else's number: typed, or
+	// their contact shared (📎 → contact); no «ارسال شمارهٔ من» button.
+	// Forward, when set too, takes a message forwarded from that person: it
+	// returns their phone from their account (the platform's user id).
+	// EINVALID and ENOTFOUND errors are shown and the step asked again.
+	Others  bool
+	Forward func(ctx context.Context, k Key, userID int64) (string, error)
+
 	// Show, when set, says how the answer reads in the summary; by default
 	// the text, the chosen labels, the date or a count of files.
 	Show func(a Answer) string

@@ -21,6 +21,7 @@ type Input struct {
 	MediaGroupID string
 	Other        string // a content kind no step takes: "sticker", "animation", "video", ...
 	Forwarded    bool
+	ForwardFrom  int64 // who wrote a forwarded message, when the forward says (0 otherwise)
 	Edited       bool
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mahalle/mahalle/models"
 	"github.com/mahalle/mahalle/persian"
 )
 
@@ -36,9 +37,11 @@ func init() {
 		InputChoice:      {hint: msgPressButton, show: text, read: readChoice, keys: choiceKeys},
 		InputMultiChoice: {hint: msgPressButton, show: showMulti, read: readChoice, keys: choiceKeys},
 		InputDate:        {hint: msgExpectDate, show: func(a Answer) string { return persian.FormatDate(time.Unix(a.Time, 0)) }, read: readDate, keys: dateKeys},
-		InputPhone: {hint: msgExpectPhone, show: func(a Answer) string { return persian.Digits(a.Text) }, read: readPhone,
+		InputPhone: {hint: msgExpectPhone, show: func(a Answer) string { return persian.FormatMobile(a.Text) }, read: readPhone,
 			keys: func(t *turn, f *Flow, step *Step, out *Out) [][]Button {
-				out.Reply = [][]ReplyButton{{{Text: "📱 ارسال شمارهٔ من", RequestContact: true}}}
+				if !step.Others {
+					out.Reply = [][]ReplyButton{{{Text: "📱 ارسال شمارهٔ من", RequestContact: true}}}
+				}
 				return nil
 			}},
 		InputLocation: {hint: msgExpectLocation, show: func(Answer) string { return "📍 موقعیت ثبت شد" }, read: readLocation,
@@ -301,8 +304,21 @@ func readDate(t *turn, _ *Flow, step *Step, pressed string) (*Answer, string, er
 
 func readPhone(t *turn, _ *Flow, step *Step, _ string) (*Answer, string, error) {
 	in, text := t.in, t.in.Text
+	if in.Forwarded { // only a step with Forward gets here
+		if in.ForwardFrom == 0 {
+			return nil, msgForwardHidden, nil
+		}
+		p, err := step.Forward(t.ctx, t.key, in.ForwardFrom)
+		switch models.ErrorCode(err) {
+		case models.EINVALID, models.ENOTFOUND:
+			return nil, userMessage(err, msgForwardHidden), nil
+		case "":
+			return &Answer{Text: p}, "", nil
+		}
+		return nil, "", fmt.Errorf("conversations: forward at %s: %w", step.Key, err)
+	}
 	if in.Contact != nil {
-		if in.Contact.UserID != in.SenderID {
+		if in.Contact.UserID != in.SenderID && !step.Others {
 			return nil, msgNotYourContact, nil
 		}
 		p, err := persian.NormalizePhone(in.Contact.Phone)

@@ -351,7 +351,12 @@ func (t *turn) photo(f *Flow, step *Step, a Answer) (*Answer, string, error) {
 }
 
 // expectHint says what the step takes, for a reply to the wrong kind of input.
-func expectHint(s *Step) string { return kinds[s.Kind].hint }
+func expectHint(s *Step) string {
+	if s.Kind == InputPhone && s.Others {
+		return msgExpectOthersPhone
+	}
+	return kinds[s.Kind].hint
+}
 
 // startOfDay is midnight, Asia/Tehran, of the day t falls on there: dates
 // are stored as that instant.

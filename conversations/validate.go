@@ -86,6 +86,9 @@ func validate(flows []*Flow) error {
 			if (s.Locate != nil || s.Create != nil) && s.Kind != InputChoice {
 				bad(f, "step %q: Locate and Create are for a choice step", s.Key)
 			}
+			if (s.Others || s.Forward != nil || s.ContactOnly) && s.Kind != InputPhone || s.Forward != nil && !s.Others || s.Others && s.ContactOnly {
+				bad(f, "step %q: Others, Forward and ContactOnly are for a phone step; Forward needs Others; Others excludes ContactOnly", s.Key)
+			}
 			if s.Create != nil && (s.Other == "" || s.OtherPrompt == "") {
 				bad(f, "step %q: Create needs its Other button label and OtherPrompt", s.Key)
 			}

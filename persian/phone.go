@@ -122,3 +122,12 @@ func NormalizePhone(s string) (string, error) {
 	}
 	return "+" + digits, nil
 }
+
+// FormatMobile writes a phone as a person reads it: an Iranian mobile in
+// E.164 ("+989123456789") as "۰۹۱۲۳۴۵۶۷۸۹", any other in Persian digits.
+func FormatMobile(e164 string) string {
+	if national, ok := strings.CutPrefix(e164, "+989"); ok {
+		return Digits("09" + national)
+	}
+	return Digits(e164)
+}
