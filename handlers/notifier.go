@@ -254,7 +254,7 @@ func kindName(kind string) string {
 		return "پیشنهاد"
 	case models.KindMembershipApproved, models.KindMembershipRejected, models.KindActionDecision:
 		return "نتیجهٔ بررسی"
-	case models.KindStaffAssigned, models.KindStaffAssignedBy:
+	case models.KindStaffAssigned, models.KindStaffAssignedBy, models.KindStaffEnded:
 		return "انتصاب"
 	case models.KindCouncilDigest:
 		return "خلاصهٔ نظرهای ساکنان"

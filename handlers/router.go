@@ -405,6 +405,7 @@ func input(u bot.Update) conversations.Input {
 		MediaGroupID: u.MediaGroupID,
 		Other:        u.Other,
 		Forwarded:    u.Forwarded,
+		ForwardFrom:  u.ForwardFrom,
 		Edited:       u.Kind == bot.KindEditedMessage,
 	}
 	if in.Command != "" {

@@ -22,6 +22,7 @@ const (
 	KindSuggestion         = "suggestion"          // a resident's suggestion reached the council
 	KindStaffAssigned      = "staff_assigned"      // to the person given a staff role (urgent)
 	KindStaffAssignedBy    = "staff_assigned_by"   // to whoever assigned it
+	KindStaffEnded         = "staff_ended"         // to the person whose staff role ended (urgent)
 	KindActionDecision     = "action_decision"     // a review decision, to the reporter (urgent)
 )
 

@@ -24,6 +24,26 @@ func (v Viewer) Supervises(provinceID, countyID uint) bool {
 	return false
 }
 
+// ManagesStaff reports whether v may assign or end, in the chat, the staff
+// role r in province provinceID: an admin anywhere, a province coordinator
+// in their own province. Only county and province coordinators are made
+// this way; admins come from ADMIN_PHONES and the command line.
+func (v Viewer) ManagesStaff(r Role, provinceID uint) bool {
+	if r != RoleCounty && r != RoleProvince {
+		return false
+	}
+	for _, s := range v.Staff {
+		if s.Role == RoleAdmin || s.Role == RoleProvince && s.ProvinceID == provinceID {
+			return true
+		}
+	}
+	return false
+}
+
+// ManagesAnyStaff reports whether v may assign coordinators somewhere: an
+// admin or a province coordinator.
+func (v Viewer) ManagesAnyStaff() bool { return v.Has(RoleAdmin) || v.Has(RoleProvince) }
+
 // IsStaff reports whether v holds any coordinator or admin assignment.
 func (v Viewer) IsStaff() bool { return len(v.Staff) > 0 }
 

@@ -111,6 +111,22 @@ func TestScopeMatrix(t *testing.T) {
 			_, err = f.c.s.ModeratePlace(t.Context(), v, p.ID, models.PlaceMerge, "", f.c.arak1.ID)
 			return err
 		}},
+		{"assign a county coordinator in the chat", "admin province", func(f fixture, v models.Viewer) error {
+			_, err := f.c.s.AssignStaffAs(t.Context(), v, models.StaffRequest{Phone: "09129999999", Role: models.RoleCounty, CountyID: f.c.arak1.CountyID})
+			return err
+		}},
+		{"assign a province coordinator in the chat", "admin province", func(f fixture, v models.Viewer) error {
+			_, err := f.c.s.AssignStaffAs(t.Context(), v, models.StaffRequest{Phone: "09129999999", Role: models.RoleProvince, ProvinceID: f.c.arak1.ProvinceID})
+			return err
+		}},
+		{"end a coordinator's role in the chat", "admin province", func(f fixture, v models.Viewer) error {
+			req := models.StaffRequest{Phone: "09129999999", Role: models.RoleCounty, CountyID: f.c.arak1.CountyID}
+			if _, err := f.c.s.AssignStaff(t.Context(), models.ActorCLI, req); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.c.s.EndStaffAs(t.Context(), v, req)
+			return err
+		}},
 		{"export suggestions", "admin province county otherCounty", func(f fixture, v models.Viewer) error {
 			return f.c.s.ExportSuggestions(t.Context(), v, &bytes.Buffer{})
 		}},

@@ -20,6 +20,10 @@ const (
 	StaffEnded   = "ended"
 )
 
+// menuButton is the button of a notice that changed the person's roles: it
+// shows their menu as it is now (conversations.MenuHome).
+var menuButton = ButtonList{{Label: "🏠 منوی تازهٔ شما", Data: "_menu"}}
+
 // EntityStaff is the audit entity of staff assignments.
 const EntityStaff = "staff"
 
@@ -64,6 +68,87 @@ type StaffRequest struct {
 	ProvinceID uint   // RoleProvince; for RoleCounty it is taken from the county
 	CountyID   uint   // RoleCounty
 	By         uint   // the assigning person, 0 for the command line
+
+	as *Viewer // who asks in the chat (AssignStaffAs, EndStaffAs); nil for the command line
+}
+
+// permitted refuses a request made in the chat by someone who may not
+// manage that role there ([Viewer.ManagesStaff]). Call it after checkScope,
+// which fills the province of a county.
+func (req StaffRequest) permitted() error {
+	if req.as == nil || req.as.ManagesStaff(req.Role, req.ProvinceID) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "انتصاب در این استان با مدیر سامانه یا هماهنگ‌کنندهٔ همین استان است.")
+}
+
+// AssignStaffAs is AssignStaff asked in the chat by v: an admin anywhere,
+// or a province coordinator in their own province (EFORBIDDEN otherwise).
+func (s *Store) AssignStaffAs(ctx context.Context, v Viewer, req StaffRequest) (StaffAssignment, error) {
+	req.By, req.as = v.PersonID, &v
+	return s.AssignStaff(ctx, v.actor(), req)
+}
+
+// EndStaffAs is EndStaff asked in the chat by v, under AssignStaffAs's
+// rule; nobody ends their own role this way (EFORBIDDEN).
+func (s *Store) EndStaffAs(ctx context.Context, v Viewer, req StaffRequest) (StaffAssignment, error) {
+	req.By, req.as = v.PersonID, &v
+	return s.EndStaff(ctx, v.actor(), req)
+}
+
+// StaffInScope lists the open county and province coordinator roles v
+// may end in the chat, by province, role and id; nothing for anyone else.
+func (s *Store) StaffInScope(ctx context.Context, v Viewer) ([]StaffView, error) {
+	q := staffViews(s.db.WithContext(ctx)).
+		Where("staff_assignments.status <> ? AND staff_assignments.role IN ?", StaffEnded, []Role{RoleCounty, RoleProvince}).
+		Order("staff_assignments.province_id, staff_assignments.role DESC, counties.name, staff_assignments.id")
+	if !v.Has(RoleAdmin) {
+		var provinces []uint
+		for _, sc := range v.Staff {
+			if sc.Role == RoleProvince {
+				provinces = append(provinces, sc.ProvinceID)
+			}
+		}
+		if len(provinces) == 0 {
+			return nil, nil
+		}
+		q = q.Where("staff_assignments.province_id IN ?", provinces)
+	}
+	vs := []StaffView{}
+	if err := q.Scan(&vs).Error; err != nil {
+		return nil, fmt.Errorf("models: staff in scope: %w", err)
+	}
+	return vs, nil
+}
+
+// StaffByID returns one assignment with its names.
+func (s *Store) StaffByID(ctx context.Context, id uint) (StaffView, error) {
+	var vs []StaffView
+	if err := staffViews(s.db.WithContext(ctx)).Where("staff_assignments.id = ?", id).Limit(1).Scan(&vs).Error; err != nil {
+		return StaffView{}, fmt.Errorf("models: staff %d: %w", id, err)
+	}
+	if len(vs) == 0 {
+		return StaffView{}, fmt.Errorf("models: staff %d: %w", id, Errorf(ENOTFOUND, "no such assignment"))
+	}
+	return vs[0], nil
+}
+
+// PhoneOf returns the phone the person behind a platform account shared
+// with the bot: how a message forwarded from them names them. ENOTFOUND
+// when the account never shared one.
+func (s *Store) PhoneOf(ctx context.Context, platform string, userID int64) (string, error) {
+	var phones []string
+	err := s.db.WithContext(ctx).Table("identities").Select("people.phone").
+		Joins("JOIN people ON people.id = identities.person_id").
+		Where("identities.platform = ? AND identities.user_id = ? AND people.phone IS NOT NULL", platform, userID).
+		Limit(1).Pluck("people.phone", &phones).Error
+	if err != nil {
+		return "", fmt.Errorf("models: phone of %s:%d: %w", platform, userID, err)
+	}
+	if len(phones) == 0 || phones[0] == "" {
+		return "", fmt.Errorf("models: phone of %s:%d: %w", platform, userID, Errorf(ENOTFOUND, "no phone shared"))
+	}
+	return phones[0], nil
 }
 
 // RoleName returns the Persian name of a staff role, with its place when
@@ -160,6 +245,9 @@ func (s *Store) AssignStaff(ctx context.Context, actor Actor, req StaffRequest) 
 		if _, err := checkScope(tx, &req); err != nil {
 			return err
 		}
+		if err := req.permitted(); err != nil {
+			return err
+		}
 		open, ok, err := openStaff(tx, e164, req.Role, req.ProvinceID, req.CountyID)
 		if err != nil {
 			return err
@@ -220,7 +308,7 @@ func activateStaff(tx *gorm.DB, now time.Time, p Person, a *StaffAssignment) err
 	key := fmt.Sprintf("staff:%d:active", a.ID)
 	err = notifyPeople(tx, now, []uint{p.ID}, key, Notice{
 		Kind: KindStaffAssigned, Entity: EntityStaff, EntityID: a.ID, Urgent: true,
-		Text: fmt.Sprintf("شما %s شدید.", role),
+		Text: fmt.Sprintf("شما %s شدید.", role), Buttons: menuButton,
 	})
 	if err != nil || a.AssignedByPersonID == nil || *a.AssignedByPersonID == p.ID {
 		return err
@@ -323,15 +411,22 @@ func (s *Store) EndStaff(ctx context.Context, actor Actor, req StaffRequest) (St
 		return StaffAssignment{}, fmt.Errorf("models: end staff: %w", Errorf(EINVALID, "شماره تلفن معتبر نیست."))
 	}
 	var a StaffAssignment
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := checkScope(tx, &req); err != nil {
+	err = s.transact(ctx, func(tx *gorm.DB) error {
+		place, err := checkScope(tx, &req)
+		if err != nil {
+			return err
+		}
+		if err := req.permitted(); err != nil {
 			return err
 		}
 		open, ok, err := openStaff(tx, e164, req.Role, req.ProvinceID, req.CountyID)
 		if err != nil {
 			return err
 		} else if !ok {
-			return Errorf(ENOTFOUND, "no open assignment")
+			return Errorf(ENOTFOUND, "این شماره چنین نقشی ندارد.")
+		}
+		if req.as != nil && open.PersonID != nil && *open.PersonID == req.as.PersonID {
+			return Errorf(EFORBIDDEN, "نقش خودتان را نمی‌توانید پایان دهید؛ از مدیر سامانه بخواهید.")
 		}
 		now := s.now()
 		if err := tx.Model(&StaffAssignment{}).Where("id = ?", open.ID).
@@ -340,7 +435,16 @@ func (s *Store) EndStaff(ctx context.Context, actor Actor, req StaffRequest) (St
 		}
 		a = open
 		a.Status, a.Until, a.UpdatedAt = StaffEnded, &now, now
-		return writeAudit(tx, now, actor, AuditStatus, EntityStaff, a.ID, open.Status+" -> "+StaffEnded)
+		if err := writeAudit(tx, now, actor, AuditStatus, EntityStaff, a.ID, open.Status+" -> "+StaffEnded); err != nil {
+			return err
+		}
+		if open.Status != StaffActive || open.PersonID == nil {
+			return nil // they never took it up: nobody to tell
+		}
+		return notifyPeople(tx, now, []uint{*open.PersonID}, fmt.Sprintf("staff:%d:ended", a.ID), Notice{
+			Kind: KindStaffEnded, Entity: EntityStaff, EntityID: a.ID, Urgent: true, Buttons: menuButton,
+			Text: fmt.Sprintf("نقش شما به‌عنوان %s پایان یافت. از این پس منوی ربات برایتان مانند دیگران است.", RoleName(a.Role, place)),
+		})
 	})
 	if err != nil {
 		return StaffAssignment{}, fmt.Errorf("models: end staff: %w", err)
@@ -351,11 +455,7 @@ func (s *Store) EndStaff(ctx context.Context, actor Actor, req StaffRequest) (St
 // Staff lists assignments with names, open ones first then by id; ended
 // ones only when history is set.
 func (s *Store) Staff(ctx context.Context, history bool) ([]StaffView, error) {
-	q := s.db.WithContext(ctx).Table("staff_assignments").
-		Select("staff_assignments.*, COALESCE(people.name, '') AS person_name, COALESCE(provinces.name, '') AS province_name, COALESCE(counties.name, '') AS county_name").
-		Joins("LEFT JOIN people ON people.id = staff_assignments.person_id").
-		Joins("LEFT JOIN provinces ON provinces.id = staff_assignments.province_id").
-		Joins("LEFT JOIN counties ON counties.id = staff_assignments.county_id").
+	q := staffViews(s.db.WithContext(ctx)).
 		Order("CASE WHEN staff_assignments.status = 'ended' THEN 1 ELSE 0 END, staff_assignments.id")
 	if !history {
 		q = q.Where("staff_assignments.status <> ?", StaffEnded)
@@ -365,6 +465,15 @@ func (s *Store) Staff(ctx context.Context, history bool) ([]StaffView, error) {
 		return nil, fmt.Errorf("models: staff: %w", err)
 	}
 	return vs, nil
+}
+
+// staffViews selects assignments with the names of their person and places.
+func staffViews(db *gorm.DB) *gorm.DB {
+	return db.Table("staff_assignments").
+		Select("staff_assignments.*, COALESCE(people.name, '') AS person_name, COALESCE(provinces.name, '') AS province_name, COALESCE(counties.name, '') AS county_name").
+		Joins("LEFT JOIN people ON people.id = staff_assignments.person_id").
+		Joins("LEFT JOIN provinces ON provinces.id = staff_assignments.province_id").
+		Joins("LEFT JOIN counties ON counties.id = staff_assignments.county_id")
 }
 
 // staffScopes returns the active assignments of a person as scopes.

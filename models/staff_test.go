@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"gorm.io/gorm"
@@ -197,5 +198,80 @@ func TestNoticeRollsBackWithItsCause(t *testing.T) {
 	}
 	if n := noticesOf(t, s, models.KindMembershipRequest); len(n) != 2 || n[0].EntityID != m.ID || n[0].Buttons[0].Data == "" {
 		t.Errorf("notices = %+v, want one per county coordinator", n)
+	}
+}
+
+// TestStaffInTheChatStaysInItsProvince: a province coordinator names and
+// ends coordinators in their own province only, lists only those, cannot
+// name an admin, and cannot end their own role; an admin can do all but
+// the last.
+func TestStaffInTheChatStaysInItsProvince(t *testing.T) {
+	t.Parallel()
+	c := newCouncil(t)
+	ctx := t.Context()
+	people := c.cast(t)
+	var tehran models.County
+	if err := models.DB(c.s).Where("province_id <> ?", c.arak1.ProvinceID).Order("id").Take(&tehran).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		v    models.Viewer
+		req  models.StaffRequest
+		want string
+	}{
+		{"a county of another province", people.province, models.StaffRequest{Phone: "09120000001", Role: models.RoleCounty, CountyID: tehran.ID}, models.EFORBIDDEN},
+		{"another province", people.province, models.StaffRequest{Phone: "09120000001", Role: models.RoleProvince, ProvinceID: tehran.ProvinceID}, models.EFORBIDDEN},
+		{"an admin", people.province, models.StaffRequest{Phone: "09120000001", Role: models.RoleAdmin}, models.EFORBIDDEN},
+		{"an admin, by an admin", people.admin, models.StaffRequest{Phone: "09120000001", Role: models.RoleAdmin}, models.EFORBIDDEN},
+		{"a county of their province", people.province, models.StaffRequest{Phone: "09120000001", Role: models.RoleCounty, CountyID: c.arak1.CountyID}, ""},
+		{"a county of another province, by an admin", people.admin, models.StaffRequest{Phone: "09120000002", Role: models.RoleCounty, CountyID: tehran.ID}, ""},
+	} {
+		if _, err := c.s.AssignStaffAs(ctx, tc.v, tc.req); models.ErrorCode(err) != tc.want {
+			t.Errorf("%s: %v, want code %q", tc.name, err, tc.want)
+		}
+	}
+	list := func(v models.Viewer) []string {
+		vs, err := c.s.StaffInScope(ctx, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range vs {
+			out = append(out, s.Phone)
+		}
+		return out
+	}
+	if got := list(people.province); !slices.Equal(got, []string{"+989120000001"}) {
+		t.Errorf("the province coordinator lists %v, want only the role in their province", got)
+	}
+	if got := list(people.admin); len(got) != 2 {
+		t.Errorf("the admin lists %v, want both roles", got)
+	}
+	if got := list(people.county); len(got) != 0 {
+		t.Errorf("a county coordinator lists %v, want nothing", got)
+	}
+	if _, err := c.s.EndStaffAs(ctx, people.province, models.StaffRequest{Phone: "09120000002", Role: models.RoleCounty, CountyID: tehran.ID}); models.ErrorCode(err) != models.EFORBIDDEN {
+		t.Errorf("ending a role in another province: %v, want EFORBIDDEN", err)
+	}
+
+	// Their own role, held as a real assignment: not ended by themselves.
+	self, err := c.s.AssignStaff(ctx, models.ActorCLI, models.StaffRequest{Phone: "09120000003", Role: models.RoleProvince, ProvinceID: c.arak1.ProvinceID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := models.Person{Name: "هماهنگ‌کنندهٔ تازه", Phone: &self.Phone}
+	if err := models.DB(c.s).Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := models.DB(c.s).Model(&models.StaffAssignment{}).Where("id = ?", self.ID).Updates(map[string]any{"person_id": p.ID, "status": models.StaffActive}).Error; err != nil {
+		t.Fatal(err)
+	}
+	me := models.Viewer{Platform: "tg", UserID: 1, PersonID: p.ID, Staff: []models.StaffScope{{Role: models.RoleProvince, ProvinceID: c.arak1.ProvinceID}}}
+	if _, err := c.s.EndStaffAs(ctx, me, models.StaffRequest{Phone: self.Phone, Role: models.RoleProvince, ProvinceID: c.arak1.ProvinceID}); models.ErrorCode(err) != models.EFORBIDDEN {
+		t.Errorf("ending their own role: %v, want EFORBIDDEN", err)
+	}
+	if _, err := c.s.EndStaffAs(ctx, people.admin, models.StaffRequest{Phone: self.Phone, Role: models.RoleProvince, ProvinceID: c.arak1.ProvinceID}); err != nil {
+		t.Errorf("the admin ends it: %v", err)
 	}
 }
