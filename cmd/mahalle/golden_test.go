@@ -34,14 +34,18 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts under te
 //	> location LAT LON      share a location
 //	> photo [ALBUM]         send a photo, in album ALBUM when given
 //	> voice | sticker       send a voice message or a sticker
+//	> forward hidden|ID     forward a message from a hidden sender, or from user ID
 //	> later DURATION        the clock moves on (expiry)
+//	> code TITLE            type the tracking code of the action titled TITLE
 //	> answer TEXT           the council's chair answers the person's newest suggestion ("# roster")
 //	> resolve yes|no        the person taps «حل شد»/«حل نشد» under that answer's notice
 //
 // A file whose first line is "# roster" runs with the test roster imported;
 // a line "# verified TITLE" there adds a verified action of the chair's
-// council, "# submitted TITLE" one waiting for review, and
-// "# staff PHONE ROLE AREA" a staff assignment (as `mahalle staff add`).
+// council, "# submitted TITLE" one waiting for review, "# comment TEXT" a
+// resident's comment on the newest of them, "# request NAME PHONE" a
+// membership request to that council, and "# staff PHONE ROLE AREA" a
+// staff assignment (as `mahalle staff add`).
 // Every line the bot shows must start with a Persian word (or a
 // right-to-left mark): one that starts with a Latin letter is laid out left
 // to right.
@@ -74,6 +78,7 @@ func playGolden(t *testing.T, file string) {
 		h = memberHarnessWith(t, noticesOff)
 		// "# verified TITLE": a verified action of the chair's council
 		// («محله نمونه ۱ اراک»), for the residents' feed and taking part.
+		requests := 0
 		for _, line := range strings.Split(want, "\n") {
 			title, verified := strings.CutPrefix(line, "# verified ")
 			submitted, waiting := strings.CutPrefix(line, "# submitted ")
@@ -85,6 +90,31 @@ func playGolden(t *testing.T, file string) {
 					title = submitted
 				}
 				c.addAction(t, store, title, c.civil, 1, verified)
+			}
+			if text, ok := strings.CutPrefix(line, "# comment "); ok {
+				// A resident's comment on the newest verified action.
+				store := h.openStore()
+				c := seedCouncil(t, store)
+				as, err := store.ActionsByCouncil(context.Background(), c.chair.CouncilID, 0, 1)
+				if err != nil || len(as) == 0 {
+					t.Fatalf("# comment: no action of the chair's council: %v", err)
+				}
+				cm := models.Comment{Key: "golden:" + text, ActionID: as[0].ID, Platform: "tg", UserID: 8801, Text: text}
+				if err := store.AddComment(context.Background(), &cm); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if req, ok := strings.CutPrefix(line, "# request "); ok {
+				// A membership request to the chair's council: "NAME… PHONE".
+				f := strings.Fields(req)
+				store := h.openStore()
+				c := seedCouncil(t, store)
+				requests++
+				_, err := store.RequestMembership(context.Background(), models.MembershipRequest{Platform: "tg", UserID: int64(8700 + requests),
+					Name: strings.Join(f[:len(f)-1], " "), Phone: f[len(f)-1], PlaceID: c.chair.PlaceID, CommitteeID: c.civil})
+				if err != nil {
+					t.Fatalf("# request %s: %v", req, err)
+				}
 			}
 			if staff, ok := strings.CutPrefix(line, "# staff "); ok {
 				if code, out, errOut := runStaff(t, h.env, append([]string{"add"}, strings.Fields(staff)...)...); code != exitOK {
@@ -157,6 +187,17 @@ func (p *person) act(h *harness, cmd string) []bottest.Sent {
 		return p.wait(h.srv.SendVoice(p.chat, p.user, 3))
 	case "sticker":
 		return p.wait(h.srv.SendSticker(p.chat, p.user))
+	case "forward":
+		// A message forwarded from someone whose privacy settings hide them
+		// ("forward hidden"), or from a user id.
+		if rest == "hidden" {
+			return p.wait(h.srv.ForwardTextFrom(p.chat, p.user, nil, "سلام"))
+		}
+		id, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil {
+			p.t.Fatalf("forward %q: want hidden or a user id", rest)
+		}
+		return p.wait(h.srv.ForwardTextFrom(p.chat, p.user, &bottest.User{ID: id, FirstName: "فرستنده"}, "سلام"))
 	case "answer", "resolve":
 		// The council answers the person's newest suggestion (as its
 		// chair), or the person taps «حل شد»/«حل نشد» under the answer's
@@ -175,6 +216,20 @@ func (p *person) act(h *harness, cmd string) []bottest.Sent {
 		if _, err := store.ChangeSuggestion(ctx, chair, sgs[0].ID, models.SuggestionChange{Answer: rest}); err != nil {
 			p.t.Fatal(err)
 		}
+		return nil
+	case "code":
+		// The person types the tracking code of the action titled rest.
+		store := h.openStore()
+		as, err := store.ActionsByCouncil(context.Background(), seedCouncil(p.t, store).chair.CouncilID, 0, 100)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		for _, a := range as {
+			if a.Title == rest {
+				return p.say(a.Code)
+			}
+		}
+		p.t.Fatalf("code %s: no such action of the chair's council", rest)
 		return nil
 	case "later":
 		d, err := time.ParseDuration(rest)

@@ -75,6 +75,7 @@ type Flows struct {
 	Mute     Muter
 	Places   PlaceModeration
 	Comments Comments
+	Staff    StaffManager
 
 	// OverdueAfter is when an unanswered suggestion counts as overdue on
 	// the menu (the county's escalation delay).
@@ -83,7 +84,7 @@ type Flows struct {
 
 // All returns every flow of this package.
 func (c *Flows) All() []*conversations.Flow {
-	return []*conversations.Flow{c.review(), c.requests(), c.inbox(), c.open(), c.places()}
+	return []*conversations.Flow{c.review(), c.requests(), c.inbox(), c.open(), c.places(), c.staff()}
 }
 
 // Comments are residents' comments on verified actions, which a

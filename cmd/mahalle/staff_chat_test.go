@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mahalle/mahalle/bot/bottest"
+	"github.com/mahalle/mahalle/conversations"
+	"github.com/mahalle/mahalle/conversations/coordinator"
+	"github.com/mahalle/mahalle/models"
+)
+
+// TestAssignStaffInChat: an admin names a county coordinator by phone in
+// «کادر هماهنگی»; the role waits until that person opens the bot and shares
+// the number, and then both are told and the coordinator's menu changes.
+// The admin names a province coordinator by forwarding a message from her;
+// she, in her province only, ends the county coordinator's role, who is
+// told and loses the coordinator's menu. Wrong inputs get Persian answers,
+// and someone who manages no staff is refused.
+func TestAssignStaffInChat(t *testing.T) {
+	h := memberHarnessWith(t, func(h *harness) {
+		h.env["ADMIN_PHONES"] = "09350000000"
+		h.env["NOTICE_INTERVAL"] = "20ms"
+		h.env["QUIET_HOURS"] = "none"
+	})
+	admin := h.person(7601)
+	expect(t, admin.register("+989350000000"), "شما مدیر سامانه هستید")
+	got := admin.press("کادر هماهنگی")
+	expect(t, got, "هنوز هماهنگ‌کننده‌ای در حوزهٔ شما منصوب نشده است", "چه کاری انجام شود؟")
+	if strings.Contains(dump(got), "پایان دادن") {
+		t.Errorf("nobody to end, yet «پایان دادن به یک انتصاب» is offered:\n%s", dump(got))
+	}
+	admin.press("انتصاب هماهنگ‌کنندهٔ شهرستان")
+	hasButton(t, admin.press("مرکزی"), "اراک")
+	expect(t, admin.press("اراک"), "شمارهٔ همراه کسی را که منصوب می‌کنید")
+	expect(t, admin.say("12345"), "شمارهٔ همراه معتبری نیست")
+	expect(t, admin.wait(h.srv.ForwardTextFrom(admin.chat, admin.user, nil, "سلام")), "فرستندهٔ این پیام پنهان است")
+	stranger := bottest.User{ID: 999111, FirstName: "ناشناس"}
+	expect(t, admin.wait(h.srv.ForwardTextFrom(admin.chat, admin.user, &stranger, "سلام")), "هنوز شماره‌اش را در ربات نفرستاده است")
+	expect(t, admin.say("09129999999"), "هماهنگ‌کنندهٔ شهرستان", "اراک", "۰۹۱۲۹۹۹۹۹۹۹")
+	expect(t, admin.press("تأیید و ارسال"),
+		"نقش «هماهنگ‌کنندهٔ شهرستان اراک» برای شمارهٔ ۰۹۱۲۹۹۹۹۹۹۹ ثبت شد", "«عضو شورا هستم» را بزند")
+	expect(t, admin.press("کادر هماهنگی"), "هماهنگ‌کنندهٔ شهرستان اراک: ۰۹۱۲۹۹۹۹۹۹۹ (در انتظار پیوستن به ربات)")
+	admin.say("/cancel")
+
+	coord := h.person(7602)
+	expect(t, coord.register("+989129999999"), "شما هماهنگ‌کنندهٔ شوراهای پیشرفت محله هستید")
+	waitNotice(t, h.srv, coord.chat.ID, "شما هماهنگ‌کنندهٔ شهرستان اراک شدید")
+	waitNotice(t, h.srv, admin.chat.ID, "انتصاب شما انجام شد: دارندهٔ شمارهٔ")
+	hasButton(t, coord.say("/start"), "بررسی اقدام‌ها")
+	if _, _, ok := findButton(h.srv, coord.chat.ID, "کادر هماهنگی"); ok {
+		t.Error("a county coordinator's menu offers «کادر هماهنگی»")
+	}
+	forged, err := conversations.MenuCallback(coordinator.FlowStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := h.srv.SentTo(coord.chat.ID)
+	expect(t, coord.wait(h.srv.PressButton(coord.chat, coord.user, last[len(last)-1].MessageID, forged)),
+		"این بخش ویژهٔ مدیر سامانه و هماهنگ‌کنندگان استان است")
+
+	maryam := h.person(7603)
+	expect(t, maryam.register("+989121111111"), "سلام مریم احمدی")
+	admin.press("کادر هماهنگی")
+	admin.press("انتصاب هماهنگ‌کنندهٔ استان")
+	admin.press("مرکزی")
+	expect(t, admin.wait(h.srv.ForwardTextFrom(admin.chat, admin.user, &maryam.user, "پیام مریم")), "۰۹۱۲۱۱۱۱۱۱۱")
+	expect(t, admin.press("تأیید و ارسال"), "مریم احمدی اکنون هماهنگ‌کنندهٔ استان مرکزی است و به او خبر دادیم")
+	waitNotice(t, h.srv, maryam.chat.ID, "شما هماهنگ‌کنندهٔ استان مرکزی شدید")
+
+	hasButton(t, maryam.press("منوی تازهٔ شما"), "کادر هماهنگی")
+	got = maryam.press("کادر هماهنگی")
+	expect(t, got, "هماهنگ‌کنندهٔ استان مرکزی: مریم احمدی", "هماهنگ‌کنندهٔ شهرستان اراک: ۰۹۱۲۹۹۹۹۹۹۹")
+	got = maryam.press("انتصاب هماهنگ‌کنندهٔ شهرستان")
+	if hasButton(t, got, "مرکزی"); strings.Contains(dump(got), "تهران") {
+		t.Errorf("a province coordinator of مرکزی is offered other provinces:\n%s", dump(got))
+	}
+	maryam.say("/cancel")
+	maryam.press("کادر هماهنگی")
+	got = maryam.press("پایان دادن به یک انتصاب")
+	hasButton(t, got, "هماهنگ‌کنندهٔ شهرستان اراک — ۰۹۱۲۹۹۹۹۹۹۹")
+	if strings.Contains(dump(got), "— مریم احمدی") {
+		t.Errorf("she is offered to end her own role:\n%s", dump(got))
+	}
+	maryam.press("هماهنگ‌کنندهٔ شهرستان اراک")
+	expect(t, maryam.press("تأیید و ارسال"), "نقش «هماهنگ‌کنندهٔ شهرستان اراک» از ۰۹۱۲۹۹۹۹۹۹۹ برداشته شد و به او خبر دادیم")
+	waitNotice(t, h.srv, coord.chat.ID, "نقش شما به‌عنوان هماهنگ‌کنندهٔ شهرستان اراک پایان یافت")
+	got = coord.say("/start")
+	if strings.Contains(dump(got), "بررسی اقدام‌ها") {
+		t.Errorf("the ended coordinator still has the coordinator's menu:\n%s", dump(got))
+	}
+
+	store := h.openStore()
+	all, err := store.Staff(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, s := range all {
+		status[string(s.Role)+" "+s.Phone] = s.Status
+	}
+	want := map[string]string{"admin +989350000000": models.StaffActive, "county +989129999999": models.StaffEnded,
+		"province +989121111111": models.StaffActive}
+	for k, v := range want {
+		if status[k] != v {
+			t.Errorf("staff %s = %q, want %q (all: %v)", k, status[k], v, status)
+		}
+	}
+	for _, p := range []*person{admin, coord, maryam} {
+		noEnglish(t, h.srv.SentTo(p.chat.ID))
+	}
+}
