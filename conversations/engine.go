@@ -1034,6 +1034,9 @@ func (t *turn) alreadySubmitted(f *Flow) (bool, error) {
 func (t *turn) closeRun(f *Flow, msg string) {
 	t.answer("")
 	t.submitted = true
+	if f.ChangesRoles {
+		t.who.done = false // the menu below asks again who they are now
+	}
 	if !f.NoSummary && t.in.CallbackID != "" {
 		t.outs = append(t.outs, Out{Edit: t.in.MessageID, Text: summaryText(t, f)})
 	}

@@ -151,6 +151,11 @@ type Flow struct {
 	// NoSummary submits as soon as the last step is answered (a lookup, not a record).
 	NoSummary bool
 
+	// ChangesRoles says Submit may change the person's own roles (a
+	// membership request taken back): the menu drawn after it looks them
+	// up again instead of using who they were when the update arrived.
+	ChangesRoles bool
+
 	// Allowed, when set, says why the viewer may not run this flow
 	// ("" when they may). It is checked at the start and again at Submit.
 	Allowed func(ctx context.Context, v models.Viewer, arg string) (string, error)

@@ -252,7 +252,7 @@ func kindName(kind string) string {
 		return "درخواست عضویت"
 	case models.KindSuggestion:
 		return "پیشنهاد"
-	case models.KindMembershipApproved, models.KindMembershipRejected, models.KindActionDecision:
+	case models.KindMembershipApproved, models.KindMembershipRejected, models.KindMembershipEnded, models.KindActionDecision:
 		return "نتیجهٔ بررسی"
 	case models.KindStaffAssigned, models.KindStaffAssignedBy, models.KindStaffEnded:
 		return "انتصاب"

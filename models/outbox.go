@@ -23,6 +23,7 @@ const (
 	KindStaffAssigned      = "staff_assigned"      // to the person given a staff role (urgent)
 	KindStaffAssignedBy    = "staff_assigned_by"   // to whoever assigned it
 	KindStaffEnded         = "staff_ended"         // to the person whose staff role ended (urgent)
+	KindMembershipEnded    = "membership_ended"    // the chair ended a member's seat; to that member (urgent)
 	KindActionDecision     = "action_decision"     // a review decision, to the reporter (urgent)
 )
 

@@ -440,9 +440,33 @@ func (s *Store) WithdrawMembership(ctx context.Context, v Viewer) error {
 	return nil
 }
 
+// Seats lists the active members of the councils v chairs, but v: whose
+// membership the chair may end (EndSeat). Chair and secretary first.
+func (s *Store) Seats(ctx context.Context, v Viewer) ([]MembershipView, error) {
+	var councils []uint
+	for _, m := range v.Memberships {
+		if m.Position == PositionChair {
+			councils = append(councils, m.CouncilID)
+		}
+	}
+	if len(councils) == 0 {
+		return nil, nil
+	}
+	var vs []MembershipView
+	err := membershipViews(s.db.WithContext(ctx)).
+		Where("memberships.council_id IN ? AND memberships.status = ? AND memberships.person_id <> ?", councils, MembershipActive, v.PersonID).
+		Order("CASE memberships.position WHEN 'chair' THEN 0 WHEN 'secretary' THEN 1 ELSE 2 END, people.name, memberships.id").
+		Scan(&vs).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: seats: %w", err)
+	}
+	return vs, nil
+}
+
 // EndSeat lets the chair of a council end a member's active membership
-// (history is kept). Returns EFORBIDDEN unless v chairs that council or
-// supervises it, ECONFLICT when the membership is not active.
+// (history is kept); the member is told, with the reason. Returns
+// EFORBIDDEN unless v chairs that council or supervises it, ECONFLICT when
+// the membership is not active.
 func (s *Store) EndSeat(ctx context.Context, v Viewer, id uint, reason string) error {
 	r, err := cleanReason(reason)
 	if err != nil {
@@ -467,7 +491,13 @@ func (s *Store) EndSeat(ctx context.Context, v Viewer, id uint, reason string) e
 		if err := tx.Model(&Membership{}).Where("id = ?", id).Update("decision_note", r).Error; err != nil {
 			return err
 		}
-		return endMembership(tx, now, v.actor(), mv.Membership)
+		if err := endMembership(tx, now, v.actor(), mv.Membership); err != nil {
+			return err
+		}
+		return notifyPeople(tx, now, []uint{mv.PersonID}, fmt.Sprintf("membership:%d:%s", id, KindMembershipEnded), Notice{
+			Kind: KindMembershipEnded, Entity: EntityMembership, EntityID: id, Urgent: true, Buttons: menuButton,
+			Text: fmt.Sprintf("عضویت شما در شورای پیشرفت %s (شهرستان %s) پایان یافت.\nدلیل: %s", mv.PlaceName, mv.CountyName, r),
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("models: end seat %d: %w", id, err)

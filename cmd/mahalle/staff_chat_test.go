@@ -111,3 +111,70 @@ func TestAssignStaffInChat(t *testing.T) {
 		noEnglish(t, h.srv.SentTo(p.chat.ID))
 	}
 }
+
+// TestWithdrawRequestAndEndSeatInChat: a person whose request waits sees
+// when they sent it in place of «عضو شورا هستم» and takes it back; the chair
+// ends a member's seat with a reason (too short first), the member is told
+// and loses the member's menu. Only the chair is offered it, and only for
+// the other members of their own council.
+func TestWithdrawRequestAndEndSeatInChat(t *testing.T) {
+	h := memberHarnessWith(t, func(h *harness) {
+		h.env["NOTICE_INTERVAL"] = "20ms"
+		h.env["QUIET_HOURS"] = "none"
+	})
+	asker := h.person(7701)
+	expect(t, asker.register("+989125555555"), "نام و نام خانوادگی")
+	asker.say("حمید نوری")
+	asker.say("نمونه ۱ اراک")
+	asker.press("نمونه ۱ اراک")
+	asker.press("عضو")
+	asker.press("محیط زیست")
+	expect(t, asker.press("تأیید و ارسال"), "درخواست عضویت شما ثبت شد")
+	got := asker.say("/start")
+	if !strings.Contains(dump(got), "[درخواست شما در انتظار تأیید است (فرستاده در ") {
+		t.Errorf("the menu does not say when the request was sent:\n%s", dump(got))
+	}
+	if strings.Contains(dump(got), "[عضو شورا هستم") {
+		t.Errorf("a person whose request waits is offered «عضو شورا هستم»:\n%s", dump(got))
+	}
+	expect(t, asker.press("درخواست شما در انتظار تأیید است"), "اگر منصرف شده‌اید")
+	got = asker.press("پس گرفتن درخواست عضویت")
+	expect(t, got, "درخواست عضویت شما پس گرفته شد")
+	hasButton(t, got, "عضو شورا هستم")
+	store := h.openStore()
+	ms, err := store.MembershipsByPhone(context.Background(), "+989125555555")
+	if err != nil || len(ms) != 1 || ms[0].Status != models.MembershipWithdrawn {
+		t.Errorf("the request = %+v, %v; want withdrawn", ms, err)
+	}
+
+	zahra := h.person(7702)
+	expect(t, zahra.register("+989123333333"), "سلام زهرا کریمی")
+	if _, _, ok := findButton(h.srv, zahra.chat.ID, "پایان عضویت یک عضو"); ok {
+		t.Error("a member who is not the chair is offered «پایان عضویت یک عضو»")
+	}
+	maryam := h.person(7703)
+	maryam.register("+989121111111")
+	got = maryam.press("پایان عضویت یک عضو")
+	hasButton(t, got, "زهرا کریمی · عضو · عمران و خدمات محلی")
+	if d := dump(got); strings.Contains(d, "مریم احمدی ·") || strings.Contains(d, "علی رضایی") {
+		t.Errorf("the chair is offered herself or a member of another council:\n%s", d)
+	}
+	maryam.press("زهرا کریمی")
+	expect(t, maryam.say("کم"), "⚠️")
+	maryam.say("سه ماه در جلسه‌ها شرکت نکرده است")
+	expect(t, maryam.press("تأیید و ارسال"), "عضویت زهرا کریمی پایان یافت")
+	n := waitNotice(t, h.srv, zahra.chat.ID, "عضویت شما در شورای پیشرفت محله نمونه ۱ اراک (شهرستان اراک) پایان یافت.\nدلیل: سه ماه در جلسه‌ها شرکت نکرده است")
+	if len(n.Inline) != 1 || !strings.Contains(n.Inline[0][0].Text, "منوی تازهٔ شما") {
+		t.Errorf("the notice's buttons = %+v", n.Inline)
+	}
+	if got := zahra.press("منوی تازهٔ شما"); strings.Contains(dump(got), "گزارش اقدام") {
+		t.Errorf("the former member still has the member's menu:\n%s", dump(got))
+	}
+	ms, err = store.MembershipsByPhone(context.Background(), "+989123333333")
+	if err != nil || len(ms) != 1 || ms[0].Status != models.MembershipEnded || ms[0].Until == nil {
+		t.Errorf("the seat = %+v, %v; want ended, with its date kept", ms, err)
+	}
+	for _, p := range []*person{asker, zahra, maryam} {
+		noEnglish(t, h.srv.SentTo(p.chat.ID))
+	}
+}

@@ -42,6 +42,8 @@ type Reviews interface {
 type Requests interface {
 	PendingMemberships(ctx context.Context, v models.Viewer, limit int) ([]models.MembershipView, error)
 	DecideMembership(ctx context.Context, v models.Viewer, id uint, approve bool, reason string) (models.MembershipView, error)
+	Seats(ctx context.Context, v models.Viewer) ([]models.MembershipView, error)
+	EndSeat(ctx context.Context, v models.Viewer, id uint, reason string) error
 }
 
 // Inbox is the councils' suggestion inbox.
@@ -84,7 +86,7 @@ type Flows struct {
 
 // All returns every flow of this package.
 func (c *Flows) All() []*conversations.Flow {
-	return []*conversations.Flow{c.review(), c.requests(), c.inbox(), c.open(), c.places(), c.staff()}
+	return []*conversations.Flow{c.review(), c.requests(), c.inbox(), c.open(), c.places(), c.staff(), c.seats()}
 }
 
 // Comments are residents' comments on verified actions, which a

@@ -22,6 +22,9 @@ type Members interface {
 	// platform account; ENOTFOUND when there is none. pending tells whether
 	// they have a request waiting.
 	MemberOf(ctx context.Context, platform string, userID int64) (m models.MembershipView, pending bool, err error)
+	// WithdrawMembership takes back the viewer's pending request;
+	// ENOTFOUND when there is none.
+	WithdrawMembership(ctx context.Context, v models.Viewer) error
 }
 
 // Actions records and reads councils' actions.
@@ -56,6 +59,7 @@ const (
 	FlowMine     = "mine"
 	FlowProgress = "progress"
 	FlowEdit     = "editaction"
+	FlowPending  = "pending"
 )
 
 // Flows are the council members' flows: joining (by a shared
@@ -131,7 +135,43 @@ func actor(k conversations.Key) models.Actor {
 
 // Flows returns every member flow.
 func (m *Flows) Flows() []*conversations.Flow {
-	return []*conversations.Flow{m.join(), m.report(), m.edit(), m.mine(), m.progress()}
+	return []*conversations.Flow{m.join(), m.pending(), m.report(), m.edit(), m.mine(), m.progress()}
+}
+
+// pending is what «درخواست شما در انتظار تأیید است» opens: the request
+// waits, and the person may take it back (and ask again later).
+func (m *Flows) pending() *conversations.Flow {
+	return &conversations.Flow{
+		Name: FlowPending, Version: 1, Title: titlePending, NoSummary: true, ChangesRoles: true,
+		Menu: msgPendingButton, Order: 90, Roles: []models.Role{models.RolePendingJoin}, Help: msgHelpPending,
+		MenuLabel: func(_ context.Context, v models.Viewer) string {
+			if v.PendingAt.IsZero() {
+				return msgPendingButton
+			}
+			return fmt.Sprintf(msgPendingSince, persian.FormatDate(v.PendingAt))
+		},
+		Allowed: func(_ context.Context, v models.Viewer, _ string) (string, error) {
+			if !v.Pending {
+				return msgNoPending, nil
+			}
+			return "", nil
+		},
+		Steps: []*conversations.Step{{
+			Key: "do", Label: "کار", Kind: conversations.InputChoice, Columns: 1,
+			Prompt: msgPendingPrompt,
+			Options: func(context.Context, *conversations.State) ([]conversations.Option, error) {
+				return []conversations.Option{{Value: "withdraw", Label: optWithdrawRequest}}, nil
+			},
+		}},
+		Submit: func(ctx context.Context, sub conversations.Submission) (string, error) {
+			if err := m.Members.WithdrawMembership(ctx, sub.Viewer); models.ErrorCode(err) == models.ENOTFOUND {
+				return msgNoPending, nil
+			} else if err != nil {
+				return "", err
+			}
+			return msgRequestWithdrawn, nil
+		},
+	}
 }
 
 func (m *Flows) join() *conversations.Flow {
@@ -140,12 +180,8 @@ func (m *Flows) join() *conversations.Flow {
 		Menu: "عضو شورا هستم", Order: 90, Help: msgHelpJoin,
 		MenuLabel: func(_ context.Context, v models.Viewer) string {
 			switch {
-			case v.Has(models.RoleMember):
+			case v.Has(models.RoleMember), v.Pending: // «pending» stands in its place
 				return ""
-			case v.Pending && !v.PendingAt.IsZero():
-				return fmt.Sprintf(msgPendingSince, persian.FormatDate(v.PendingAt))
-			case v.Pending:
-				return msgPendingButton
 			}
 			return "عضو شورا هستم"
 		},
