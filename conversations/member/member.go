@@ -176,7 +176,7 @@ func (m *Flows) pending() *conversations.Flow {
 
 func (m *Flows) join() *conversations.Flow {
 	return &conversations.Flow{
-		Name: FlowJoin, Version: 1, Title: "عضویت در شورا",
+		Name: FlowJoin, Version: 1, Title: "عضویت در شورا", ChangesRoles: true,
 		Menu: "عضو شورا هستم", Order: 90, Help: msgHelpJoin,
 		MenuLabel: func(_ context.Context, v models.Viewer) string {
 			switch {
