@@ -1,16 +1,28 @@
 package conversations
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // stateCache keeps the last state this process committed for each
 // conversation, so the happy path skips the Load round trip. It is only a
 // hint: every write is a compare-and-set, and a stale entry loses the race,
-// is dropped and re-read. When full it is emptied rather than tracked
-// entry by entry; a miss costs one round trip, nothing more.
+// is dropped and re-read.
+//
+// It holds the conversations active lately, not every one ever seen: entries
+// live in two generations, and every idle (or when the newer generation
+// holds half of max) the older one is forgotten. A chat silent for one to
+// two idle periods is read from Redis again — one round trip, nothing more —
+// and memory follows the chats in use, not all the chats since the start.
 type stateCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[Key]cached
+	mu      sync.Mutex
+	max     int
+	idle    time.Duration
+	now     func() time.Time
+	rotated time.Time
+	cur     map[Key]cached
+	old     map[Key]cached
 }
 
 // cached is a state and the last update this process applied to it. Update
@@ -21,8 +33,12 @@ type cached struct {
 	applied int
 }
 
-func newStateCache(max int) *stateCache {
-	return &stateCache{max: max, m: make(map[Key]cached)}
+// cacheIdle is how long a conversation stays cached without an update: one
+// to two of these.
+const cacheIdle = 5 * time.Minute
+
+func newStateCache(max int, idle time.Duration, now func() time.Time) *stateCache {
+	return &stateCache{max: max, idle: idle, now: now, rotated: now(), cur: make(map[Key]cached)}
 }
 
 func (c *stateCache) get(k Key) (State, int, bool) {
@@ -31,7 +47,10 @@ func (c *stateCache) get(k Key) (State, int, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[k]
+	e, ok := c.cur[k]
+	if !ok {
+		e, ok = c.old[k]
+	}
 	return e.st, e.applied, ok
 }
 
@@ -41,17 +60,30 @@ func (c *stateCache) put(k Key, s State, applied int) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		clear(c.m)
+	if now := c.now(); now.Sub(c.rotated) >= c.idle || len(c.cur) >= c.max/2 {
+		c.old, c.cur, c.rotated = c.cur, make(map[Key]cached, len(c.cur)), now
 	}
-	if e, ok := c.m[k]; ok && e.applied > applied {
+	e, ok := c.cur[k]
+	if !ok {
+		e, ok = c.old[k]
+		delete(c.old, k)
+	}
+	if ok && e.applied > applied {
 		applied = e.applied
 	}
-	c.m[k] = cached{st: s, applied: applied}
+	c.cur[k] = cached{st: s, applied: applied}
 }
 
 func (c *stateCache) drop(k Key) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.m, k)
+	delete(c.cur, k)
+	delete(c.old, k)
+}
+
+// len is how many conversations are cached.
+func (c *stateCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.cur) + len(c.old)
 }

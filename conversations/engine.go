@@ -123,7 +123,7 @@ func NewEngine(store *Store, cfg Config) (*Engine, error) {
 	if cfg.Shared {
 		cacheSize = 0
 	}
-	e := &Engine{store: store, cfg: cfg, flows: map[string]*Flow{}, cache: newStateCache(cacheSize)}
+	e := &Engine{store: store, cfg: cfg, flows: map[string]*Flow{}, cache: newStateCache(cacheSize, cacheIdle, cfg.Now)}
 	for _, f := range cfg.Flows {
 		e.flows[f.Name] = f
 	}
