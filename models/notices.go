@@ -27,6 +27,22 @@ func reachable(tx *gorm.DB, people []uint) ([]uint, error) {
 	return ids, err
 }
 
+// reachableCouncilPeople is councilPeople of the council of place placeID,
+// keeping those the bot can write to (reachable), in one query.
+func reachableCouncilPeople(tx *gorm.DB, placeID uint, positions []string, committeeID uint) ([]uint, error) {
+	q := tx.Table("memberships").Joins("JOIN councils ON councils.id = memberships.council_id").
+		Where("councils.place_id = ? AND memberships.status = ?", placeID, MembershipActive).
+		Where("EXISTS (SELECT 1 FROM identities WHERE identities.person_id = memberships.person_id AND identities.blocked_at IS NULL)")
+	if committeeID != 0 {
+		q = q.Where("memberships.position IN ? OR memberships.committee_id = ?", positions, committeeID)
+	} else {
+		q = q.Where("memberships.position IN ?", positions)
+	}
+	var ids []uint
+	err := q.Distinct().Order("memberships.person_id").Pluck("memberships.person_id", &ids).Error
+	return ids, err
+}
+
 // councilPeople returns the active members of the council holding one of
 // the positions, or with the committee when committeeID is not 0.
 func councilPeople(tx *gorm.DB, councilID uint, positions []string, committeeID uint) ([]uint, error) {
@@ -148,15 +164,7 @@ func noticeActionSubmitted(tx *gorm.DB, now time.Time, a Action, place PlaceMatc
 // A place with no council, or a council nobody there can be reached on,
 // falls back to the county's coordinators, the province's, then the admins.
 // The sender is never named.
-func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion) error {
-	place, err := placeOf(tx, sg.PlaceID)
-	if err != nil {
-		return err
-	}
-	var c Committee
-	if err := tx.Take(&c, sg.CommitteeID).Error; err != nil {
-		return err
-	}
+func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion, place PlaceMatch, c Committee) error {
 	body := shorten(sg.Text, 200)
 	if body == "" {
 		body = "پیام صوتی"
@@ -168,25 +176,16 @@ func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion) error {
 		Buttons: ButtonList{{Label: "دیدن پیشنهاد", Data: fmt.Sprintf("inbox:%d", sg.ID)}},
 	}
 	key := fmt.Sprintf("suggestion:%d", sg.ID)
-	var councils []Council
-	if err := tx.Where("place_id = ?", sg.PlaceID).Limit(1).Find(&councils).Error; err != nil {
+	committee := sg.CommitteeID
+	if c.Code == CommitteeOther {
+		committee = 0
+	}
+	people, err := reachableCouncilPeople(tx, sg.PlaceID, []string{PositionChair, PositionSecretary}, committee)
+	if err != nil {
 		return err
 	}
-	if len(councils) == 1 {
-		committee := sg.CommitteeID
-		if c.Code == CommitteeOther {
-			committee = 0
-		}
-		people, err := councilPeople(tx, councils[0].ID, []string{PositionChair, PositionSecretary}, committee)
-		if err != nil {
-			return err
-		}
-		if people, err = reachable(tx, people); err != nil {
-			return err
-		}
-		if len(people) > 0 {
-			return notifyPeople(tx, now, people, key, n)
-		}
+	if len(people) > 0 {
+		return notifyPeople(tx, now, people, key, n)
 	}
 	return notifyCoordinators(tx, now, place.CountyID, place.ProvinceID, key, n)
 }

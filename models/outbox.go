@@ -188,20 +188,32 @@ func notifyCoordinators(tx *gorm.DB, now time.Time, countyID, provinceID uint, k
 
 // coordinatorChain returns the county's coordinators, or the province's when
 // the county has none, or the admins when neither has any.
+// One query reads the three tiers; the first that has anyone wins.
 func coordinatorChain(tx *gorm.DB, countyID, provinceID uint) ([]uint, error) {
-	if countyID != 0 {
-		ids, err := staffPeople(tx, RoleCounty, "county_id = ?", countyID)
-		if err != nil || len(ids) > 0 {
-			return ids, err
+	var rows []struct {
+		PersonID uint
+		Role     Role
+	}
+	err := tx.Model(&StaffAssignment{}).Select("DISTINCT person_id, role").
+		Where("status = ? AND person_id IS NOT NULL", StaffActive).
+		Where("(role = ? AND county_id = ?) OR (role = ? AND province_id = ?) OR role = ?",
+			RoleCounty, countyID, RoleProvince, provinceID, RoleAdmin).
+		Order("person_id").Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	for _, tier := range []Role{RoleCounty, RoleProvince, RoleAdmin} {
+		var ids []uint
+		for _, r := range rows {
+			if r.Role == tier {
+				ids = append(ids, r.PersonID)
+			}
+		}
+		if len(ids) > 0 {
+			return ids, nil
 		}
 	}
-	if provinceID != 0 {
-		ids, err := staffPeople(tx, RoleProvince, "province_id = ?", provinceID)
-		if err != nil || len(ids) > 0 {
-			return ids, err
-		}
-	}
-	return staffPeople(tx, RoleAdmin, "1 = 1")
+	return nil, nil
 }
 
 // RouteNotices gives every unrouted notice to the recipients it now has

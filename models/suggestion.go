@@ -162,17 +162,26 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 	}
 
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
-		if found, ok, err := byKey[Suggestion](tx, row.Key); err != nil || ok {
-			if ok {
-				*sg = found
+		// A replay is found by its key when the insert below conflicts; only
+		// a place or committee gone since (a merge) needs it looked up first.
+		replayed := func(ref error, msg string) error {
+			if found, ok, err := byKey[Suggestion](tx, row.Key); err != nil || ok {
+				if ok {
+					*sg = found
+				}
+				return err
 			}
+			return invalidRef(ref, msg)
+		}
+		place, err := placeOf(tx, row.PlaceID)
+		if err != nil {
+			return replayed(err, "محل انتخاب‌شده پیدا نشد.")
+		}
+		var committee Committee
+		if err := tx.Where("id = ?", row.CommitteeID).Take(&committee).Error; notFound(err) {
+			return replayed(Errorf(ENOTFOUND, "committee %d not found", row.CommitteeID), "کمیته انتخاب‌شده پیدا نشد.")
+		} else if err != nil {
 			return err
-		}
-		if err := exists(tx, &Place{}, row.PlaceID, "place"); err != nil {
-			return invalidRef(err, "محل انتخاب‌شده پیدا نشد.")
-		}
-		if err := exists(tx, &Committee{}, row.CommitteeID, "committee"); err != nil {
-			return invalidRef(err, "کمیته انتخاب‌شده پیدا نشد.")
 		}
 		row.ClockSince = s.now()
 		if row.Muted, err = muted(tx, row.Platform, row.UserID); err != nil {
@@ -202,7 +211,7 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 		if err := tx.Create(&entry).Error; err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
-		if err := noticeSuggestion(tx, s.now(), try); err != nil {
+		if err := noticeSuggestion(tx, s.now(), try, place, committee); err != nil {
 			return err
 		}
 		*sg = try
