@@ -849,7 +849,7 @@ func (t *turn) input(f *Flow, pressed string) error {
 			t.closePressed(step, show(step, *a))
 			t.st = State{Notice: msg}
 			t.changed = true
-			t.outs = append(t.outs, Out{Text: msg, RemoveReply: true})
+			t.outs = append(t.outs, Out{Text: msg}) // a reply keyboard still shown is taken away by closeKeyboard
 			t.menu("")
 			return nil
 		}
