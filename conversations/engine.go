@@ -28,6 +28,7 @@ const (
 	pageSuffix   = ".p"      // <step>.p: the page of a paged choice step
 	otherSuffix  = ".o"      // <step>.o: the person pressed the step's Other button and types a name
 	keyLocated   = "located" // the point a Locate step was given
+	keyCreated   = "created" // what Create steps made in this run (a place typed in), «، »-separated
 
 	valSkip    = "_skip"
 	valDone    = "_done"
@@ -383,9 +384,10 @@ func (t *turn) command() error {
 			return nil
 		}
 		t.stripPrompt()
+		msg := cancelled(t.st)
 		t.st = State{}
 		t.changed = true
-		t.menu(msgCancelled)
+		t.menu(msg)
 		return nil
 	case "back":
 		if f == nil || t.st.Paused || t.expired() {
@@ -907,7 +909,7 @@ func (t *turn) summaryInput(f *Flow, pressed string) error {
 		return t.submit(f)
 	case pressed == valCancel:
 		t.answer("")
-		t.outs = append(t.outs, Out{Edit: t.in.MessageID, Text: msgCancelled})
+		t.outs = append(t.outs, Out{Edit: t.in.MessageID, Text: cancelled(t.st)})
 		t.st = State{}
 		t.changed = true
 		t.menu("")

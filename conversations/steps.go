@@ -358,6 +358,15 @@ func expectHint(s *Step) string {
 	return kinds[s.Kind].hint
 }
 
+// cancelled is what a cancelled run says: nothing was sent, and what a
+// Create step made on the way (a place typed in) stays.
+func cancelled(st State) string {
+	if made := st.Hidden[keyCreated].Text; made != "" {
+		return fmt.Sprintf(msgCancelledKept, made)
+	}
+	return msgCancelled
+}
+
 // startOfDay is midnight, Asia/Tehran, of the day t falls on there: dates
 // are stored as that instant.
 func startOfDay(t time.Time) time.Time {
@@ -400,6 +409,11 @@ func (t *turn) other(f *Flow, step *Step, pressed string) (a *Answer, hint strin
 		return nil, "", true, fmt.Errorf("conversations: create at %s: %w", step.Key, err)
 	}
 	delete(t.st.Hidden, step.Key+otherSuffix)
+	made := o.Label
+	if prev := t.st.Hidden[keyCreated].Text; prev != "" {
+		made = prev + "، " + made
+	}
+	t.setHidden(keyCreated, Answer{Text: made})
 	t.changed = true
 	return &Answer{Values: []string{o.Value}, Text: o.Label}, "", true, nil
 }
