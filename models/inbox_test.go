@@ -271,6 +271,31 @@ func TestSubmissionLimitsAndMute(t *testing.T) {
 		t.Error("still refused at the time it said")
 	}
 
+	// Comments and confirmations count with suggestions.
+	a := c.newAction(t, "limit-mix")
+	if err := c.s.CreateAction(ctx, reporter, &a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.s.DecideAction(ctx, people.admin, a.ID, models.DecideVerify, ""); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < models.SubmissionsPerHour-2; i++ {
+		c.suggest(t, 33, "health", false)
+		*c.now = c.now.Add(time.Minute)
+	}
+	if err := c.s.AddComment(ctx, &models.Comment{Key: "limit-c", ActionID: a.ID, Platform: "tg", UserID: 33, Text: "کار خوبی بود"}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := c.s.SubmissionAllowed(ctx, "tg", 33); err != nil || !ok {
+		t.Fatalf("four in an hour refused: %v", err)
+	}
+	if err := c.s.Confirm(ctx, &models.Confirmation{ActionID: a.ID, Platform: "tg", UserID: 33, Answer: models.ConfirmYes}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := c.s.SubmissionAllowed(ctx, "tg", 33); err != nil || ok {
+		t.Errorf("three suggestions, a comment and a confirmation in an hour: allowed=%v, %v; want refused", ok, err)
+	}
+
 	if err := c.s.MuteAccount(ctx, people.chair, "tg", 32, "پیام‌های تکراری"); models.ErrorCode(err) != models.EFORBIDDEN {
 		t.Errorf("a chair mutes = %v", err)
 	}
