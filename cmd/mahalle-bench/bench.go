@@ -153,7 +153,7 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 	}
 	b.srv = bottest.NewServer(srvOpts...)
 	defer b.srv.Close()
-	b.rcfg = residentConfig{photoEvery: o.photoEvery, think: o.think, stepTimeout: o.stepTimeout,
+	b.rcfg = residentConfig{photoEvery: o.photoEvery, think: o.think, jitter: o.jitter, stepTimeout: o.stepTimeout,
 		queued: &b.queued, flows: &b.flows, measure: &b.measure, stop: &b.stop, soak: b.soak}
 	b.residents = make([]*resident, o.residents+o.open)
 	for i := range b.residents {

@@ -47,6 +47,7 @@ type options struct {
 	open        int
 	photoEvery  int
 	think       time.Duration
+	jitter      float64
 	tgLimits    bool
 	soak        bool          // issue 10's soak run (soak.go)
 	fail5xx     float64       // share of the bot's calls the fake Bot API fails with a 5xx
@@ -78,6 +79,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.IntVar(&o.open, "open", 500, "residents left mid-flow to measure Redis memory per open conversation, real Redis only (0: skip)")
 	fs.IntVar(&o.photoEvery, "photo-every", 10, "every N-th resident sends one photo instead of skipping the photo step (0: none)")
 	fs.DurationVar(&o.think, "think", 0, "pause between a reply and the resident's next answer (0: answer at once)")
+	fs.Float64Var(&o.jitter, "think-jitter", 0, "with -think: each pause is drawn uniformly within ± this share of -think (0.5: 1 to 3 s for 2 s), as people differ; 0 keeps every resident in step")
 	fs.BoolVar(&o.tgLimits, "tglimits", false, "the fake Bot API answers 429 as Telegram does for one chat: about 1 message/s with bursts of 3, edits included")
 	fs.BoolVar(&o.soak, "soak", false, "issue 10's soak run: a resident with no reply within -step-timeout is counted as stuck and starts over instead of stopping the run; rows are matched to flows, the bot's RSS and goroutines and Redis memory per chat are reported; implies -tglimits and, unless given, -residents 500 -duration 10m -fail5xx 0.05")
 	fs.Float64Var(&o.fail5xx, "fail5xx", 0, "share of the bot's calls (sends, edits, callback answers, getUpdates, getFile) the fake Bot API fails with 502/500/503, 0 to 1")
@@ -122,6 +124,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 		return nil, errors.New("-replicas needs -database-url and -redis-url: replicas share one PostgreSQL and one Redis")
 	case o.replicas > 1 && o.rounds > 0:
 		return nil, errors.New("-replicas runs for -duration, not -rounds")
+	case o.jitter < 0 || o.jitter > 1 || o.jitter > 0 && o.think == 0:
+		return nil, errors.New("-think-jitter is a share from 0 to 1, with -think")
 	case o.fail5xx < 0 || o.fail5xx > 1:
 		return nil, errors.New("-fail5xx is a share from 0 to 1")
 	case o.soak && o.rounds > 0:

@@ -175,7 +175,11 @@ func (r *result) issue12Figures() []figure {
 			"≥ " + thousands(targetIssue12UpdatesPerSecond) + " (200 residents)", v})
 	} else {
 		p99 := r.lat.quantile(0.99)
-		fs = append(fs, figure{"issue 12: p99 reply latency, residents thinking " + o.think.String(), ms(p99) + " ms",
+		thinking := o.think.String()
+		if o.jitter > 0 {
+			thinking += fmt.Sprintf(" ± %.0f %%", o.jitter*100)
+		}
+		fs = append(fs, figure{"issue 12: p99 reply latency, residents thinking " + thinking, ms(p99) + " ms",
 			"≤ " + ms(targetIssue12P99) + " ms", verdict(len(r.lat) > 0 && p99 <= targetIssue12P99)})
 	}
 	if r.cpu.ok && r.updates > 0 {
@@ -255,7 +259,9 @@ func (r *result) loadLine() string {
 	} else {
 		fmt.Fprintf(&b, "%d residents", o.residents)
 	}
-	if o.think > 0 {
+	if o.think > 0 && o.jitter > 0 {
+		fmt.Fprintf(&b, " answering %s ± %.0f %% (uniform) after each reply", o.think, o.jitter*100)
+	} else if o.think > 0 {
 		fmt.Fprintf(&b, " answering %s after each reply", o.think)
 	} else {
 		b.WriteString(" answering as soon as each reply arrives")

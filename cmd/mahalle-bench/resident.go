@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,6 +92,7 @@ type resident struct {
 type residentConfig struct {
 	photoEvery  int           // every photoEvery-th resident sends a photo (0: none)
 	think       time.Duration // pause between a reply and the next answer
+	jitter      float64       // each pause within ± this share of think
 	stepTimeout time.Duration // a reply later than this stops the run
 	queued      *maxInt       // the highest update id queued
 	flows       *counter      // completed flows
@@ -131,7 +133,11 @@ func (r *resident) observe(s bottest.Sent) {
 func (r *resident) step(ctx context.Context, name string,
 	queue func() int, match func(bottest.Sent) bool) (bottest.Sent, error) {
 	if r.cfg.think > 0 {
-		t := time.NewTimer(r.cfg.think)
+		d := r.cfg.think
+		if j := r.cfg.jitter; j > 0 {
+			d = time.Duration(float64(d) * (1 + j*(2*rand.Float64()-1)))
+		}
+		t := time.NewTimer(d)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
