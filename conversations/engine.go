@@ -440,6 +440,13 @@ func (t *turn) menuPress(value string) error {
 	switch value {
 	case MenuHome:
 		t.answer("")
+		if f := t.e.flows[t.st.Flow]; f != nil && !t.st.Paused && !t.expired() {
+			t.stripPrompt() // as /menu: the draft waits, «ادامه» asks again
+			t.st.Paused = true
+			t.changed = true
+			t.menu(msgPaused)
+			return nil
+		}
 		t.menu("")
 		return nil
 	case menuHelp:
@@ -852,6 +859,9 @@ func (t *turn) input(f *Flow, pressed string) error {
 			t.st = State{Notice: msg}
 			t.changed = true
 			t.outs = append(t.outs, Out{Text: msg}) // a reply keyboard still shown is taken away by closeKeyboard
+			if f.ChangesRoles {
+				t.who.done = false
+			}
 			t.menu("")
 			return nil
 		}

@@ -27,8 +27,9 @@ const (
 
 // Option is one button of a choice step.
 type Option struct {
-	Value string // carried in callback data; short (ids, codes)
-	Label string // what the button says
+	Value   string // carried in callback data; short (ids, codes)
+	Label   string // what the button says
+	Created bool   // Step.Create made it now (rather than finding one someone made before)
 }
 
 // Step is one question of a flow. A flow is data: the engine does the

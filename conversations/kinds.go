@@ -37,7 +37,7 @@ func init() {
 		InputChoice:      {hint: msgPressButton, show: text, read: readChoice, keys: choiceKeys},
 		InputMultiChoice: {hint: msgPressButton, show: showMulti, read: readChoice, keys: choiceKeys},
 		InputDate:        {hint: msgExpectDate, show: func(a Answer) string { return persian.FormatDate(time.Unix(a.Time, 0)) }, read: readDate, keys: dateKeys},
-		InputPhone: {hint: msgExpectPhone, show: func(a Answer) string { return persian.FormatMobile(a.Text) }, read: readPhone,
+		InputPhone: {hint: msgExpectPhone, show: showPhone, read: readPhone,
 			keys: func(t *turn, f *Flow, step *Step, out *Out) [][]Button {
 				if !step.Others {
 					out.Reply = [][]ReplyButton{{{Text: "📱 ارسال شمارهٔ من", RequestContact: true}}}
@@ -302,9 +302,18 @@ func readDate(t *turn, _ *Flow, step *Step, pressed string) (*Answer, string, er
 	return &Answer{Time: d.Unix()}, "", nil
 }
 
+// showPhone is a phone as a person reads it; one resolved from a forwarded
+// message is masked: the person asking never gave it.
+func showPhone(a Answer) string {
+	if a.Number != 0 {
+		return persian.MaskMobile(a.Text)
+	}
+	return persian.FormatMobile(a.Text)
+}
+
 func readPhone(t *turn, _ *Flow, step *Step, _ string) (*Answer, string, error) {
 	in, text := t.in, t.in.Text
-	if in.Forwarded { // only a step with Forward gets here
+	if in.Forwarded && in.Contact == nil { // only a step with Forward gets here; a forwarded contact card names its contact
 		if in.ForwardFrom == 0 {
 			return nil, msgForwardHidden, nil
 		}
@@ -313,7 +322,9 @@ func readPhone(t *turn, _ *Flow, step *Step, _ string) (*Answer, string, error) 
 		case models.EINVALID, models.ENOTFOUND:
 			return nil, userMessage(err, msgForwardHidden), nil
 		case "":
-			return &Answer{Text: p}, "", nil
+			// Number keeps whose account the phone came from: the phone was
+			// not given by the person asking, so it is shown masked.
+			return &Answer{Text: p, Number: in.ForwardFrom}, "", nil
 		}
 		return nil, "", fmt.Errorf("conversations: forward at %s: %w", step.Key, err)
 	}

@@ -352,8 +352,11 @@ func (t *turn) photo(f *Flow, step *Step, a Answer) (*Answer, string, error) {
 
 // expectHint says what the step takes, for a reply to the wrong kind of input.
 func expectHint(s *Step) string {
-	if s.Kind == InputPhone && s.Others {
+	switch {
+	case s.Kind == InputPhone && s.Forward != nil:
 		return msgExpectOthersPhone
+	case s.Kind == InputPhone && s.Others:
+		return msgExpectOthersPhoneNoForward
 	}
 	return kinds[s.Kind].hint
 }
@@ -409,11 +412,13 @@ func (t *turn) other(f *Flow, step *Step, pressed string) (a *Answer, hint strin
 		return nil, "", true, fmt.Errorf("conversations: create at %s: %w", step.Key, err)
 	}
 	delete(t.st.Hidden, step.Key+otherSuffix)
-	made := o.Label
-	if prev := t.st.Hidden[keyCreated].Text; prev != "" {
-		made = prev + "، " + made
+	if o.Created {
+		made := o.Label
+		if prev := t.st.Hidden[keyCreated].Text; prev != "" {
+			made = prev + "، " + made
+		}
+		t.setHidden(keyCreated, Answer{Text: made})
 	}
-	t.setHidden(keyCreated, Answer{Text: made})
 	t.changed = true
 	return &Answer{Values: []string{o.Value}, Text: o.Label}, "", true, nil
 }

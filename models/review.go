@@ -441,7 +441,8 @@ func (s *Store) WithdrawMembership(ctx context.Context, v Viewer) error {
 }
 
 // Seats lists the active members of the councils v chairs, but v: whose
-// membership the chair may end (EndSeat). Chair and secretary first.
+// membership the chair may end (EndSeat). Chair and secretary first; none
+// (no error) for someone who chairs no council.
 func (s *Store) Seats(ctx context.Context, v Viewer) ([]MembershipView, error) {
 	var councils []uint
 	for _, m := range v.Memberships {
@@ -483,6 +484,9 @@ func (s *Store) EndSeat(ctx context.Context, v Viewer, id uint, reason string) e
 		}
 		if !v.mayDecideMembership(mv) {
 			return Errorf(EFORBIDDEN, "این عضویت در حوزهٔ شما نیست.")
+		}
+		if mv.Status == MembershipEnded && mv.DecisionNote == r {
+			return nil // this very decision, replayed
 		}
 		if mv.Status != MembershipActive {
 			return Errorf(ECONFLICT, "این عضویت فعال نیست.")

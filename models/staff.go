@@ -68,6 +68,7 @@ type StaffRequest struct {
 	ProvinceID uint   // RoleProvince; for RoleCounty it is taken from the county
 	CountyID   uint   // RoleCounty
 	By         uint   // the assigning person, 0 for the command line
+	ID         uint   // EndStaff: end only this assignment (ENOTFOUND when it is no longer the open one)
 
 	as *Viewer // who asks in the chat (AssignStaffAs, EndStaffAs); nil for the command line
 }
@@ -121,7 +122,8 @@ func (s *Store) StaffInScope(ctx context.Context, v Viewer) ([]StaffView, error)
 	return vs, nil
 }
 
-// StaffByID returns one assignment with its names.
+// StaffByID returns one assignment with its names; ENOTFOUND when there is
+// no such assignment.
 func (s *Store) StaffByID(ctx context.Context, id uint) (StaffView, error) {
 	var vs []StaffView
 	if err := staffViews(s.db.WithContext(ctx)).Where("staff_assignments.id = ?", id).Limit(1).Scan(&vs).Error; err != nil {
@@ -275,10 +277,8 @@ func (s *Store) AssignStaff(ctx context.Context, actor Actor, req StaffRequest) 
 		if linked == 0 {
 			return nil // they never shared this contact with the bot
 		}
-		if err := activateStaff(tx, now, p, &a); err != nil {
-			return err
-		}
-		return nil
+		// The assigner is in the chat reading that it is done: no notice.
+		return activateStaff(tx, now, p, &a, false)
 	})
 	if err != nil {
 		return StaffAssignment{}, fmt.Errorf("models: assign staff: %w", err)
@@ -287,8 +287,8 @@ func (s *Store) AssignStaff(ctx context.Context, actor Actor, req StaffRequest) 
 }
 
 // activateStaff makes a pending assignment active for person p and queues
-// the notices: to p, and to whoever assigned it.
-func activateStaff(tx *gorm.DB, now time.Time, p Person, a *StaffAssignment) error {
+// the notices: to p, and, when tellAssigner, to whoever assigned it.
+func activateStaff(tx *gorm.DB, now time.Time, p Person, a *StaffAssignment, tellAssigner bool) error {
 	if err := tx.Model(&StaffAssignment{}).Where("id = ?", a.ID).
 		Updates(map[string]any{"person_id": p.ID, "status": StaffActive, "since": now, "updated_at": now}).Error; err != nil {
 		return err
@@ -310,12 +310,12 @@ func activateStaff(tx *gorm.DB, now time.Time, p Person, a *StaffAssignment) err
 		Kind: KindStaffAssigned, Entity: EntityStaff, EntityID: a.ID, Urgent: true,
 		Text: fmt.Sprintf("شما %s شدید.", role), Buttons: menuButton,
 	})
-	if err != nil || a.AssignedByPersonID == nil || *a.AssignedByPersonID == p.ID {
+	if err != nil || !tellAssigner || a.AssignedByPersonID == nil || *a.AssignedByPersonID == p.ID {
 		return err
 	}
 	who := p.Name
 	if who == "" {
-		who = "دارندهٔ شمارهٔ " + persian.Digits(p.PhoneOrEmpty())
+		who = "دارندهٔ شمارهٔ " + persian.FormatMobile(p.PhoneOrEmpty())
 	}
 	return notifyPeople(tx, now, []uint{*a.AssignedByPersonID}, key+":by", Notice{
 		Kind: KindStaffAssignedBy, Entity: EntityStaff, EntityID: a.ID,
@@ -378,7 +378,7 @@ func (s *Store) linkStaff(tx *gorm.DB, now time.Time, p Person) (bool, error) {
 		return false, err
 	}
 	for i := range pending {
-		if err := activateStaff(tx, now, p, &pending[i]); err != nil {
+		if err := activateStaff(tx, now, p, &pending[i], true); err != nil {
 			return false, err
 		}
 	}
@@ -422,7 +422,7 @@ func (s *Store) EndStaff(ctx context.Context, actor Actor, req StaffRequest) (St
 		open, ok, err := openStaff(tx, e164, req.Role, req.ProvinceID, req.CountyID)
 		if err != nil {
 			return err
-		} else if !ok {
+		} else if !ok || req.ID != 0 && open.ID != req.ID {
 			return Errorf(ENOTFOUND, "این شماره چنین نقشی ندارد.")
 		}
 		if req.as != nil && open.PersonID != nil && *open.PersonID == req.as.PersonID {
@@ -443,7 +443,7 @@ func (s *Store) EndStaff(ctx context.Context, actor Actor, req StaffRequest) (St
 		}
 		return notifyPeople(tx, now, []uint{*open.PersonID}, fmt.Sprintf("staff:%d:ended", a.ID), Notice{
 			Kind: KindStaffEnded, Entity: EntityStaff, EntityID: a.ID, Urgent: true, Buttons: menuButton,
-			Text: fmt.Sprintf("نقش شما به‌عنوان %s پایان یافت. از این پس منوی ربات برایتان مانند دیگران است.", RoleName(a.Role, place)),
+			Text: fmt.Sprintf("نقش شما به‌عنوان %s پایان یافت.", RoleName(a.Role, place)),
 		})
 	})
 	if err != nil {

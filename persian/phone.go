@@ -131,3 +131,13 @@ func FormatMobile(e164 string) string {
 	}
 	return Digits(e164)
 }
+
+// MaskMobile writes a phone with its middle digits hidden, for a number the
+// reader did not give: "+989123456789" as "۰۹۱۲•••۶۷۸۹".
+func MaskMobile(e164 string) string {
+	r := []rune(FormatMobile(e164))
+	if len(r) < 9 {
+		return string(r)
+	}
+	return string(r[:4]) + "•••" + string(r[len(r)-4:])
+}

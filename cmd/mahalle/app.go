@@ -206,7 +206,7 @@ func (a *app) serve(ctx context.Context) error {
 	if overdue == 0 {
 		overdue = 3
 	}
-	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store, Mute: a.store, Places: a.store, Comments: a.store, Staff: a.store,
+	coord := &coordinator.Flows{Viewers: a.store, Reviews: a.store, Requests: a.store, Inbox: a.store, Catalog: a.store, Counter: a.store, Mute: a.store, Places: a.store, Comments: a.store, Staff: a.store, Regions: a.store,
 		OverdueAfter: time.Duration(overdue) * 24 * time.Hour}
 	names := map[bot.Platform]string{}
 	residents := &residentflows.Flows{

@@ -56,7 +56,7 @@ func TestCouncilInboxLoop(t *testing.T) {
 	zahra.press("پاسخ به فرستنده")
 	zahra.say("از ماه آینده کتابخانه تا ساعت ۲۰ باز است")
 	zahra.press("رد کردن")
-	expect(t, zahra.press("رد کردن"), "پاسخ داده شده", "به فرستنده خبر داده شد")
+	expect(t, zahra.press("رد کردن"), "پاسخ داده شده", "به فرستنده خبر داده می‌شود")
 
 	store := h.openStore()
 	sg, err := store.SuggestionByCode(ctx, code)

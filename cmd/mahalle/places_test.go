@@ -146,10 +146,20 @@ func TestMissingPlaceCreatedAndUsed(t *testing.T) {
 	if again, err := store.FindPlaces(ctx, "گلستان", 0, 5); err != nil || again.Total != 1 {
 		t.Fatalf("after a second resident typed it: %+v, %v; want still one place", again, err)
 	}
-	// Cancelled after typing the place in: nothing sent, and it says the
-	// place stays (it was not «nothing recorded»).
-	expect(t, q.say("/cancel"), "لغو شد و چیزی فرستاده نشد؛ «کوی گلستان (تأییدنشده)» که افزودید در فهرست می‌ماند.")
-	expect(t, q.say("/cancel"), "گفتگویی در جریان نیست که لغو شود")
+	// They typed a place that was there already: cancelling records nothing.
+	expect(t, q.say("/cancel"), "لغو شد. چیزی ثبت نشد.")
+
+	// Cancelled after typing a new place in: nothing sent, and it says the
+	// place stays (it is not «nothing recorded»).
+	r := h.person(6105)
+	r.say("/start")
+	r.press("ارسال پیشنهاد")
+	r.press("مرکزی")
+	r.press("اراک")
+	r.press("محلهٔ من در فهرست نیست")
+	expect(t, r.say("شهرک بهار"), "موضوع")
+	expect(t, r.say("/cancel"), "لغو شد و چیزی فرستاده نشد؛ «شهرک بهار (تأییدنشده)» که افزودید در فهرست می‌ماند.")
+	expect(t, r.say("/cancel"), "گفتگویی در جریان نیست که لغو شود")
 }
 
 // TestPlaceDeepLink: t.me/<bot>?start=p<id> makes the place «محلهٔ من» and

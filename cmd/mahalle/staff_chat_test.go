@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -35,13 +36,13 @@ func TestAssignStaffInChat(t *testing.T) {
 	hasButton(t, admin.press("مرکزی"), "اراک")
 	expect(t, admin.press("اراک"), "شمارهٔ همراه کسی را که منصوب می‌کنید")
 	expect(t, admin.say("12345"), "شمارهٔ همراه معتبری نیست")
-	expect(t, admin.wait(h.srv.ForwardTextFrom(admin.chat, admin.user, nil, "سلام")), "فرستندهٔ این پیام پنهان است")
+	expect(t, admin.wait(h.srv.ForwardTextFrom(admin.chat, admin.user, nil, "سلام")), "معلوم نیست چه کسی آن را نوشته است")
 	stranger := bottest.User{ID: 999111, FirstName: "ناشناس"}
 	expect(t, admin.wait(h.srv.ForwardTextFrom(admin.chat, admin.user, &stranger, "سلام")), "هنوز شماره‌اش را در ربات نفرستاده است")
 	expect(t, admin.say("09129999999"), "هماهنگ‌کنندهٔ شهرستان", "اراک", "۰۹۱۲۹۹۹۹۹۹۹")
 	expect(t, admin.press("تأیید و ارسال"),
 		"نقش «هماهنگ‌کنندهٔ شهرستان اراک» برای شمارهٔ ۰۹۱۲۹۹۹۹۹۹۹ ثبت شد", "«عضو شورا هستم» را بزند")
-	expect(t, admin.press("کادر هماهنگی"), "هماهنگ‌کنندهٔ شهرستان اراک: ۰۹۱۲۹۹۹۹۹۹۹ (در انتظار پیوستن به ربات)")
+	expect(t, admin.press("کادر هماهنگی"), "هماهنگ‌کنندهٔ شهرستان اراک: ۰۹۱۲•••۹۹۹۹ (در انتظار پیوستن به ربات)")
 	admin.say("/cancel")
 
 	coord := h.person(7602)
@@ -65,13 +66,16 @@ func TestAssignStaffInChat(t *testing.T) {
 	admin.press("کادر هماهنگی")
 	admin.press("انتصاب هماهنگ‌کنندهٔ استان")
 	admin.press("مرکزی")
-	expect(t, admin.wait(h.srv.ForwardTextFrom(admin.chat, admin.user, &maryam.user, "پیام مریم")), "۰۹۱۲۱۱۱۱۱۱۱")
-	expect(t, admin.press("تأیید و ارسال"), "مریم احمدی اکنون هماهنگ‌کنندهٔ استان مرکزی است و به او خبر دادیم")
+	got = admin.wait(h.srv.ForwardTextFrom(admin.chat, admin.user, &maryam.user, "پیام مریم"))
+	if expect(t, got, "شمارهٔ همراه: ۰۹۱۲•••۱۱۱۱"); strings.Contains(dump(got), "۰۹۱۲۱۱۱۱۱۱۱") {
+		t.Errorf("a phone learnt from a forwarded message is shown whole:\n%s", dump(got))
+	}
+	expect(t, admin.press("تأیید و ارسال"), "مریم احمدی اکنون هماهنگ‌کنندهٔ استان مرکزی است؛ به او هم خبر می‌دهیم")
 	waitNotice(t, h.srv, maryam.chat.ID, "شما هماهنگ‌کنندهٔ استان مرکزی شدید")
 
 	hasButton(t, maryam.press("منوی تازهٔ شما"), "کادر هماهنگی")
 	got = maryam.press("کادر هماهنگی")
-	expect(t, got, "هماهنگ‌کنندهٔ استان مرکزی: مریم احمدی", "هماهنگ‌کنندهٔ شهرستان اراک: ۰۹۱۲۹۹۹۹۹۹۹")
+	expect(t, got, "هماهنگ‌کنندهٔ استان مرکزی: مریم احمدی", "هماهنگ‌کنندهٔ شهرستان اراک: ۰۹۱۲•••۹۹۹۹")
 	got = maryam.press("انتصاب هماهنگ‌کنندهٔ شهرستان")
 	if hasButton(t, got, "مرکزی"); strings.Contains(dump(got), "تهران") {
 		t.Errorf("a province coordinator of مرکزی is offered other provinces:\n%s", dump(got))
@@ -79,12 +83,12 @@ func TestAssignStaffInChat(t *testing.T) {
 	maryam.say("/cancel")
 	maryam.press("کادر هماهنگی")
 	got = maryam.press("پایان دادن به یک انتصاب")
-	hasButton(t, got, "هماهنگ‌کنندهٔ شهرستان اراک — ۰۹۱۲۹۹۹۹۹۹۹")
+	hasButton(t, got, "هماهنگ‌کنندهٔ شهرستان اراک — ۰۹۱۲•••۹۹۹۹")
 	if strings.Contains(dump(got), "— مریم احمدی") {
 		t.Errorf("she is offered to end her own role:\n%s", dump(got))
 	}
 	maryam.press("هماهنگ‌کنندهٔ شهرستان اراک")
-	expect(t, maryam.press("تأیید و ارسال"), "نقش «هماهنگ‌کنندهٔ شهرستان اراک» از ۰۹۱۲۹۹۹۹۹۹۹ برداشته شد و به او خبر دادیم")
+	expect(t, maryam.press("تأیید و ارسال"), "نقش «هماهنگ‌کنندهٔ شهرستان اراک» از ۰۹۱۲•••۹۹۹۹ برداشته شد؛ به او هم خبر می‌دهیم")
 	waitNotice(t, h.srv, coord.chat.ID, "نقش شما به‌عنوان هماهنگ‌کنندهٔ شهرستان اراک پایان یافت")
 	got = coord.say("/start")
 	if strings.Contains(dump(got), "بررسی اقدام‌ها") {
@@ -106,6 +110,15 @@ func TestAssignStaffInChat(t *testing.T) {
 		if status[k] != v {
 			t.Errorf("staff %s = %q, want %q (all: %v)", k, status[k], v, status)
 		}
+	}
+	// The admin was told once that a role was taken up: for the one that
+	// waited; the one active at once was said in the chat.
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"outbox"}, testSystem(h.env, &out, &errOut)); code != exitOK {
+		t.Fatalf("outbox: exit %d\n%s", code, errOut.String())
+	}
+	if n := strings.Count(out.String(), "\t"+models.KindStaffAssignedBy+"\t"); n != 1 {
+		t.Errorf("%d «انتصاب شما انجام شد» notices, want 1:\n%s", n, out.String())
 	}
 	for _, p := range []*person{admin, coord, maryam} {
 		noEnglish(t, h.srv.SentTo(p.chat.ID))

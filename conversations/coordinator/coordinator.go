@@ -27,6 +27,8 @@ const (
 // Viewers says who is behind a platform account.
 type Viewers interface {
 	Viewer(ctx context.Context, platform string, userID int64) (models.Viewer, error)
+	// PhoneOf is the phone the account shared with the bot; ENOTFOUND when none.
+	PhoneOf(ctx context.Context, platform string, userID int64) (string, error)
 }
 
 // Reviews is the review queue of actions.
@@ -78,6 +80,7 @@ type Flows struct {
 	Places   PlaceModeration
 	Comments Comments
 	Staff    StaffManager
+	Regions  Regions
 
 	// OverdueAfter is when an unanswered suggestion counts as overdue on
 	// the menu (the county's escalation delay).

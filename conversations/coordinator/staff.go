@@ -21,7 +21,10 @@ type StaffManager interface {
 	StaffByID(ctx context.Context, id uint) (models.StaffView, error)
 	AssignStaffAs(ctx context.Context, v models.Viewer, req models.StaffRequest) (models.StaffAssignment, error)
 	EndStaffAs(ctx context.Context, v models.Viewer, req models.StaffRequest) (models.StaffAssignment, error)
-	PhoneOf(ctx context.Context, platform string, userID int64) (string, error)
+}
+
+// Regions are the provinces and their counties, where staff are named.
+type Regions interface {
 	Provinces(ctx context.Context) ([]models.Province, error)
 	Counties(ctx context.Context, provinceID uint) ([]models.County, error)
 }
@@ -58,7 +61,7 @@ func (c *Flows) staff() *conversations.Flow {
 	}
 	// provinces are those v may name coordinators in.
 	provinces := func(ctx context.Context, v models.Viewer) ([]models.Province, error) {
-		ps, err := c.Staff.Provinces(ctx)
+		ps, err := c.Regions.Provinces(ctx)
 		var out []models.Province
 		for _, p := range ps {
 			if v.ManagesStaff(models.RoleProvince, p.ID) {
@@ -123,7 +126,7 @@ func (c *Flows) staff() *conversations.Flow {
 				Prompt: promptStaffCounty,
 				Skip:   func(st *conversations.State) bool { return doing(st) != staffCounty },
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					cs, err := c.Staff.Counties(ctx, conversations.AnswerID(st.Answers, "prov"))
+					cs, err := c.Regions.Counties(ctx, conversations.AnswerID(st.Answers, "prov"))
 					opts := make([]conversations.Option, len(cs))
 					for i, x := range cs {
 						opts[i] = choice(conversations.FormatID(x.ID), x.Name)
@@ -136,7 +139,7 @@ func (c *Flows) staff() *conversations.Flow {
 				Prompt: promptStaffPhone,
 				Skip:   func(st *conversations.State) bool { return doing(st) == staffEnd },
 				Forward: func(ctx context.Context, k conversations.Key, userID int64) (string, error) {
-					p, err := c.Staff.PhoneOf(ctx, k.Platform, userID)
+					p, err := c.Viewers.PhoneOf(ctx, k.Platform, userID)
 					if models.ErrorCode(err) == models.ENOTFOUND {
 						return "", models.Errorf(models.ENOTFOUND, "%s", msgForwardNoPhone)
 					}
@@ -197,7 +200,10 @@ func (c *Flows) endStaff(ctx context.Context, sub conversations.Submission) (str
 	if err != nil {
 		return "", refused(err, msgStaffGone)
 	}
-	req := models.StaffRequest{Phone: s.Phone, Role: s.Role}
+	if s.Status == models.StaffEnded {
+		return "", models.Errorf(models.ENOTFOUND, "%s", msgStaffGone)
+	}
+	req := models.StaffRequest{Phone: s.Phone, Role: s.Role, ID: s.ID} // this role, not one named again since
 	if s.ProvinceID != nil {
 		req.ProvinceID = *s.ProvinceID
 	}
@@ -243,10 +249,10 @@ func staffRoleName(s models.StaffView) string {
 }
 
 // staffWho names the holder of a role: their name once they have joined,
-// else the number the role waits for.
+// else their number, masked (every manager in the province reads the list).
 func staffWho(s models.StaffView) string {
 	if s.PersonName != "" {
 		return s.PersonName
 	}
-	return persian.FormatMobile(s.Phone)
+	return persian.MaskMobile(s.Phone)
 }

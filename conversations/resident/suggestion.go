@@ -270,11 +270,11 @@ func PlaceSteps(geo Geography) []*conversations.Step {
 					// Reached by a search: the county is not known yet.
 					return conversations.Option{}, models.Errorf(models.EINVALID, "%s", msgNewPlaceNeedsCounty)
 				}
-				pm, _, err := geo.CreatePlace(ctx, models.Actor{Platform: k.Platform, UserID: k.UserID}, county, text)
+				pm, created, err := geo.CreatePlace(ctx, models.Actor{Platform: k.Platform, UserID: k.UserID}, county, text)
 				if err != nil {
 					return conversations.Option{}, err
 				}
-				return conversations.Option{Value: conversations.FormatID(pm.ID), Label: placeName(pm)}, nil
+				return conversations.Option{Value: conversations.FormatID(pm.ID), Label: placeName(pm), Created: created}, nil
 			},
 		},
 	}
