@@ -11,10 +11,12 @@ import (
 // is dropped and re-read.
 //
 // It holds the conversations active lately, not every one ever seen: entries
-// live in two generations, and every idle (or when the newer generation
-// holds half of max) the older one is forgotten. A chat silent for one to
-// two idle periods is read from Redis again — one round trip, nothing more —
-// and memory follows the chats in use, not all the chats since the start.
+// live in two generations, and as states are stored, once an idle period has
+// passed (or the newer generation holds half of max) the older one is
+// forgotten. Under load a chat silent for one to two idle periods is read
+// from Redis again — one round trip, nothing more — and memory follows the
+// chats in use, not all the chats since the start; when nothing is stored,
+// nothing rotates, and the two generations stay as they were.
 type stateCache struct {
 	mu      sync.Mutex
 	max     int
