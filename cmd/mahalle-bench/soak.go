@@ -91,6 +91,7 @@ type soakSample struct {
 	goroutines int           // go_goroutines from the bot's /metrics
 	heapInuse  int64         // go_memstats_heap_inuse_bytes: what the Go heap holds, garbage not yet swept included
 	heapObj    int64         // go_memstats_heap_objects: objects on the heap
+	gcGoal     int64         // go_memstats_next_gc_bytes: the heap size that starts the next GC, about twice the heap live after the last one (GOGC=100)
 	redisMem   int64         // INFO memory used_memory (-1: in-process Redis)
 	confirmed  int           // updates the fake Bot API saw confirmed
 	load       string        // /proc/loadavg, first three fields
@@ -124,9 +125,10 @@ func (b *bench) sampler(ctx context.Context, pid int, base string, rds *benchRed
 	take := func() {
 		s := soakSample{at: time.Since(start).Round(time.Second), rss: procRSS(pid), redisMem: -1,
 			confirmed: b.srv.Confirmed(), load: loadAvg()}
-		if m, err := scrapeSeries(ctx, base+"/metrics", "go_goroutines", "go_memstats_heap_inuse_bytes", "go_memstats_heap_objects"); err == nil {
+		if m, err := scrapeSeries(ctx, base+"/metrics", "go_goroutines", "go_memstats_heap_inuse_bytes", "go_memstats_heap_objects", "go_memstats_next_gc_bytes"); err == nil {
 			s.goroutines = int(m["go_goroutines"])
 			s.heapInuse, s.heapObj = int64(m["go_memstats_heap_inuse_bytes"]), int64(m["go_memstats_heap_objects"])
+			s.gcGoal = int64(m["go_memstats_next_gc_bytes"])
 		}
 		if dir := b.opts.botHeapDir; dir != "" {
 			path := filepath.Join(dir, fmt.Sprintf("heap-%05d.pb.gz", int(s.at.Seconds())))
@@ -140,8 +142,8 @@ func (b *bench) sampler(ctx context.Context, pid int, base string, rds *benchRed
 			}
 		}
 		out = append(out, s)
-		b.logf("soak %s: rss %.1f MB, heap in use %.1f MB in %d objects, %d goroutines, %d updates confirmed, %d stuck so far, load %s",
-			s.at, mb(s.rss), mb(s.heapInuse), s.heapObj, s.goroutines, s.confirmed, b.soak.eventsNow(), s.load)
+		b.logf("soak %s: rss %.1f MB, heap in use %.1f MB in %d objects, GC goal %.1f MB, %d goroutines, %d updates confirmed, %d stuck so far, load %s",
+			s.at, mb(s.rss), mb(s.heapInuse), s.heapObj, mb(s.gcGoal), s.goroutines, s.confirmed, b.soak.eventsNow(), s.load)
 	}
 	take()
 	t := time.NewTicker(d)
@@ -386,8 +388,8 @@ func (r *result) soakLines() []string {
 		}
 		out = append(out, fmt.Sprintf("bot RSS start %.1f MB, end %.1f MB, max %.1f MB; goroutines start %d, end %d, max %d",
 			mb(first.rss), mb(last.rss), mb(maxRSS), first.goroutines, last.goroutines, maxG))
-		out = append(out, fmt.Sprintf("bot Go heap in use start %.1f MB (%s objects), end %.1f MB (%s objects)",
-			mb(first.heapInuse), thousands(float64(first.heapObj)), mb(last.heapInuse), thousands(float64(last.heapObj))))
+		out = append(out, fmt.Sprintf("bot Go heap in use start %.1f MB (%s objects), end %.1f MB (%s objects); GC goal (about twice the live heap) start %.1f MB, end %.1f MB",
+			mb(first.heapInuse), thousands(float64(first.heapObj)), mb(last.heapInuse), thousands(float64(last.heapObj)), mb(first.gcGoal), mb(last.gcGoal)))
 		if first.redisMem >= 0 {
 			out = append(out, fmt.Sprintf("Redis used_memory start %.1f MB, end %.1f MB (the whole server: other users of it included)",
 				mb(first.redisMem), mb(last.redisMem)))
