@@ -60,6 +60,8 @@ mahalle_updates_handled_total{kind="message",platform="tg"} 10
 mahalle_updates_handled_total{kind="callback_query",platform="tg"} 5.5
 # HELP mahalle_updates_failed_total Updates that failed.
 # TYPE mahalle_updates_failed_total counter
+mahalle_updates_failed_total{kind="message",platform="tg",reason="retry_error"} 3
+mahalle_updates_failed_total{kind="message",platform="tg",reason="panic"} 1
 # HELP go_memstats_mallocs_total Total number of heap objects allocated.
 go_memstats_mallocs_total 1.234e+06
 mahalle_redis_roundtrips_total 7
@@ -68,7 +70,7 @@ mahalle_redis_roundtrips_total 7
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := metrics{mUpdatesHandled: 15.5, mUpdatesFailed: 0, mMallocs: 1234000, mRoundTrips: 7}
+	want := metrics{mUpdatesHandled: 15.5, mUpdatesFailed: 1, mUpdatesRetried: 3, mMallocs: 1234000, mRoundTrips: 7}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)

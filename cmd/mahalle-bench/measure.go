@@ -40,6 +40,9 @@ func (m *maxInt) load() int { return int(m.n.Load()) }
 const (
 	mUpdatesHandled = "mahalle_updates_handled_total"
 	mUpdatesFailed  = "mahalle_updates_failed_total"
+	// mUpdatesRetried is the part of mUpdatesFailed with reason retry_*: an
+	// attempt that failed and was tried again (the update was not lost).
+	mUpdatesRetried = "mahalle_updates_failed_total:retried"
 	mRoundTrips     = "mahalle_redis_roundtrips_total"
 	mCommands       = "mahalle_redis_commands_total"
 	mSends          = "mahalle_sends_total"
@@ -102,6 +105,9 @@ func parseMetrics(r io.Reader, want []string) (metrics, error) {
 			end := strings.LastIndexByte(rest, '}')
 			if end < 0 {
 				return nil, fmt.Errorf("metrics: bad line %q", line)
+			}
+			if name == mUpdatesFailed && strings.Contains(rest[:end], `reason="retry_`) {
+				name = mUpdatesRetried
 			}
 			rest = rest[end+1:]
 		}

@@ -152,7 +152,10 @@ func (r *result) figures() []figure {
 		fs = append(fs, figure{"bot log lines at warn or error (last 64 KB kept)", thousands(float64(r.botLogLines)), "", ""})
 	}
 	if f := r.bot[mUpdatesFailed]; f > 0 {
-		fs = append(fs, figure{"updates failed (bot)", thousands(f), "0", "FAIL"})
+		fs = append(fs, figure{"updates failed (bot): given up, panicked or undecodable", thousands(f), "0", "FAIL"})
+	}
+	if n := r.bot[mUpdatesRetried]; n > 0 {
+		fs = append(fs, figure{"handler attempts that failed and were tried again (bot; the update was kept)", thousands(n), "", ""})
 	}
 	if n := r.bot[mRetries]; n > 0 {
 		fs = append(fs, figure{"send retries (bot)", thousands(n), "", ""})
