@@ -30,9 +30,22 @@ func reachable(tx *gorm.DB, people []uint) ([]uint, error) {
 // reachableCouncilPeople is councilPeople of the council of place placeID,
 // keeping those the bot can write to (reachable), in one query.
 func reachableCouncilPeople(tx *gorm.DB, placeID uint, positions []string, committeeID uint) ([]uint, error) {
-	q := tx.Table("memberships").Joins("JOIN councils ON councils.id = memberships.council_id").
-		Where("councils.place_id = ? AND memberships.status = ?", placeID, MembershipActive).
-		Where("EXISTS (SELECT 1 FROM identities WHERE identities.person_id = memberships.person_id AND identities.blocked_at IS NULL)")
+	return seatHolders(tx.Table("memberships").Joins("JOIN councils ON councils.id = memberships.council_id").
+		Where("councils.place_id = ?", placeID).
+		Where("EXISTS (SELECT 1 FROM identities WHERE identities.person_id = memberships.person_id AND identities.blocked_at IS NULL)"),
+		positions, committeeID)
+}
+
+// councilPeople returns the active members of the council holding one of
+// the positions, or with the committee when committeeID is not 0.
+func councilPeople(tx *gorm.DB, councilID uint, positions []string, committeeID uint) ([]uint, error) {
+	return seatHolders(tx.Table("memberships").Where("memberships.council_id = ?", councilID), positions, committeeID)
+}
+
+// seatHolders returns, in order, the people of the active memberships q
+// selects that hold one of the positions, or the committee when it is not 0.
+func seatHolders(q *gorm.DB, positions []string, committeeID uint) ([]uint, error) {
+	q = q.Where("memberships.status = ?", MembershipActive)
 	if committeeID != 0 {
 		q = q.Where("memberships.position IN ? OR memberships.committee_id = ?", positions, committeeID)
 	} else {
@@ -40,20 +53,6 @@ func reachableCouncilPeople(tx *gorm.DB, placeID uint, positions []string, commi
 	}
 	var ids []uint
 	err := q.Distinct().Order("memberships.person_id").Pluck("memberships.person_id", &ids).Error
-	return ids, err
-}
-
-// councilPeople returns the active members of the council holding one of
-// the positions, or with the committee when committeeID is not 0.
-func councilPeople(tx *gorm.DB, councilID uint, positions []string, committeeID uint) ([]uint, error) {
-	q := tx.Model(&Membership{}).Where("council_id = ? AND status = ?", councilID, MembershipActive)
-	if committeeID != 0 {
-		q = q.Where("position IN ? OR committee_id = ?", positions, committeeID)
-	} else {
-		q = q.Where("position IN ?", positions)
-	}
-	var ids []uint
-	err := q.Distinct().Order("person_id").Pluck("person_id", &ids).Error
 	return ids, err
 }
 

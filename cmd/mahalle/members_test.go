@@ -51,6 +51,19 @@ func (p *person) register(phone string) []bottest.Sent {
 	return p.wait(p.srv.SendContact(p.chat, p.user, phone, p.user.ID))
 }
 
+// requestJoin answers the membership request that follows an unknown
+// phone (register): name, the place by search, «عضو», «محیط زیست», and
+// confirms it.
+func (p *person) requestJoin(name, place string) {
+	p.t.Helper()
+	p.say(name)
+	p.say(place)
+	p.press(place)
+	p.press("عضو")
+	p.press("محیط زیست")
+	expect(p.t, p.press("تأیید و ارسال"), "درخواست عضویت شما ثبت شد")
+}
+
 func TestRegistration(t *testing.T) {
 	h := memberHarness(t)
 
@@ -71,12 +84,7 @@ func TestRegistration(t *testing.T) {
 	// An unknown phone: a short registration creates a pending request and an alert.
 	got = other.wait(h.srv.SendContact(other.chat, other.user, "+989129999999", other.user.ID))
 	expect(t, got, "در فهرست اعضای شوراها نیست", "نام و نام خانوادگی")
-	other.say("حمید نوری")
-	other.say("نمونه ۲ ساوه")
-	other.press("نمونه ۲ ساوه")
-	other.press("عضو")
-	other.press("محیط زیست")
-	expect(t, other.press("تأیید و ارسال"), "درخواست عضویت شما ثبت شد")
+	other.requestJoin("حمید نوری", "نمونه ۲ ساوه")
 	store := h.openStore()
 	ms, err := store.MembershipsByPhone(context.Background(), "+989129999999")
 	if err != nil || len(ms) != 1 || ms[0].Status != models.MembershipPending || ms[0].PlaceName != "محله نمونه ۲ ساوه" {

@@ -59,12 +59,7 @@ func TestStaffAndNoticesEndToEnd(t *testing.T) {
 
 	asker := h.person(7503)
 	expect(t, asker.register("+989125555555"), "نام و نام خانوادگی")
-	asker.say("حمید نوری")
-	asker.say("نمونه ۲ اراک")
-	asker.press("نمونه ۲ اراک")
-	asker.press("عضو")
-	asker.press("محیط زیست")
-	expect(t, asker.press("تأیید و ارسال"), "درخواست عضویت شما ثبت شد")
+	asker.requestJoin("حمید نوری", "نمونه ۲ اراک")
 	n := waitNotice(t, h.srv, coord.chat.ID, "درخواست عضویت تازه: حمید نوری، عضو شورای پیشرفت محله نمونه ۲ اراک (شهرستان اراک)")
 	if len(n.Inline) != 1 || n.Inline[0][0].Text != "بررسی درخواست" || !strings.HasPrefix(n.Inline[0][0].CallbackData, "m|menu|requests:") {
 		t.Errorf("the notice's buttons = %+v", n.Inline)

@@ -137,12 +137,7 @@ func TestWithdrawRequestAndEndSeatInChat(t *testing.T) {
 	})
 	asker := h.person(7701)
 	expect(t, asker.register("+989125555555"), "نام و نام خانوادگی")
-	asker.say("حمید نوری")
-	asker.say("نمونه ۱ اراک")
-	asker.press("نمونه ۱ اراک")
-	asker.press("عضو")
-	asker.press("محیط زیست")
-	expect(t, asker.press("تأیید و ارسال"), "درخواست عضویت شما ثبت شد")
+	asker.requestJoin("حمید نوری", "نمونه ۱ اراک")
 	got := asker.say("/start")
 	if !strings.Contains(dump(got), "[درخواست شما در انتظار تأیید است (فرستاده در ") {
 		t.Errorf("the menu does not say when the request was sent:\n%s", dump(got))

@@ -166,6 +166,20 @@ func allow(ok func(models.Viewer) bool, why string) func(ctx context.Context, v 
 	}
 }
 
+// keyViewer is the run's note of whose account started it: steps computed
+// later (options, displays) read who that is now.
+const keyViewer = "_pf"
+
+// viewerHidden is the Prefill.Hidden that notes v's account for viewerOf.
+func viewerHidden(v models.Viewer) map[string]conversations.Answer {
+	return map[string]conversations.Answer{keyViewer: {Text: v.Platform, Number: v.UserID}}
+}
+
+// viewerOf is who started the run (viewerHidden), as they are now.
+func (c *Flows) viewerOf(ctx context.Context, st *conversations.State) (models.Viewer, error) {
+	return c.Viewers.Viewer(ctx, st.Hidden[keyViewer].Text, st.Hidden[keyViewer].Number)
+}
+
 func argID(arg string) uint {
 	n, err := strconv.ParseUint(strings.SplitN(arg, ":", 2)[0], 10, 64)
 	if err != nil {
@@ -333,7 +347,7 @@ func (c *Flows) requests() *conversations.Flow {
 			if len(pend) == 0 {
 				return conversations.Prefilled{}, models.Errorf(models.ENOTFOUND, "%s", msgNoRequests)
 			}
-			pre := map[string]conversations.Answer{"_pf": {Text: v.Platform, Number: v.UserID}}
+			pre := viewerHidden(v)
 			if id := argID(arg); id != 0 {
 				pre["_req"] = conversations.Answer{Number: int64(id)}
 			}
@@ -345,7 +359,7 @@ func (c *Flows) requests() *conversations.Flow {
 				Prompt: promptRequest,
 				Skip:   func(st *conversations.State) bool { return st.Hidden["_req"].Number != 0 },
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := c.Viewers.Viewer(ctx, st.Hidden["_pf"].Text, st.Hidden["_pf"].Number)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return nil, err
 					}
@@ -413,16 +427,13 @@ func (c *Flows) inbox() *conversations.Flow {
 		}
 		return conversations.AnswerID(st.Answers, "sg")
 	}
-	viewerOf := func(ctx context.Context, st *conversations.State) (models.Viewer, error) {
-		return c.Viewers.Viewer(ctx, st.Hidden["_pf"].Text, st.Hidden["_pf"].Number)
-	}
 	return &conversations.Flow{
 		Name: FlowInbox, Version: 1, Title: titleInbox, NoSummary: true,
 		Menu: titleInbox, Order: 30, Roles: councilRoles, Help: helpInbox,
 		MenuLabel: c.label(titleInbox, inboxCount),
 		Allowed:   allow(func(v models.Viewer) bool { return v.IsStaff() || v.Has(models.RoleMember) }, msgInboxOnly),
 		Prefill: func(ctx context.Context, v models.Viewer, arg string) (conversations.Prefilled, error) {
-			pre := map[string]conversations.Answer{"_pf": {Text: v.Platform, Number: v.UserID}}
+			pre := viewerHidden(v)
 			if id := argID(arg); id != 0 {
 				if _, _, err := c.Inbox.SuggestionFor(ctx, v, id); err != nil {
 					return conversations.Prefilled{}, refused(err, msgNoSuchItem)
@@ -443,7 +454,7 @@ func (c *Flows) inbox() *conversations.Flow {
 				Prompt: promptPickSg,
 				Skip:   func(st *conversations.State) bool { return st.Hidden["_sg"].Number != 0 },
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := viewerOf(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return nil, err
 					}
@@ -463,7 +474,7 @@ func (c *Flows) inbox() *conversations.Flow {
 				Key: "do", Label: "کار", Kind: conversations.InputChoice, Columns: 2,
 				Prompt: promptSgAction,
 				Display: func(ctx context.Context, st *conversations.State) (conversations.Display, error) {
-					v, err := viewerOf(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return conversations.Display{}, err
 					}
@@ -474,7 +485,7 @@ func (c *Flows) inbox() *conversations.Flow {
 					return conversations.Display{Text: suggestionText(sv, evs), Photos: sv.PhotoFileIDs}, nil
 				},
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := viewerOf(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return nil, err
 					}
@@ -510,7 +521,7 @@ func (c *Flows) inbox() *conversations.Flow {
 				Prompt: promptCommittee,
 				Skip:   func(st *conversations.State) bool { return doing(st) != doAssign },
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := viewerOf(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return nil, err
 					}
@@ -548,7 +559,7 @@ func (c *Flows) inbox() *conversations.Flow {
 				Prompt: promptLink,
 				Skip:   func(st *conversations.State) bool { return doing(st) != doAnswer },
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := viewerOf(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return nil, err
 					}
@@ -718,11 +729,8 @@ const (
 )
 
 func (c *Flows) open() *conversations.Flow {
-	viewerOf := func(ctx context.Context, st *conversations.State) (models.Viewer, error) {
-		return c.Viewers.Viewer(ctx, st.Hidden["_pf"].Text, st.Hidden["_pf"].Number)
-	}
 	found := func(ctx context.Context, st *conversations.State) (item, models.Viewer, error) {
-		v, err := viewerOf(ctx, st)
+		v, err := c.viewerOf(ctx, st)
 		if err != nil {
 			return item{}, v, err
 		}
@@ -734,7 +742,7 @@ func (c *Flows) open() *conversations.Flow {
 		Menu: titleOpen, Order: 40, Roles: councilRoles, Help: helpOpen,
 		Allowed: allow(func(v models.Viewer) bool { return v.IsStaff() || v.Has(models.RoleMember) }, msgInboxOnly),
 		Prefill: func(_ context.Context, v models.Viewer, _ string) (conversations.Prefilled, error) {
-			return conversations.Prefilled{Hidden: map[string]conversations.Answer{"_pf": {Text: v.Platform, Number: v.UserID}}}, nil
+			return conversations.Prefilled{Hidden: viewerHidden(v)}, nil
 		},
 		Steps: []*conversations.Step{
 			{

@@ -24,9 +24,6 @@ type PlaceModeration interface {
 // first; one is confirmed as it is, renamed (a typo), or merged into the
 // place of the county it duplicates (its suggestions and councils move).
 func (c *Flows) places() *conversations.Flow {
-	viewer := func(ctx context.Context, st *conversations.State) (models.Viewer, error) {
-		return c.Viewers.Viewer(ctx, st.Hidden["_pf"].Text, st.Hidden["_pf"].Number)
-	}
 	unless := func(d string) func(*conversations.State) bool {
 		return func(st *conversations.State) bool { return st.Answers["do"].First() != d }
 	}
@@ -44,7 +41,7 @@ func (c *Flows) places() *conversations.Flow {
 			return msgNoNewPlaces, nil
 		},
 		Prefill: func(_ context.Context, v models.Viewer, _ string) (conversations.Prefilled, error) {
-			return conversations.Prefilled{Hidden: map[string]conversations.Answer{"_pf": {Text: v.Platform, Number: v.UserID}}}, nil
+			return conversations.Prefilled{Hidden: viewerHidden(v)}, nil
 		},
 		Depends: map[string][]string{"do": {"place"}, "name": {"do"}, "into": {"do", "place"}},
 		Steps: []*conversations.Step{
@@ -52,7 +49,7 @@ func (c *Flows) places() *conversations.Flow {
 				Key: "place", Label: "محله", Kind: conversations.InputChoice, Columns: 1, PageSize: 10,
 				Prompt: promptNewPlace,
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := viewer(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return nil, err
 					}

@@ -14,9 +14,6 @@ import (
 const FlowSeats = "seats"
 
 func (c *Flows) seats() *conversations.Flow {
-	viewer := func(ctx context.Context, st *conversations.State) (models.Viewer, error) {
-		return c.Viewers.Viewer(ctx, st.Hidden["_pf"].Text, st.Hidden["_pf"].Number)
-	}
 	return &conversations.Flow{
 		Name: FlowSeats, Version: 1, Title: titleSeats,
 		Menu: titleSeats, Order: 25, Roles: []models.Role{models.RoleChair}, Help: helpSeats,
@@ -31,14 +28,14 @@ func (c *Flows) seats() *conversations.Flow {
 			return msgNoSeats, nil
 		},
 		Prefill: func(_ context.Context, v models.Viewer, _ string) (conversations.Prefilled, error) {
-			return conversations.Prefilled{Hidden: map[string]conversations.Answer{"_pf": {Text: v.Platform, Number: v.UserID}}}, nil
+			return conversations.Prefilled{Hidden: viewerHidden(v)}, nil
 		},
 		Steps: []*conversations.Step{
 			{
 				Key: "seat", Label: "عضو", Kind: conversations.InputChoice, Columns: 1, PageSize: 10,
 				Prompt: promptSeat,
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := viewer(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return nil, err
 					}

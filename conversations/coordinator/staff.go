@@ -44,9 +44,6 @@ const maxStaffLines = 25
 // forwarded from them) or end a role. A role given by phone waits until
 // its holder opens the bot and shares that number; both are told then.
 func (c *Flows) staff() *conversations.Flow {
-	viewer := func(ctx context.Context, st *conversations.State) (models.Viewer, error) {
-		return c.Viewers.Viewer(ctx, st.Hidden["_pf"].Text, st.Hidden["_pf"].Number)
-	}
 	doing := func(st *conversations.State) string { return st.Answers["do"].First() }
 	// endable is what v may end: every open role in scope but their own.
 	endable := func(ctx context.Context, v models.Viewer) ([]models.StaffView, error) {
@@ -75,7 +72,7 @@ func (c *Flows) staff() *conversations.Flow {
 		Menu: titleStaff, Order: 40, Roles: []models.Role{models.RoleProvince, models.RoleAdmin}, Help: helpStaff,
 		Allowed: allow(models.Viewer.ManagesAnyStaff, msgStaffManagersOnly),
 		Prefill: func(_ context.Context, v models.Viewer, _ string) (conversations.Prefilled, error) {
-			return conversations.Prefilled{Hidden: map[string]conversations.Answer{"_pf": {Text: v.Platform, Number: v.UserID}}}, nil
+			return conversations.Prefilled{Hidden: viewerHidden(v)}, nil
 		},
 		Depends: map[string][]string{"prov": {"do"}, "county": {"do", "prov"}, "phone": {"do"}, "end": {"do"}},
 		Steps: []*conversations.Step{
@@ -83,7 +80,7 @@ func (c *Flows) staff() *conversations.Flow {
 				Key: "do", Label: "کار", Kind: conversations.InputChoice, Columns: 1,
 				Prompt: promptStaffDo,
 				Display: func(ctx context.Context, st *conversations.State) (conversations.Display, error) {
-					v, err := viewer(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return conversations.Display{}, err
 					}
@@ -91,7 +88,7 @@ func (c *Flows) staff() *conversations.Flow {
 					return conversations.Display{Text: staffList(all)}, err
 				},
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := viewer(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return nil, err
 					}
@@ -109,7 +106,7 @@ func (c *Flows) staff() *conversations.Flow {
 				Prompt: promptStaffProvince,
 				Skip:   func(st *conversations.State) bool { return doing(st) == staffEnd },
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := viewer(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return nil, err
 					}
@@ -151,7 +148,7 @@ func (c *Flows) staff() *conversations.Flow {
 				Prompt: promptStaffEnd,
 				Skip:   func(st *conversations.State) bool { return doing(st) != staffEnd },
 				Options: func(ctx context.Context, st *conversations.State) ([]conversations.Option, error) {
-					v, err := viewer(ctx, st)
+					v, err := c.viewerOf(ctx, st)
 					if err != nil {
 						return nil, err
 					}
