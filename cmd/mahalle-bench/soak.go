@@ -88,10 +88,14 @@ func (s *soakStats) stuck(idx int, step string, desc error) {
 type soakSample struct {
 	at         time.Duration // since the measured phase began
 	rss        int64         // the bot's VmRSS, bytes
+	rssAnon    int64         // RssAnon: the part of rss that is the process's own memory (heap, stacks)
+	rssFile    int64         // RssFile: the part that is the binary's pages read from disk (code, tables), shared with the page cache
 	goroutines int           // go_goroutines from the bot's /metrics
 	heapInuse  int64         // go_memstats_heap_inuse_bytes: what the Go heap holds, garbage not yet swept included
 	heapObj    int64         // go_memstats_heap_objects: objects on the heap
 	gcGoal     int64         // go_memstats_next_gc_bytes: the heap size that starts the next GC, about twice the heap live after the last one (GOGC=100)
+	retained   int64         // go_memstats_sys_bytes − go_memstats_heap_released_bytes: what the Go runtime holds from the OS (RSS less the binary and C)
+	stacks     int64         // go_memstats_stack_inuse_bytes
 	redisMem   int64         // INFO memory used_memory (-1: in-process Redis)
 	confirmed  int           // updates the fake Bot API saw confirmed
 	load       string        // /proc/loadavg, first three fields
@@ -124,11 +128,15 @@ func (b *bench) sampler(ctx context.Context, pid int, base string, rds *benchRed
 	var out []soakSample
 	take := func() {
 		s := soakSample{at: time.Since(start).Round(time.Second), rss: procRSS(pid), redisMem: -1,
+			rssAnon: procStatus(pid, "RssAnon:"), rssFile: procStatus(pid, "RssFile:"),
 			confirmed: b.srv.Confirmed(), load: loadAvg()}
-		if m, err := scrapeSeries(ctx, base+"/metrics", "go_goroutines", "go_memstats_heap_inuse_bytes", "go_memstats_heap_objects", "go_memstats_next_gc_bytes"); err == nil {
+		if m, err := scrapeSeries(ctx, base+"/metrics", "go_goroutines", "go_memstats_heap_inuse_bytes", "go_memstats_heap_objects", "go_memstats_next_gc_bytes",
+			"go_memstats_sys_bytes", "go_memstats_heap_released_bytes", "go_memstats_stack_inuse_bytes"); err == nil {
 			s.goroutines = int(m["go_goroutines"])
 			s.heapInuse, s.heapObj = int64(m["go_memstats_heap_inuse_bytes"]), int64(m["go_memstats_heap_objects"])
 			s.gcGoal = int64(m["go_memstats_next_gc_bytes"])
+			s.retained = int64(m["go_memstats_sys_bytes"] - m["go_memstats_heap_released_bytes"])
+			s.stacks = int64(m["go_memstats_stack_inuse_bytes"])
 		}
 		if dir := b.opts.botHeapDir; dir != "" {
 			path := filepath.Join(dir, fmt.Sprintf("heap-%05d.pb.gz", int(s.at.Seconds())))
@@ -142,8 +150,8 @@ func (b *bench) sampler(ctx context.Context, pid int, base string, rds *benchRed
 			}
 		}
 		out = append(out, s)
-		b.logf("soak %s: rss %.1f MB, heap in use %.1f MB in %d objects, GC goal %.1f MB, %d goroutines, %d updates confirmed, %d stuck so far, load %s",
-			s.at, mb(s.rss), mb(s.heapInuse), s.heapObj, mb(s.gcGoal), s.goroutines, s.confirmed, b.soak.eventsNow(), s.load)
+		b.logf("soak %s: rss %.1f MB (anonymous %.1f, binary pages %.1f; Go runtime holds %.1f), heap in use %.1f MB in %d objects, GC goal %.1f MB, stacks %.1f MB, %d goroutines, %d updates confirmed, %d stuck so far, load %s",
+			s.at, mb(s.rss), mb(s.rssAnon), mb(s.rssFile), mb(s.retained), mb(s.heapInuse), s.heapObj, mb(s.gcGoal), mb(s.stacks), s.goroutines, s.confirmed, b.soak.eventsNow(), s.load)
 	}
 	take()
 	t := time.NewTicker(d)
@@ -185,13 +193,17 @@ func scrapeSeries(ctx context.Context, url string, names ...string) (metrics, er
 }
 
 // procRSS is VmRSS of pid in bytes (0 when unreadable).
-func procRSS(pid int) int64 {
+func procRSS(pid int) int64 { return procStatus(pid, "VmRSS:") }
+
+// procStatus is the field of /proc/pid/status named name (a size in kB),
+// in bytes; 0 when unreadable.
+func procStatus(pid int, name string) int64 {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0
 	}
 	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, name); ok {
 			f := strings.Fields(v)
 			if len(f) > 0 {
 				n, _ := strconv.ParseInt(f[0], 10, 64)
@@ -388,6 +400,8 @@ func (r *result) soakLines() []string {
 		}
 		out = append(out, fmt.Sprintf("bot RSS start %.1f MB, end %.1f MB, max %.1f MB; goroutines start %d, end %d, max %d",
 			mb(first.rss), mb(last.rss), mb(maxRSS), first.goroutines, last.goroutines, maxG))
+		out = append(out, fmt.Sprintf("bot RSS split: anonymous (heap, stacks) start %.1f MB, end %.1f MB; the binary's pages read from disk start %.1f MB, end %.1f MB; Go runtime holds from the OS start %.1f MB, end %.1f MB",
+			mb(first.rssAnon), mb(last.rssAnon), mb(first.rssFile), mb(last.rssFile), mb(first.retained), mb(last.retained)))
 		out = append(out, fmt.Sprintf("bot Go heap in use start %.1f MB (%s objects), end %.1f MB (%s objects); GC goal (about twice the live heap) start %.1f MB, end %.1f MB",
 			mb(first.heapInuse), thousands(float64(first.heapObj)), mb(last.heapInuse), thousands(float64(last.heapObj)), mb(first.gcGoal), mb(last.gcGoal)))
 		if first.redisMem >= 0 {
@@ -397,9 +411,9 @@ func (r *result) soakLines() []string {
 		out = append(out, fmt.Sprintf("load average (1, 5, 15 min) start %s, end %s", first.load, last.load))
 		var series []string
 		for _, x := range s.samples {
-			series = append(series, fmt.Sprintf("%s %.0f/%.0f MB/%d", x.at, mb(x.rss), mb(x.heapInuse), x.goroutines))
+			series = append(series, fmt.Sprintf("%s %.0f/%.0f/%.0f MB/%d", x.at, mb(x.rss), mb(x.rssAnon), mb(x.heapInuse), x.goroutines))
 		}
-		out = append(out, "RSS/heap in use/goroutines over the run: "+strings.Join(series, ", "))
+		out = append(out, "RSS/anonymous/heap in use/goroutines over the run: "+strings.Join(series, ", "))
 	}
 	if s.chats > 0 {
 		u := s.keyUsage
