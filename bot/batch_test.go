@@ -135,3 +135,30 @@ func TestDispatcherStaleStash(t *testing.T) {
 		t.Fatal("an old stash was taken")
 	}
 }
+
+// TestDispatcherHandledMarksForget: the marks that guard stashes outlive a
+// stash's useful life (Lease/2) and no more, so a process that keeps meeting
+// new chats does not keep one mark for each of them.
+func TestDispatcherHandledMarksForget(t *testing.T) {
+	d := newDispatcher(Telegram, DispatchConfig{}, Backoff{}, nil, nil, nil)
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	d.now = func() time.Time { return now }
+	old := ChatKey{Platform: Telegram, ChatID: 1}
+	d.markHandled(old, 7)
+	for i := range 1000 {
+		now = now.Add(d.cfg.Lease / 100)
+		d.markHandled(ChatKey{Platform: Telegram, ChatID: int64(100 + i)}, 1)
+		if i == 40 { // Lease·0.41 later: a stash of update 7 is still refused
+			d.handoff(old, stashed{q: Queued{ID: 7}, at: now})
+			if _, ok := d.takeStash(old); ok {
+				t.Fatal("a stash of an update handled less than a lease ago was taken")
+			}
+		}
+	}
+	if n := len(d.handled) + len(d.handledOld); n > 200 {
+		t.Errorf("%d marks held after 1,000 chats over 10 leases, want those of the last two leases (≤ 200)", n)
+	}
+	if d.handledLocked(old, 7) {
+		t.Error("the mark of a chat handled 10 leases ago is still held")
+	}
+}

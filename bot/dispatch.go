@@ -145,10 +145,15 @@ type dispatcher struct {
 	// stash holds, for a chat that a BatchQueue push claimed, its oldest
 	// update, so that the worker handles it without a Take.
 	stash map[ChatKey]stashed
-	// handled is the last update handled here per chat (bounded: emptied
-	// when full), so that a stash taken over by a worker that got the same
-	// update through a Take is never handled twice.
-	handled map[ChatKey]int
+	// handled is the last update handled here per chat, so that a stash
+	// taken over by a worker that got the same update through a Take is
+	// never handled twice. A stash is good for Lease/2 only, so a mark is
+	// needed no longer than that: marks live in two generations, the older
+	// dropped every Lease, and memory follows the chats of the last few
+	// seconds, not every chat the process has seen.
+	handled      map[ChatKey]int
+	handledOld   map[ChatKey]int
+	handledSince time.Time // when handled became the current generation
 }
 
 // stashed is an update whose chat a push claimed for this process.
@@ -158,9 +163,6 @@ type stashed struct {
 	decoded bool
 	at      time.Time // when the claim was made (before the push)
 }
-
-// handledMax bounds dispatcher.handled.
-const handledMax = 1 << 14
 
 type chatPhase uint8
 
@@ -265,7 +267,7 @@ func (d *dispatcher) acceptAll(ctx context.Context, us []Update, raws [][]byte) 
 func (d *dispatcher) handoff(k ChatKey, st stashed) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if last, ok := d.handled[k]; ok && last >= st.q.ID {
+	if d.handledLocked(k, st.q.ID) {
 		d.notifyLocked(k)
 		return
 	}
@@ -288,7 +290,7 @@ func (d *dispatcher) takeStash(k ChatKey) (stashed, bool) {
 		return stashed{}, false
 	}
 	delete(d.stash, k)
-	if last, ok := d.handled[k]; ok && last >= st.q.ID {
+	if d.handledLocked(k, st.q.ID) {
 		return stashed{}, false
 	}
 	return st, d.now().Sub(st.at) < d.cfg.Lease/2
@@ -298,10 +300,20 @@ func (d *dispatcher) takeStash(k ChatKey) (stashed, bool) {
 func (d *dispatcher) markHandled(k ChatKey, id int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.handled) >= handledMax {
-		clear(d.handled)
+	if now := d.now(); now.Sub(d.handledSince) >= d.cfg.Lease {
+		d.handledOld, d.handled, d.handledSince = d.handled, map[ChatKey]int{}, now
 	}
-	d.handled[k] = max(d.handled[k], id)
+	d.handled[k] = max(d.handled[k], d.handledOld[k], id)
+}
+
+// handledLocked reports whether update id of k, or a later one, was handled
+// here within the last Lease or two. d.mu must be held.
+func (d *dispatcher) handledLocked(k ChatKey, id int) bool {
+	last, ok := d.handled[k]
+	if !ok {
+		last, ok = d.handledOld[k]
+	}
+	return ok && last >= id
 }
 
 // notify marks k as having work.
