@@ -79,8 +79,8 @@ const (
 )
 
 // limiterSweepEvery is how often idle chat states are dropped. A state is
-// dropped only when its limiter is full, its rate restored and no hold is
-// pending, so a new one behaves exactly the same.
+// dropped only when its limiter is full, its rate restored (as of the sweep)
+// and no hold is pending, so a new one behaves exactly the same.
 const limiterSweepEvery = time.Minute
 
 // chatRateRecoverPerSec is the share of a chat's base rate given back each
@@ -146,6 +146,10 @@ func (l *sendLimiter) applyHold(h SharedHold) {
 func (l *sendLimiter) chat(chatID int64, now time.Time) *chatState {
 	if now.Sub(l.lastSweep) >= limiterSweepEvery {
 		for id, cs := range l.chats {
+			// A chat slowed by a 429 recovers only as it is written to;
+			// bring it up to date here, or a chat never written to again
+			// would be kept for ever.
+			cs.recover(now)
 			if cs.lim.Limit() == cs.base && cs.lim.TokensAt(now) >= float64(cs.lim.Burst()) && !now.Before(cs.holdUntil) {
 				delete(l.chats, id)
 			}

@@ -146,6 +146,25 @@ func TestSendLimiterSweep(t *testing.T) {
 	}
 }
 
+// TestSendLimiterSweepSlowedChats: a chat slowed by 429s and never written
+// to again is dropped once its rate would have recovered, not kept for ever
+// (the soak's memory grew with every such chat).
+func TestSendLimiterSweepSlowedChats(t *testing.T) {
+	l := newSendLimiter(Limits{PerChat: 1, PerChatBurst: 3}, t0)
+	for id := int64(1); id <= 100; id++ {
+		l.tooMany(id, t0, 2*time.Second)
+		l.tooMany(id, t0, 2*time.Second) // cut twice: a quarter of its rate
+	}
+	if l.slowed(1, t0.Add(5*time.Second)) == false {
+		t.Fatal("a chat just cut by two 429s is not slowed")
+	}
+	later := t0.Add(2*limiterSweepEvery + time.Second)
+	l.chat(500, later)
+	if got, want := l.size(), 1; got != want {
+		t.Errorf("size after the sweep = %d, want %d (only the chat just touched)", got, want)
+	}
+}
+
 func TestSendLimiterDisabledOnlyHolds(t *testing.T) {
 	l := newSendLimiter(Limits{PerChat: 1, PerChatBurst: 1, Disabled: true}, t0)
 	now := func() time.Time { return t0 }
