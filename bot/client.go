@@ -133,7 +133,7 @@ func NewClient(cfg Config) (*Client, error) {
 		now:         cfg.Now,
 	}
 	if c.httpClient == nil {
-		c.httpClient = &http.Client{Timeout: defaultHTTPTimeout, Transport: newTransport()}
+		c.httpClient = &http.Client{Timeout: defaultHTTPTimeout, Transport: newDirectTransport(newTransport())}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -1,0 +1,329 @@
+package bot
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// directTransport carries the hot path's calls (a POST whose body can be
+// read again) on kept-alive HTTP/1.1 connections that the calling goroutine
+// writes and reads itself. net/http's Transport hands every request to a
+// writer and a reader goroutine of the connection: two wake-ups per call,
+// which cost the bot more CPU than the call's own work. Every other request
+// (uploads, a proxy from the environment, other methods) goes to fallback.
+//
+// A connection that sat idle is checked before it is used again: one that
+// the server closed meanwhile is dropped instead of carrying a request
+// whose outcome would then be unknown.
+type directTransport struct {
+	dial        func(ctx context.Context, network, addr string) (net.Conn, error)
+	fallback    *http.Transport
+	maxIdle     int           // idle connections kept per host
+	idleTimeout time.Duration // an idle connection older than this is closed
+
+	mu   sync.Mutex
+	idle map[string][]*directConn // by scheme://host:port
+}
+
+// directConn is one kept-alive connection.
+type directConn struct {
+	conn     net.Conn // what is written and read (TLS over raw for https)
+	raw      net.Conn // the TCP connection
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	key      string
+	idleFrom time.Time // when it last went idle
+}
+
+// directBufSize is the size of a connection's read and write buffers: a
+// request of the hot path is written in one system call, an answer read in one.
+const directBufSize = 16 << 10
+
+// directPeekAfter is how long a connection may sit idle before it is checked
+// for a close by the server before reuse.
+const directPeekAfter = time.Second
+
+func newDirectTransport(fallback *http.Transport) *directTransport {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &directTransport{
+		dial:        d.DialContext,
+		fallback:    fallback,
+		maxIdle:     fallback.MaxIdleConnsPerHost,
+		idleTimeout: fallback.IdleConnTimeout,
+		idle:        map[string][]*directConn{},
+	}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.serves(req) {
+		return t.fallback.RoundTrip(req)
+	}
+	c, err := t.get(req)
+	if err != nil {
+		return nil, err
+	}
+	return c.roundTrip(t, req)
+}
+
+// serves reports whether req is one the direct path carries.
+func (t *directTransport) serves(req *http.Request) bool {
+	if req.Method != http.MethodPost || req.GetBody == nil || req.ContentLength < 0 ||
+		(req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+		return false
+	}
+	if t.fallback.Proxy != nil {
+		if p, err := t.fallback.Proxy(req); err != nil || p != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// hostPort is u's host with its port, the default of the scheme if none.
+func hostPort(req *http.Request) string {
+	host, port := req.URL.Hostname(), req.URL.Port()
+	if port == "" {
+		port = "80"
+		if req.URL.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// get returns an idle connection to req's host that is still open, or dials
+// a new one.
+func (t *directTransport) get(req *http.Request) (*directConn, error) {
+	addr := hostPort(req)
+	key := req.URL.Scheme + "://" + addr
+	now := time.Now()
+	for {
+		t.mu.Lock()
+		list := t.idle[key]
+		var c *directConn
+		if n := len(list); n > 0 {
+			c = list[n-1]
+			list[n-1] = nil
+			t.idle[key] = list[:n-1]
+		}
+		t.mu.Unlock()
+		if c == nil {
+			break
+		}
+		idle := now.Sub(c.idleFrom)
+		if idle >= t.idleTimeout || (idle >= directPeekAfter && !c.stillOpen()) {
+			c.conn.Close()
+			continue
+		}
+		return c, nil
+	}
+	ctx := req.Context()
+	raw, err := t.dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c := &directConn{conn: raw, raw: raw, key: key}
+	if req.URL.Scheme == "https" {
+		cfg := &tls.Config{ServerName: req.URL.Hostname(), NextProtos: []string{"http/1.1"}}
+		if t.fallback.TLSClientConfig != nil {
+			cfg = t.fallback.TLSClientConfig.Clone()
+			if cfg.ServerName == "" {
+				cfg.ServerName = req.URL.Hostname()
+			}
+			cfg.NextProtos = []string{"http/1.1"}
+		}
+		tc := tls.Client(raw, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raw.RemoteAddr(), Err: err}
+		}
+		c.conn = tc
+	}
+	c.br = bufio.NewReaderSize(c.conn, directBufSize)
+	c.bw = bufio.NewWriterSize(c.conn, directBufSize)
+	return c, nil
+}
+
+// stillOpen reports whether the server has neither closed c nor sent on it
+// while it was idle, with one non-blocking peek at the socket.
+func (c *directConn) stillOpen() bool {
+	if c.br.Buffered() > 0 {
+		return false // bytes nobody asked for
+	}
+	sc, ok := c.raw.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	open := false
+	var buf [1]byte
+	err = rc.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		open = n < 0 && (errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK))
+		return true
+	})
+	return err == nil && open
+}
+
+// put keeps c for the next request, or closes it when enough are kept.
+func (t *directTransport) put(c *directConn) {
+	c.idleFrom = time.Now()
+	t.mu.Lock()
+	if len(t.idle[c.key]) < t.maxIdle {
+		t.idle[c.key] = append(t.idle[c.key], c)
+		c = nil
+	}
+	t.mu.Unlock()
+	if c != nil {
+		c.conn.Close()
+	}
+}
+
+// CloseIdleConnections closes the connections kept idle (http.Client calls
+// it from its own CloseIdleConnections).
+func (t *directTransport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = map[string][]*directConn{}
+	t.mu.Unlock()
+	for _, list := range idle {
+		for _, c := range list {
+			c.conn.Close()
+		}
+	}
+	t.fallback.CloseIdleConnections()
+}
+
+// roundTrip writes req on c and reads the answer's head; the body is read by
+// the caller, and c goes back to t once it has been read to its end.
+func (c *directConn) roundTrip(t *directTransport, req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	if d, ok := ctx.Deadline(); ok {
+		c.conn.SetDeadline(d)
+	} else {
+		c.conn.SetDeadline(time.Time{})
+	}
+	// Cancelling ctx unblocks a read or write at once; the connection is
+	// then not reused.
+	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
+	fail := func(err error) (*http.Response, error) {
+		stop()
+		c.conn.Close()
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, err
+	}
+	if err := c.write(req); err != nil {
+		return fail(err)
+	}
+	resp, err := http.ReadResponse(c.br, req)
+	if err != nil {
+		return fail(err)
+	}
+	resp.Body = &directBody{rc: resp.Body, c: c, t: t, stop: stop, keep: !resp.Close}
+	return resp, nil
+}
+
+// write writes req, head and body, with one system call when it fits the
+// buffer. Request.Write would flush the head on its own first whenever the
+// body is not one of net/http's in-memory readers (ours is pooled): two
+// system calls, and two TCP segments, for every call.
+func (c *directConn) write(req *http.Request) error {
+	body := req.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	defer body.Close()
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	b := c.bw.AvailableBuffer()
+	b = append(b, req.Method...)
+	b = append(b, ' ')
+	b = append(b, req.URL.RequestURI()...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, host...)
+	b = append(b, "\r\nUser-Agent: Go-http-client/1.1\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, req.ContentLength, 10)
+	b = append(b, "\r\n"...)
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			if strings.ContainsAny(k, "\r\n:") || strings.ContainsAny(v, "\r\n") {
+				return fmt.Errorf("bot: header %q is not one line", k)
+			}
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	b = append(b, "\r\n"...)
+	if _, err := c.bw.Write(b); err != nil {
+		return err
+	}
+	if n, err := io.CopyN(c.bw, body, req.ContentLength); err != nil {
+		return fmt.Errorf("bot: request body: %d of %d bytes: %w", n, req.ContentLength, err)
+	}
+	return c.bw.Flush()
+}
+
+// directBody is an answer's body; reading it to the end frees its connection.
+type directBody struct {
+	rc   io.ReadCloser
+	c    *directConn
+	t    *directTransport
+	stop func() bool
+	keep bool // the server keeps the connection open
+	done bool
+}
+
+func (b *directBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.finish(true)
+	} else if err != nil {
+		b.finish(false)
+	}
+	return n, err
+}
+
+func (b *directBody) Close() error {
+	if !b.done {
+		b.finish(false)
+	}
+	return nil
+}
+
+// finish releases the connection: back to the pool when the body was read
+// to its end in time and the server keeps it, else closed.
+func (b *directBody) finish(atEOF bool) {
+	b.done = true
+	b.rc.Close()
+	if atEOF && b.stop() && b.keep {
+		b.c.conn.SetDeadline(time.Time{})
+		b.t.put(b.c)
+		return
+	}
+	b.stop()
+	b.c.conn.Close()
+}

@@ -1,0 +1,218 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// postTo makes one hot-path-like POST (a body that can be read again) with c.
+func postTo(ctx context.Context, c *http.Client, url, body string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// countingServer answers every request with its body and counts the
+// connections it accepted.
+func countingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+// TestDirectTransportReusesConnections: sequential calls share one
+// connection, and each gets its own answer.
+func TestDirectTransportReusesConnections(t *testing.T) {
+	srv, conns := countingServer(t)
+	c := &http.Client{Transport: newDirectTransport(newTransport())}
+	defer c.CloseIdleConnections()
+	for i := range 50 {
+		body := strings.Repeat("x", i*500) // up to 24 KB: past one buffer
+		got, err := postTo(t.Context(), c, srv.URL+"/botT/sendMessage", body)
+		if err != nil || got != body {
+			t.Fatalf("call %d: %d bytes, %v; want its own %d bytes back", i, len(got), err, len(body))
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for 50 sequential calls, want 1", n)
+	}
+}
+
+// writeCounter counts the writes on a connection: the system calls a
+// request costs.
+type writeCounter struct {
+	net.Conn
+	writes *atomic.Int32
+}
+
+func (w writeCounter) Write(p []byte) (int, error) {
+	w.writes.Add(1)
+	return w.Conn.Write(p)
+}
+
+// TestDirectTransportOneWritePerCall: a call of the hot path (head and a
+// body of a few KB) is written with one system call, not one for the head
+// and one for the body.
+func TestDirectTransportOneWritePerCall(t *testing.T) {
+	srv, _ := countingServer(t)
+	tr := newDirectTransport(newTransport())
+	var writes atomic.Int32
+	dial := tr.dial
+	tr.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return writeCounter{Conn: c, writes: &writes}, nil
+	}
+	c := &http.Client{Transport: tr}
+	defer c.CloseIdleConnections()
+	body := "chat_id=1&text=" + strings.Repeat("%D8%A7", 600) // 300 Persian letters, form-escaped
+	for range 10 {
+		// A body of its own type, as the hot path's pooled one: net/http
+		// writes the head of such a request apart.
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/botT/sendMessage", nil)
+		req.Body = io.NopCloser(struct{ io.Reader }{strings.NewReader(body)})
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
+		req.ContentLength = int64(len(body))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(got) != body {
+			t.Fatalf("call = %d bytes, %v", len(got), err)
+		}
+	}
+	if n := writes.Load(); n != 10 {
+		t.Errorf("%d writes for 10 calls, want 10", n)
+	}
+}
+
+// TestDirectTransportDropsClosedConnection: a kept connection the server
+// closed while it was idle is not used; the call goes on a new one and
+// succeeds at the first attempt.
+func TestDirectTransportDropsClosedConnection(t *testing.T) {
+	srv, conns := countingServer(t)
+	tr := newDirectTransport(newTransport())
+	c := &http.Client{Transport: tr}
+	defer c.CloseIdleConnections()
+	if _, err := postTo(t.Context(), c, srv.URL+"/botT/sendMessage", "a"); err != nil {
+		t.Fatal(err)
+	}
+	srv.CloseClientConnections()
+	// The close reaches the client's socket asynchronously: wait until the
+	// kept connection reads as closed, as the check before reuse would.
+	tr.mu.Lock()
+	var kept *directConn
+	for _, list := range tr.idle {
+		kept = list[0]
+	}
+	tr.mu.Unlock()
+	waitFor(t, "the server's close to reach the client", func() bool { return !kept.stillOpen() })
+	kept.idleFrom = time.Now().Add(-directPeekAfter) // idle long enough to be checked
+	got, err := postTo(t.Context(), c, srv.URL+"/botT/sendMessage", "b")
+	if err != nil || got != "b" {
+		t.Fatalf("call after the server closed the idle connection = %q, %v; want b", got, err)
+	}
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2 (the closed one replaced)", n)
+	}
+}
+
+// waitFor polls cond (a socket state the test cannot be told about) until
+// it holds, failing after 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestDirectTransportCancel: cancelling a call whose server never answers
+// returns at once with the context's error, and the connection is not kept.
+func TestDirectTransportCancel(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	tr := newDirectTransport(newTransport())
+	c := &http.Client{Transport: tr}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := postTo(ctx, c, srv.URL+"/botT/sendMessage", "a")
+		errc <- err
+	}()
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled call = %v, want context.Canceled", err)
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, list := range tr.idle {
+		if len(list) > 0 {
+			t.Error("a connection whose call was cancelled was kept")
+		}
+	}
+}
+
+// TestDirectTransportLeavesOthersToNetHTTP: a request the direct path does
+// not carry (a GET, a body of unknown length, a proxy from the environment)
+// goes through net/http.
+func TestDirectTransportLeavesOthersToNetHTTP(t *testing.T) {
+	tr := newDirectTransport(newTransport())
+	post := func(body io.Reader) *http.Request {
+		r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/botT/sendMessage", body)
+		return r
+	}
+	if !tr.serves(post(strings.NewReader("a"))) {
+		t.Error("a POST with a body that can be read again is not served directly")
+	}
+	get, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/botT/getMe", nil)
+	unknown := post(io.NopCloser(strings.NewReader("a"))) // no GetBody: an upload
+	for name, r := range map[string]*http.Request{"GET": get, "unknown length": unknown} {
+		if tr.serves(r) {
+			t.Errorf("%s is served directly, want net/http", name)
+		}
+	}
+	tr.fallback.Proxy = func(*http.Request) (*url.URL, error) { return url.Parse("http://proxy.example:3128") }
+	if tr.serves(post(strings.NewReader("a"))) {
+		t.Error("a request to go through a proxy is served directly")
+	}
+}
