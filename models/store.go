@@ -29,6 +29,34 @@ const (
 // slowQuery is the duration past which GORM logs a query at warn level.
 const slowQuery = 200 * time.Millisecond
 
+// quietTrace is GORM's logger, asked for a query's SQL only when it writes
+// a line about it (an error, or a query slower than slowQuery). GORM's own
+// builds the SQL for every query, with regular expressions, to drop it
+// unless it is slow: 4 % of the bot's CPU under load.
+type quietTrace struct{ gormlogger.Interface }
+
+// LogMode implements gormlogger.Interface.
+func (q quietTrace) LogMode(l gormlogger.LogLevel) gormlogger.Interface {
+	return quietTrace{q.Interface.LogMode(l)}
+}
+
+// Trace implements gormlogger.Interface.
+func (q quietTrace) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if (err == nil || errors.Is(err, gorm.ErrRecordNotFound)) && time.Since(begin) <= slowQuery {
+		return
+	}
+	q.Interface.Trace(ctx, begin, fc, err)
+}
+
+// ParamsFilter implements gorm.ParamsFilter: queries are logged without
+// their parameters, which may hold personal data.
+func (q quietTrace) ParamsFilter(ctx context.Context, sql string, params ...any) (string, []any) {
+	if f, ok := q.Interface.(gorm.ParamsFilter); ok {
+		return f.ParamsFilter(ctx, sql, params...)
+	}
+	return sql, nil
+}
+
 // Store is Mahalle's database. It is safe for concurrent use.
 type Store struct {
 	// Now returns the current time; it stamps CreatedAt, UpdatedAt, audit
@@ -61,12 +89,12 @@ func Open(ctx context.Context, dsn, dataDir string, logger *slog.Logger) (*Store
 	}
 	s := &Store{Now: time.Now, newCode: newSuggestionCode}
 	cfg := &gorm.Config{
-		Logger: gormlogger.NewSlogLogger(logger, gormlogger.Config{
+		Logger: quietTrace{gormlogger.NewSlogLogger(logger, gormlogger.Config{
 			LogLevel:                  gormlogger.Warn,
 			SlowThreshold:             slowQuery,
 			IgnoreRecordNotFoundError: true,
 			ParameterizedQueries:      true,
-		}),
+		})},
 		NowFunc:                s.now,
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
