@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -92,7 +93,7 @@ type PollerConfig struct {
 // deduplicate by update id).
 type Poller struct {
 	cfg      PollerConfig
-	api      *tgbotapi.BotAPI
+	url      string // getUpdates, with the token
 	log      *slog.Logger
 	disp     *dispatcher
 	running  atomic.Bool
@@ -152,12 +153,10 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 		cfg.Grace = 20 * time.Second
 	}
 
-	api := &tgbotapi.BotAPI{Token: cfg.Token, Client: cfg.HTTPClient, Buffer: 100}
-	api.SetAPIEndpoint(cfg.Endpoint)
 	log := cfg.Logger.With(slog.String("platform", string(cfg.Platform)))
 	return &Poller{
 		cfg:  cfg,
-		api:  api,
+		url:  fmt.Sprintf(cfg.Endpoint, cfg.Token, "getUpdates"),
 		log:  log,
 		disp: newDispatcher(cfg.Platform, cfg.Dispatch, cfg.Backoff, cfg.Wait, log, cfg.Metrics),
 	}, nil
@@ -478,32 +477,51 @@ func (p *Poller) pollFailed(err error, failures int) (time.Duration, error) {
 // getUpdates calls getUpdates once, with ctx, and returns the raw updates.
 // Its error is a *pollError and never contains the token.
 func (p *Poller) getUpdates(ctx context.Context, offset, limit int, timeout time.Duration) ([]json.RawMessage, error) {
-	params := tgbotapi.Params{}
-	params.AddNonZero("offset", offset)
-	params.AddNonZero("limit", limit)
-	params.AddNonZero("timeout", int(timeout/time.Second))
-	params["allowed_updates"] = pollAllowedJSON
-	// tgbotapi has no context: a shallow copy per call whose client binds
-	// ctx to the request lets shutdown interrupt a long poll at once.
-	doer := &pollDoer{ctx: ctx, client: p.cfg.HTTPClient, token: p.cfg.Token}
-	api := *p.api
-	api.Client = doer
-	resp, err := api.MakeRequest("getUpdates", params)
+	form := url.Values{"allowed_updates": {pollAllowedJSON}}
+	if offset != 0 {
+		form.Set("offset", strconv.Itoa(offset))
+	}
+	if limit != 0 {
+		form.Set("limit", strconv.Itoa(limit))
+	}
+	if secs := int(timeout / time.Second); secs != 0 {
+		form.Set("timeout", strconv.Itoa(secs))
+	}
+	fail := func(status int, err error) error {
+		return &pollError{status: status, err: fmt.Errorf("bot: %s getUpdates: %w", p.cfg.Platform, err)}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, strings.NewReader(form.Encode()))
 	if err != nil {
-		pe := &pollError{status: doer.status, err: fmt.Errorf("bot: %s getUpdates: %w", p.cfg.Platform, err)}
-		var apiErr *tgbotapi.Error
-		if errors.As(err, &apiErr) {
-			pe.code = apiErr.Code
-			pe.retryAfter = apiErr.RetryAfter
+		return nil, fail(0, redactToken(err, p.cfg.Token))
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := p.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fail(0, redactToken(err, p.cfg.Token))
+	}
+	defer resp.Body.Close()
+	// Decoded once, the updates left raw: each is decoded as it is queued.
+	// (tgbotapi's MakeRequest, then the result, walked the batch twice
+	// more.)
+	var a struct {
+		OK          bool                         `json:"ok"`
+		Result      []json.RawMessage            `json:"result"`
+		ErrorCode   int                          `json:"error_code"`
+		Description string                       `json:"description"`
+		Parameters  *tgbotapi.ResponseParameters `json:"parameters"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		return nil, fail(resp.StatusCode, redactToken(err, p.cfg.Token))
+	}
+	if !a.OK {
+		pe := fail(resp.StatusCode, &tgbotapi.Error{Code: a.ErrorCode, Message: a.Description}).(*pollError)
+		pe.code = a.ErrorCode
+		if a.Parameters != nil {
+			pe.retryAfter = a.Parameters.RetryAfter
 		}
 		return nil, pe
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(resp.Result, &raws); err != nil {
-		return nil, &pollError{status: doer.status,
-			err: fmt.Errorf("bot: %s getUpdates: undecodable result: %w", p.cfg.Platform, err)}
-	}
-	return raws, nil
+	return a.Result, nil
 }
 
 // errAttr is err as a log attribute, with the token masked as a last defence.
