@@ -180,17 +180,35 @@ func (c *directConn) stillOpen() bool {
 	return err == nil && open
 }
 
-// put keeps c for the next request, or closes it when enough are kept.
+// put keeps c for the next request, or closes it when enough are kept. The
+// list is used from its end, so its start holds the longest idle: those
+// idle past idleTimeout are closed here.
 func (t *directTransport) put(c *directConn) {
-	c.idleFrom = time.Now()
+	now := time.Now()
+	c.idleFrom = now
+	key := c.key
+	var stale []*directConn
 	t.mu.Lock()
-	if len(t.idle[c.key]) < t.maxIdle {
-		t.idle[c.key] = append(t.idle[c.key], c)
+	list := t.idle[key]
+	n := 0
+	for n < len(list) && now.Sub(list[n].idleFrom) >= t.idleTimeout {
+		n++
+	}
+	if n > 0 {
+		stale = append(stale, list[:n]...)
+		list = append(list[:0], list[n:]...)
+	}
+	if len(list) < t.maxIdle {
+		list = append(list, c)
 		c = nil
 	}
+	t.idle[key] = list
 	t.mu.Unlock()
 	if c != nil {
-		c.conn.Close()
+		stale = append(stale, c)
+	}
+	for _, s := range stale {
+		s.conn.Close()
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -214,5 +215,79 @@ func TestDirectTransportLeavesOthersToNetHTTP(t *testing.T) {
 	tr.fallback.Proxy = func(*http.Request) (*url.URL, error) { return url.Parse("http://proxy.example:3128") }
 	if tr.serves(post(strings.NewReader("a"))) {
 		t.Error("a request to go through a proxy is served directly")
+	}
+}
+
+// TestDirectTransportClosesStaleIdle: connections left idle past the idle
+// timeout at the start of the list are closed when another goes back.
+func TestDirectTransportClosesStaleIdle(t *testing.T) {
+	// The server answers once three calls are in: three connections.
+	var conns atomic.Int32
+	var arrived sync.WaitGroup
+	arrived.Add(3)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Wait") != "" {
+			arrived.Done()
+			arrived.Wait()
+		}
+		io.Copy(w, r.Body)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	tr := newDirectTransport(newTransport())
+	c := &http.Client{Transport: tr}
+	defer c.CloseIdleConnections()
+	// Three calls at once leave three idle connections.
+	errc := make(chan error, 3)
+	for range 3 {
+		go func() {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/botT/sendMessage", strings.NewReader("a"))
+			req.Header.Set("X-Wait", "1")
+			resp, err := c.Do(req)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			errc <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	idle := func() int {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		n := 0
+		for _, list := range tr.idle {
+			n += len(list)
+		}
+		return n
+	}
+	kept := idle()
+	if kept != 3 || conns.Load() != 3 {
+		t.Fatalf("%d idle connections, %d opened; want 3 and 3", kept, conns.Load())
+	}
+	tr.mu.Lock()
+	for _, list := range tr.idle {
+		for _, dc := range list[:len(list)-1] { // the last is used next
+			dc.idleFrom = time.Now().Add(-2 * tr.idleTimeout)
+		}
+	}
+	tr.mu.Unlock()
+	if _, err := postTo(t.Context(), c, srv.URL+"/botT/sendMessage", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if n := idle(); n != 1 {
+		t.Errorf("%d idle connections after the others' timeout, want 1 (the one just used)", n)
+	}
+	if n := conns.Load(); n != int32(kept) {
+		t.Errorf("%d connections opened, want %d (the fresh one reused)", n, kept)
 	}
 }
