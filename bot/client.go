@@ -76,6 +76,10 @@ type Client struct {
 	token      string
 	api        *tgbotapi.BotAPI // template, copied per call with a context-aware HTTP client
 	httpClient *http.Client
+	// direct carries the hot path's calls when httpClient is the default
+	// one: called without http.Client, whose Timeout costs a goroutine and
+	// a timer per call with any transport but net/http's own.
+	direct *directTransport
 	// URLs of the hot path's methods; they hold the token.
 	urlSendMessage, urlEditText, urlAnswerCallback *url.URL
 	fileFormat                                     string // file URL format: token, file_path
@@ -133,7 +137,8 @@ func NewClient(cfg Config) (*Client, error) {
 		now:         cfg.Now,
 	}
 	if c.httpClient == nil {
-		c.httpClient = &http.Client{Timeout: defaultHTTPTimeout, Transport: newDirectTransport(newTransport())}
+		c.direct = newDirectTransport(newTransport())
+		c.httpClient = &http.Client{Timeout: defaultHTTPTimeout, Transport: c.direct}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -23,11 +23,13 @@ import (
 // which cost the bot more CPU than the call's own work. Every other request
 // (uploads, a proxy from the environment, other methods) goes to fallback.
 //
-// A connection that sat idle is checked before it is used again: one that
-// the server closed meanwhile is dropped instead of carrying a request
-// whose outcome would then be unknown.
+// A kept connection is checked (one non-blocking peek) before it is used
+// again: one that the server closed meanwhile is dropped instead of carrying
+// a request whose outcome would then be unknown. (net/http learns of such a
+// close from the reader goroutine it keeps on every idle connection.)
 type directTransport struct {
 	dial        func(ctx context.Context, network, addr string) (net.Conn, error)
+	tls         *tls.Config // nil: the system's roots, the URL's host
 	fallback    *http.Transport
 	maxIdle     int           // idle connections kept per host
 	idleTimeout time.Duration // an idle connection older than this is closed
@@ -50,14 +52,15 @@ type directConn struct {
 // request of the hot path is written in one system call, an answer read in one.
 const directBufSize = 16 << 10
 
-// directPeekAfter is how long a connection may sit idle before it is checked
-// for a close by the server before reuse.
-const directPeekAfter = time.Second
-
 func newDirectTransport(fallback *http.Transport) *directTransport {
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	var cfg *tls.Config
+	if fallback.TLSClientConfig != nil {
+		cfg = fallback.TLSClientConfig.Clone() // now: net/http changes its own at its first use
+	}
 	return &directTransport{
 		dial:        d.DialContext,
+		tls:         cfg,
 		fallback:    fallback,
 		maxIdle:     fallback.MaxIdleConnsPerHost,
 		idleTimeout: fallback.IdleConnTimeout,
@@ -72,6 +75,9 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	c, err := t.get(req)
 	if err != nil {
+		if req.Body != nil {
+			req.Body.Close() // a RoundTripper closes the body, sent or not
+		}
 		return nil, err
 	}
 	return c.roundTrip(t, req)
@@ -79,8 +85,10 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // serves reports whether req is one the direct path carries.
 func (t *directTransport) serves(req *http.Request) bool {
-	if req.Method != http.MethodPost || req.GetBody == nil || req.ContentLength < 0 ||
-		(req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+	if req.Method != http.MethodPost || req.GetBody == nil ||
+		(req.ContentLength <= 0 && req.Body != nil && req.Body != http.NoBody) || // length unknown
+		(req.URL.Scheme != "http" && req.URL.Scheme != "https") ||
+		strings.ContainsAny(req.Host+req.URL.Host, " \r\n%") {
 		return false
 	}
 	if t.fallback.Proxy != nil {
@@ -122,8 +130,7 @@ func (t *directTransport) get(req *http.Request) (*directConn, error) {
 		if c == nil {
 			break
 		}
-		idle := now.Sub(c.idleFrom)
-		if idle >= t.idleTimeout || (idle >= directPeekAfter && !c.stillOpen()) {
+		if now.Sub(c.idleFrom) >= t.idleTimeout || !c.stillOpen() {
 			c.conn.Close()
 			continue
 		}
@@ -136,14 +143,14 @@ func (t *directTransport) get(req *http.Request) (*directConn, error) {
 	}
 	c := &directConn{conn: raw, raw: raw, key: key}
 	if req.URL.Scheme == "https" {
-		cfg := &tls.Config{ServerName: req.URL.Hostname(), NextProtos: []string{"http/1.1"}}
-		if t.fallback.TLSClientConfig != nil {
-			cfg = t.fallback.TLSClientConfig.Clone()
-			if cfg.ServerName == "" {
-				cfg.ServerName = req.URL.Hostname()
-			}
-			cfg.NextProtos = []string{"http/1.1"}
+		cfg := &tls.Config{}
+		if t.tls != nil {
+			cfg = t.tls.Clone()
 		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = req.URL.Hostname()
+		}
+		cfg.NextProtos = []string{"http/1.1"}
 		tc := tls.Client(raw, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
@@ -251,6 +258,14 @@ func (c *directConn) roundTrip(t *directTransport, req *http.Request) (*http.Res
 		return fail(err)
 	}
 	resp, err := http.ReadResponse(c.br, req)
+	// An informational answer (100 Continue, 103 Early Hints) comes before
+	// the real one, on the same connection.
+	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+		resp, err = http.ReadResponse(c.br, req)
+	}
+	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+		err = errors.New("bot: unexpected 101 Switching Protocols")
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -282,6 +297,10 @@ func (c *directConn) write(req *http.Request) error {
 	b = strconv.AppendInt(b, req.ContentLength, 10)
 	b = append(b, "\r\n"...)
 	for k, vs := range req.Header {
+		switch k {
+		case "Host", "User-Agent", "Content-Length", "Connection", "Transfer-Encoding":
+			continue // written above, or not ours to send
+		}
 		for _, v := range vs {
 			if strings.ContainsAny(k, "\r\n:") || strings.ContainsAny(v, "\r\n") {
 				return fmt.Errorf("bot: header %q is not one line", k)
@@ -336,12 +355,15 @@ func (b *directBody) Close() error {
 // to its end in time and the server keeps it, else closed.
 func (b *directBody) finish(atEOF bool) {
 	b.done = true
-	b.rc.Close()
-	if atEOF && b.stop() && b.keep {
+	if atEOF && b.stop() && b.keep && b.c.br.Buffered() == 0 {
+		b.rc.Close()
 		b.c.conn.SetDeadline(time.Time{})
 		b.t.put(b.c)
 		return
 	}
 	b.stop()
+	// Closed first: closing the body of an answer not read to its end
+	// would read the rest of it.
 	b.c.conn.Close()
+	b.rc.Close()
 }

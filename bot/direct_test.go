@@ -140,7 +140,6 @@ func TestDirectTransportDropsClosedConnection(t *testing.T) {
 	}
 	tr.mu.Unlock()
 	waitFor(t, "the server's close to reach the client", func() bool { return !kept.stillOpen() })
-	kept.idleFrom = time.Now().Add(-directPeekAfter) // idle long enough to be checked
 	got, err := postTo(t.Context(), c, srv.URL+"/botT/sendMessage", "b")
 	if err != nil || got != "b" {
 		t.Fatalf("call after the server closed the idle connection = %q, %v; want b", got, err)
@@ -166,8 +165,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestDirectTransportCancel: cancelling a call whose server never answers
 // returns at once with the context's error, and the connection is not kept.
 func TestDirectTransportCancel(t *testing.T) {
-	release := make(chan struct{})
+	release, entered := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
 		<-release
 	}))
 	defer srv.Close()
@@ -180,6 +180,7 @@ func TestDirectTransportCancel(t *testing.T) {
 		_, err := postTo(ctx, c, srv.URL+"/botT/sendMessage", "a")
 		errc <- err
 	}()
+	<-entered // the request is written and its answer awaited
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled call = %v, want context.Canceled", err)
@@ -289,5 +290,87 @@ func TestDirectTransportClosesStaleIdle(t *testing.T) {
 	}
 	if n := conns.Load(); n != int32(kept) {
 		t.Errorf("%d connections opened, want %d (the fresh one reused)", n, kept)
+	}
+}
+
+// TestDirectTransportInformationalAnswers: a 1xx answer before the real
+// one (103 Early Hints) is passed over; each call gets its own answer.
+func TestDirectTransportInformationalAnswers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Write(b)
+	}))
+	defer srv.Close()
+	c := &http.Client{Transport: newDirectTransport(newTransport())}
+	defer c.CloseIdleConnections()
+	for _, body := range []string{"first", "second", "third"} {
+		if got, err := postTo(t.Context(), c, srv.URL+"/botT/sendMessage", body); err != nil || got != body {
+			t.Errorf("call %q = %q, %v; want its own answer", body, got, err)
+		}
+	}
+}
+
+// TestDirectTransportConnectionClose: an answer that closes its connection
+// does not leave it in the pool.
+func TestDirectTransportConnectionClose(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		io.Copy(w, r.Body)
+	}))
+	defer srv.Close()
+	tr := newDirectTransport(newTransport())
+	c := &http.Client{Transport: tr}
+	for _, body := range []string{"a", "b"} {
+		if got, err := postTo(t.Context(), c, srv.URL+"/botT/sendMessage", body); err != nil || got != body {
+			t.Fatalf("call %q = %q, %v", body, got, err)
+		}
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, list := range tr.idle {
+		if len(list) > 0 {
+			t.Errorf("%d connections kept after answers that closed them", len(list))
+		}
+	}
+}
+
+// closeCounter is a body that counts its closes.
+type closeCounter struct {
+	io.Reader
+	closes *atomic.Int32
+}
+
+func (c closeCounter) Close() error {
+	c.closes.Add(1)
+	return nil
+}
+
+// TestDirectTransportDialFailure: a call that cannot connect reports a dial
+// error (the client then knows nothing was sent) and closes its body, which
+// gives the hot path's pooled buffer back.
+func TestDirectTransportDialFailure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	var closes atomic.Int32
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+"/botT/sendMessage", nil)
+	req.Body = closeCounter{Reader: strings.NewReader("a"), closes: &closes}
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("a")), nil }
+	req.ContentLength = 1
+	_, err = newDirectTransport(newTransport()).RoundTrip(req)
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "dial" {
+		t.Errorf("RoundTrip to a closed port = %v, want a dial *net.OpError", err)
+	}
+	if outcomeUnknown(err) {
+		t.Error("a call that could not connect counts as maybe sent")
+	}
+	if n := closes.Load(); n != 1 {
+		t.Errorf("body closed %d times, want once", n)
 	}
 }

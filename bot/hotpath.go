@@ -186,7 +186,21 @@ func (c *Client) post(ctx context.Context, method string, u *url.URL, o *outgoin
 		GetBody:       func() (io.ReadCloser, error) { return o.reader(), nil },
 		ContentLength: int64(o.buf.Len()),
 	}).WithContext(ctx)
-	resp, err := c.httpClient.Do(req)
+	var resp *http.Response
+	var err error
+	if c.direct != nil {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, defaultHTTPTimeout)
+			defer cancel() // the answer is read before post returns
+			req = req.WithContext(ctx)
+		}
+		if resp, err = c.direct.RoundTrip(req); err != nil {
+			err = &url.Error{Op: "Post", URL: target.String(), Err: err} // as http.Client says it
+		}
+	} else {
+		resp, err = c.httpClient.Do(req)
+	}
 	if err != nil {
 		return answer{}, redactToken(err, c.token)
 	}
