@@ -57,6 +57,14 @@ func (q quietTrace) ParamsFilter(ctx context.Context, sql string, params ...any)
 	return sql, nil
 }
 
+// GORM's Scan traces its query through a recorder of its own, which fills
+// the parameters into the SQL it hands to quietTrace; drop them there too.
+func init() {
+	gormlogger.RecorderParamsFilter = func(_ context.Context, sql string, _ ...any) (string, []any) {
+		return sql, nil
+	}
+}
+
 // Store is Mahalle's database. It is safe for concurrent use.
 type Store struct {
 	// Now returns the current time; it stamps CreatedAt, UpdatedAt, audit

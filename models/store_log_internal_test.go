@@ -35,4 +35,13 @@ func TestQueryLogging(t *testing.T) {
 	if strings.Contains(out, phone) {
 		t.Errorf("the failed query's log holds its parameter: %q", out)
 	}
+	// Scan traces through GORM's recorder, which fills in parameters.
+	buf.Reset()
+	var n []int
+	if err := s.db.WithContext(t.Context()).Raw("SELECT 1 FROM no_such_table WHERE phone = ?", phone).Scan(&n).Error; err == nil {
+		t.Fatal("a scan of a missing table succeeded")
+	}
+	if out := buf.String(); !strings.Contains(out, "no_such_table") || strings.Contains(out, phone) {
+		t.Errorf("the failed scan's log = %q, want its SQL without its parameter", out)
+	}
 }
