@@ -88,7 +88,7 @@ func (t *directTransport) serves(req *http.Request) bool {
 	if req.Method != http.MethodPost || req.GetBody == nil ||
 		(req.ContentLength <= 0 && req.Body != nil && req.Body != http.NoBody) || // length unknown
 		(req.URL.Scheme != "http" && req.URL.Scheme != "https") ||
-		strings.ContainsAny(req.Host+req.URL.Host, " \r\n%") {
+		strings.ContainsAny(req.Host, " \r\n%") || strings.ContainsAny(req.URL.Host, " \r\n%") {
 		return false
 	}
 	if t.fallback.Proxy != nil {
@@ -99,7 +99,7 @@ func (t *directTransport) serves(req *http.Request) bool {
 	return true
 }
 
-// hostPort is u's host with its port, the default of the scheme if none.
+// hostPort is req's host with its port, the default of the scheme if none.
 func hostPort(req *http.Request) string {
 	host, port := req.URL.Hostname(), req.URL.Port()
 	if port == "" {

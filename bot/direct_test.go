@@ -131,15 +131,14 @@ func TestDirectTransportDropsClosedConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.CloseClientConnections()
-	// The close reaches the client's socket asynchronously: wait until the
-	// kept connection reads as closed, as the check before reuse would.
-	tr.mu.Lock()
-	var kept *directConn
-	for _, list := range tr.idle {
-		kept = list[0]
+	// The close reaches the client's socket on its own time: a read of the
+	// kept connection returns at its end of file once it has.
+	kept := idleConns(tr)[0]
+	kept.raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := kept.raw.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("read of the connection the server closed = %d, %v; want its end", n, err)
 	}
-	tr.mu.Unlock()
-	waitFor(t, "the server's close to reach the client", func() bool { return !kept.stillOpen() })
+	kept.raw.SetReadDeadline(time.Time{})
 	got, err := postTo(t.Context(), c, srv.URL+"/botT/sendMessage", "b")
 	if err != nil || got != "b" {
 		t.Fatalf("call after the server closed the idle connection = %q, %v; want b", got, err)
@@ -149,17 +148,15 @@ func TestDirectTransportDropsClosedConnection(t *testing.T) {
 	}
 }
 
-// waitFor polls cond (a socket state the test cannot be told about) until
-// it holds, failing after 5 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
+// idleConns returns the connections tr keeps idle.
+func idleConns(tr *directTransport) []*directConn {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	var out []*directConn
+	for _, list := range tr.idle {
+		out = append(out, list...)
 	}
+	return out
 }
 
 // TestDirectTransportCancel: cancelling a call whose server never answers
@@ -185,12 +182,8 @@ func TestDirectTransportCancel(t *testing.T) {
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled call = %v, want context.Canceled", err)
 	}
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	for _, list := range tr.idle {
-		if len(list) > 0 {
-			t.Error("a connection whose call was cancelled was kept")
-		}
+	if n := len(idleConns(tr)); n > 0 {
+		t.Errorf("%d connections kept after a cancelled call", n)
 	}
 }
 
@@ -262,30 +255,19 @@ func TestDirectTransportClosesStaleIdle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	idle := func() int {
-		tr.mu.Lock()
-		defer tr.mu.Unlock()
-		n := 0
-		for _, list := range tr.idle {
-			n += len(list)
-		}
-		return n
-	}
-	kept := idle()
+	kept := len(idleConns(tr))
 	if kept != 3 || conns.Load() != 3 {
 		t.Fatalf("%d idle connections, %d opened; want 3 and 3", kept, conns.Load())
 	}
-	tr.mu.Lock()
-	for _, list := range tr.idle {
-		for _, dc := range list[:len(list)-1] { // the last is used next
-			dc.idleFrom = time.Now().Add(-2 * tr.idleTimeout)
-		}
+	// One host: the pool's order, the last used next.
+	idle := idleConns(tr)
+	for _, dc := range idle[:len(idle)-1] {
+		dc.idleFrom = time.Now().Add(-2 * tr.idleTimeout)
 	}
-	tr.mu.Unlock()
 	if _, err := postTo(t.Context(), c, srv.URL+"/botT/sendMessage", "b"); err != nil {
 		t.Fatal(err)
 	}
-	if n := idle(); n != 1 {
+	if n := len(idleConns(tr)); n != 1 {
 		t.Errorf("%d idle connections after the others' timeout, want 1 (the one just used)", n)
 	}
 	if n := conns.Load(); n != int32(kept) {
@@ -327,12 +309,8 @@ func TestDirectTransportConnectionClose(t *testing.T) {
 			t.Fatalf("call %q = %q, %v", body, got, err)
 		}
 	}
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	for _, list := range tr.idle {
-		if len(list) > 0 {
-			t.Errorf("%d connections kept after answers that closed them", len(list))
-		}
+	if n := len(idleConns(tr)); n > 0 {
+		t.Errorf("%d connections kept after answers that closed them", n)
 	}
 }
 

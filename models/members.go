@@ -514,11 +514,7 @@ func membershipDetail(m Membership) string {
 // ENOTFOUND when there is no such place.
 func placeOf(tx *gorm.DB, placeID uint) (PlaceMatch, error) {
 	var ms []PlaceMatch
-	err := tx.Table("places").
-		Select("places.*, counties.province_id AS province_id, counties.name AS county_name, provinces.name AS province_name").
-		Joins("JOIN counties ON counties.id = places.county_id").
-		Joins("JOIN provinces ON provinces.id = counties.province_id").
-		Where("places.id = ?", placeID).Limit(1).Scan(&ms).Error
+	err := placeRow(tx, placeID, "").Scan(&ms).Error
 	if err != nil {
 		return PlaceMatch{}, err
 	}
@@ -526,6 +522,19 @@ func placeOf(tx *gorm.DB, placeID uint) (PlaceMatch, error) {
 		return PlaceMatch{}, Errorf(ENOTFOUND, "place %d not found", placeID)
 	}
 	return ms[0], nil
+}
+
+// placeRow selects place placeID with PlaceMatch's columns (its county and
+// province) and the columns of extra, whose placeholders args fill.
+func placeRow(tx *gorm.DB, placeID uint, extra string, args ...any) *gorm.DB {
+	cols := "places.*, counties.province_id AS province_id, counties.name AS county_name, provinces.name AS province_name"
+	if extra != "" {
+		cols += ", " + extra
+	}
+	return tx.Table("places").Select(cols, args...).
+		Joins("JOIN counties ON counties.id = places.county_id").
+		Joins("JOIN provinces ON provinces.id = counties.province_id").
+		Where("places.id = ?", placeID).Limit(1)
 }
 
 // committeeAllowed returns EINVALID unless the committee exists and is on

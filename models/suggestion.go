@@ -238,14 +238,11 @@ type suggestionIn struct {
 // when the place does not exist.
 func suggestionContext(tx *gorm.DB, placeID, committeeID uint, platform string, userID int64) (suggestionIn, error) {
 	var ms []suggestionIn
-	err := tx.Table("places").
-		Select("places.*, counties.province_id AS province_id, counties.name AS county_name, provinces.name AS province_name, "+
-			"committees.id AS committee_id, committees.code AS committee_code, committees.name AS committee_name, "+
+	err := placeRow(tx, placeID,
+		"committees.id AS committee_id, committees.code AS committee_code, committees.name AS committee_name, "+
 			"EXISTS (SELECT 1 FROM mutes WHERE mutes.platform = ? AND mutes.user_id = ?) AS muted", platform, userID).
-		Joins("JOIN counties ON counties.id = places.county_id").
-		Joins("JOIN provinces ON provinces.id = counties.province_id").
 		Joins("LEFT JOIN committees ON committees.id = ?", committeeID).
-		Where("places.id = ?", placeID).Limit(1).Scan(&ms).Error
+		Scan(&ms).Error
 	if err != nil || len(ms) == 0 {
 		return suggestionIn{}, err
 	}
