@@ -51,6 +51,55 @@ func decodeAnswer(b []byte, a *hotAnswer) bool {
 	return ok && s.i == len(s.b)
 }
 
+// splitUpdates reads getUpdates' answer: ok, error_code, description,
+// parameters.retry_after and each element of result as raw text, which
+// stays a slice of b. Only the structure is walked: an element that is not
+// valid JSON inside fails when it is decoded, alone. It reports false when b
+// is not an object it can walk, and the caller falls back to encoding/json.
+func splitUpdates(b []byte, a *pollAnswer) bool {
+	s := jsonScan{b: b}
+	ok := s.object(func(key []byte) bool {
+		switch string(key) {
+		case "ok":
+			return s.boolean(&a.OK)
+		case "error_code":
+			return s.integer(&a.ErrorCode)
+		case "description":
+			raw, ok := s.rawString()
+			return ok && json.Unmarshal(raw, &a.Description) == nil
+		case "parameters":
+			if s.peek() != '{' {
+				return s.skip()
+			}
+			return s.object(func(key []byte) bool {
+				if string(key) == "retry_after" {
+					return s.integer(&a.RetryAfter)
+				}
+				return s.skip()
+			})
+		case "result":
+			if s.peek() != '[' {
+				return s.skip()
+			}
+			a.Result = a.Result[:0] // the last "result" counts, as with encoding/json
+			return s.array(func() bool {
+				if s.peek() != '{' {
+					return false
+				}
+				start := s.i
+				if !s.skip() {
+					return false
+				}
+				a.Result = append(a.Result, s.b[start:s.i:s.i])
+				return true
+			})
+		}
+		return s.skip()
+	})
+	s.ws()
+	return ok && s.i == len(s.b)
+}
+
 // jsonScan walks JSON text without building values.
 type jsonScan struct {
 	b []byte
@@ -101,6 +150,33 @@ func (s *jsonScan) object(fn func(key []byte) bool) bool {
 		case ',':
 			s.i++
 		case '}':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// array walks an array, calling fn while the scanner stands before each
+// element; fn must consume it.
+func (s *jsonScan) array(fn func() bool) bool {
+	if s.peek() != '[' {
+		return false
+	}
+	s.i++
+	if s.peek() == ']' {
+		s.i++
+		return true
+	}
+	for {
+		if !fn() {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
 			s.i++
 			return true
 		default:

@@ -70,3 +70,53 @@ func FuzzDecodeAnswer(f *testing.F) {
 		}
 	})
 }
+
+// TestSplitUpdates: getUpdates' answer split by the scanner is what
+// encoding/json reads from it, element for element and byte for byte.
+func TestSplitUpdates(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+	}{
+		{"two updates", `{"ok":true,"result":[{"update_id":7,"callback_query":{"id":"q1","from":{"id":5,"is_bot":false,"first_name":"زهرا"},"message":{"message_id":2,"chat":{"id":5,"type":"private"}},"data":"p:1"}}, {"update_id":8,"message":{"message_id":3,"chat":{"id":5,"type":"private"},"text":"سلام [\"]}{"}}]}`},
+		{"empty", `{"ok":true,"result":[]}`},
+		{"spaces everywhere", " {\n \"result\" : [ {\"update_id\":1} ,\t{\"update_id\":2,\"x\":[[],{}]} ] , \"ok\" : true } "},
+		{"429", `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}}`},
+		{"conflict", `{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}`},
+		{"result twice", `{"ok":true,"result":[{"update_id":1}],"result":[{"update_id":2}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var want pollAnswer
+			if err := json.Unmarshal([]byte(tt.in), &want.full); err != nil {
+				t.Fatal(err)
+			}
+			var got pollAnswer
+			if !splitUpdates([]byte(tt.in), &got) {
+				t.Fatalf("splitUpdates refused %s", tt.in)
+			}
+			if got.OK != want.full.OK || got.ErrorCode != want.full.ErrorCode || got.Description != want.full.Description {
+				t.Errorf("split ok=%v code=%d description=%q, want %v %d %q", got.OK, got.ErrorCode, got.Description,
+					want.full.OK, want.full.ErrorCode, want.full.Description)
+			}
+			if want.full.Parameters != nil && got.RetryAfter != want.full.Parameters.RetryAfter {
+				t.Errorf("retry_after = %d, want %d", got.RetryAfter, want.full.Parameters.RetryAfter)
+			}
+			if len(got.Result) != len(want.full.Result) {
+				t.Fatalf("%d updates, want %d", len(got.Result), len(want.full.Result))
+			}
+			for i := range got.Result {
+				if string(got.Result[i]) != string(want.full.Result[i]) {
+					t.Errorf("update %d = %s, want %s", i, got.Result[i], want.full.Result[i])
+				}
+			}
+		})
+	}
+	for _, bad := range []string{"", "<html>Bad Gateway</html>", `{"ok":true,"result":[{"update_id":1}`,
+		`{"ok":true,"result":[1]}`, `{"ok":true,"result":[{"update_id":1}]} x`, `{"ok":true,"result":[{"a":"}]}`} {
+		var a pollAnswer
+		if splitUpdates([]byte(bad), &a) {
+			t.Errorf("splitUpdates accepted %q", bad)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -500,28 +501,71 @@ func (p *Poller) getUpdates(ctx context.Context, offset, limit int, timeout time
 		return nil, fail(0, redactToken(err, p.cfg.Token))
 	}
 	defer resp.Body.Close()
-	// Decoded once, the updates left raw: each is decoded as it is queued.
-	// (tgbotapi's MakeRequest, then the result, walked the batch twice
-	// more.)
-	var a struct {
+	body, err := readAll(resp)
+	if err != nil {
+		return nil, fail(resp.StatusCode, redactToken(err, p.cfg.Token))
+	}
+	// The batch is split, not decoded: each update is decoded as it is
+	// queued, and walking the batch with encoding/json first (which checks
+	// and copies every update) cost as much again.
+	var a pollAnswer
+	if !splitUpdates(body, &a) {
+		a = pollAnswer{}
+		if err := json.Unmarshal(body, &a.full); err != nil {
+			return nil, fail(resp.StatusCode, redactToken(err, p.cfg.Token))
+		}
+		a.OK, a.Result, a.ErrorCode, a.Description = a.full.OK, a.full.Result, a.full.ErrorCode, a.full.Description
+		if a.full.Parameters != nil {
+			a.RetryAfter = a.full.Parameters.RetryAfter
+		}
+	}
+	if !a.OK {
+		pe := fail(resp.StatusCode, &tgbotapi.Error{Code: a.ErrorCode, Message: a.Description}).(*pollError)
+		pe.code = a.ErrorCode
+		pe.retryAfter = a.RetryAfter
+		return nil, pe
+	}
+	return a.Result, nil
+}
+
+// pollAnswer is getUpdates' answer with its updates left raw.
+type pollAnswer struct {
+	OK          bool
+	Result      []json.RawMessage
+	ErrorCode   int
+	Description string
+	RetryAfter  int
+	// full is the answer as encoding/json reads it, for what splitUpdates
+	// cannot walk.
+	full struct {
 		OK          bool                         `json:"ok"`
 		Result      []json.RawMessage            `json:"result"`
 		ErrorCode   int                          `json:"error_code"`
 		Description string                       `json:"description"`
 		Parameters  *tgbotapi.ResponseParameters `json:"parameters"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
-		return nil, fail(resp.StatusCode, redactToken(err, p.cfg.Token))
-	}
-	if !a.OK {
-		pe := fail(resp.StatusCode, &tgbotapi.Error{Code: a.ErrorCode, Message: a.Description}).(*pollError)
-		pe.code = a.ErrorCode
-		if a.Parameters != nil {
-			pe.retryAfter = a.Parameters.RetryAfter
+}
+
+// pollMaxAnswer bounds getUpdates' answer: 100 updates of at most a few
+// kilobytes each.
+const pollMaxAnswer = 16 << 20
+
+// readAll reads a whole answer, in one allocation when its length is known.
+func readAll(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > pollMaxAnswer {
+		return nil, fmt.Errorf("answer of %d bytes is over %d", n, pollMaxAnswer)
+	} else if n > 0 {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return nil, err
 		}
-		return nil, pe
+		return b, nil
 	}
-	return a.Result, nil
+	b, err := io.ReadAll(io.LimitReader(resp.Body, pollMaxAnswer+1))
+	if err == nil && len(b) > pollMaxAnswer {
+		err = fmt.Errorf("answer is over %d bytes", pollMaxAnswer)
+	}
+	return b, err
 }
 
 // errAttr is err as a log attribute, with the token masked as a last defence.
