@@ -9,6 +9,7 @@ require (
 	github.com/go-gormigrate/gormigrate/v2 v2.1.7
 	github.com/go-telegram-bot-api/telegram-bot-api/v5 v5.5.1
 	github.com/go-text/typesetting v0.3.5
+	github.com/goccy/go-json v0.12.0
 	github.com/jackc/pgx/v5 v5.10.0
 	github.com/jalaali/go-jalaali v0.1.0
 	github.com/makiuchi-d/gozxing v0.1.1

@@ -2,11 +2,18 @@ package bot
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/mahalle/mahalle/bot/bottest"
 )
 
 func TestConvertUpdate(t *testing.T) {
@@ -212,21 +219,11 @@ func TestConvertCommand(t *testing.T) {
 // FuzzConvertUpdate checks that no input makes ConvertUpdate panic, and that
 // a converted update keeps its platform and a positive id.
 func FuzzConvertUpdate(f *testing.F) {
-	seeds := []string{
-		`{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"/start x","entities":[{"type":"bot_command","offset":0,"length":6}]}}`,
-		`{"update_id":2,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"/é","entities":[{"type":"bot_command","offset":0,"length":99}]}}`,
-		`{"update_id":3,"callback_query":{"id":"x","from":{"id":1,"first_name":"a"},"data":"d","message":{"message_id":2,"date":1,"chat":{"id":1,"type":"private"}}}}`,
-		`{"update_id":4,"my_chat_member":{"chat":{"id":-1,"type":"group"},"from":{"id":1},"date":1,"old_chat_member":{"status":"left"},"new_chat_member":{"status":"member"}}}`,
-		`{"update_id":5,"edited_message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"photo":[],"forward_origin":null}}`,
-		`{"update_id":6,"message":{"message_id":1,"chat":{"id":1},"photo":[{"file_id":"a"},{"file_id":"b","width":-3,"height":2}],"forward_origin":{}}}`,
-		`{"update_id":7,"message":42}`,
-		`{"update_id":8,"channel_post":{"message_id":1,"date":1,"chat":{"id":-1,"type":"channel"}}}`,
-		`null`, `[]`, `"x"`, ``,
-	}
-	for _, s := range seeds {
+	for _, s := range convertSeeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		assertSameDecode(t, raw)
 		got, err := ConvertUpdate(Telegram, raw)
 		if err != nil {
 			return
@@ -241,6 +238,76 @@ func FuzzConvertUpdate(f *testing.F) {
 			t.Errorf("ConvertUpdate(%q) = %+v, the full decode %+v", raw, got, full)
 		}
 	})
+}
+
+var convertSeeds = []string{
+	`{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"/start x","entities":[{"type":"bot_command","offset":0,"length":6}]}}`,
+	`{"update_id":2,"message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"/é","entities":[{"type":"bot_command","offset":0,"length":99}]}}`,
+	`{"update_id":3,"callback_query":{"id":"x","from":{"id":1,"first_name":"a"},"data":"d","message":{"message_id":2,"date":1,"chat":{"id":1,"type":"private"}}}}`,
+	`{"update_id":4,"my_chat_member":{"chat":{"id":-1,"type":"group"},"from":{"id":1},"date":1,"old_chat_member":{"status":"left"},"new_chat_member":{"status":"member"}}}`,
+	`{"update_id":5,"edited_message":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"photo":[],"forward_origin":null}}`,
+	`{"update_id":6,"message":{"message_id":1,"chat":{"id":1},"photo":[{"file_id":"a"},{"file_id":"b","width":-3,"height":2}],"forward_origin":{}}}`,
+	`{"update_id":7,"message":42}`,
+	`{"update_id":8,"channel_post":{"message_id":1,"date":1,"chat":{"id":-1,"type":"channel"}}}`,
+	`null`, `[]`, `"x"`, ``,
+}
+
+// TestConvertUpdateDecoders: the update decoder (goccy/go-json) converts
+// the fuzz seeds and the updates the fake Bot API sends as encoding/json
+// does. FuzzConvertUpdate checks the same on any input.
+func TestConvertUpdateDecoders(t *testing.T) {
+	srv := bottest.NewServer()
+	defer srv.Close()
+	chat, zahra := bottest.Private(42)
+	zahra.FirstName, zahra.LastName = "زهرا", "احمدی"
+	srv.SendText(chat, zahra, "/start x")
+	srv.SendText(chat, zahra, "سلام \"دنیا\" 🌱\n<b>")
+	srv.SendContact(chat, zahra, "+989121234567", zahra.ID)
+	srv.SendLocation(chat, zahra, 35.7, 51.4)
+	srv.SendPhoto(chat, zahra, "عکس", "")
+	srv.SendVoice(chat, zahra, 3)
+	resp, err := http.Post(fmt.Sprintf(srv.Endpoint(), srv.Token(), "getUpdates"), "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var a pollAnswer
+	if err != nil || !splitUpdates(body, &a) || len(a.Result) != 6 {
+		t.Fatalf("getUpdates: %v, %d updates in %s", err, len(a.Result), body)
+	}
+	inputs := a.Result
+	for _, s := range convertSeeds {
+		inputs = append(inputs, json.RawMessage(s))
+	}
+	for _, raw := range inputs {
+		assertSameDecode(t, raw)
+	}
+}
+
+// assertSameDecode fails when raw converts differently through
+// encoding/json than through the decoder ConvertUpdate uses, where
+// encoding/json converts it at all.
+func assertSameDecode(t *testing.T, raw []byte) {
+	t.Helper()
+	want, err := convertWith(json.Unmarshal, raw)
+	if err != nil || !utf8.Valid(raw) {
+		return // refused by encoding/json, or text it would have mended: Telegram sends neither
+	}
+	got, err := ConvertUpdate(Telegram, raw)
+	if err != nil {
+		t.Errorf("ConvertUpdate(%q): %v; encoding/json converts it to %+v", raw, err, want)
+	} else if !reflect.DeepEqual(got, want) {
+		t.Errorf("ConvertUpdate(%q) = %+v; through encoding/json %+v", raw, got, want)
+	}
+}
+
+// convertWith is ConvertUpdate with another JSON decoder.
+func convertWith(dec func([]byte, any) error, raw []byte) (Update, error) {
+	saved := unmarshal
+	unmarshal = dec
+	defer func() { unmarshal = saved }()
+	return ConvertUpdate(Telegram, raw)
 }
 
 // TestConvertCallbackFastPath: a callback query's update converts the same
