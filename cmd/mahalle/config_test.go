@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +151,23 @@ func mapEnv(m map[string]string) func(string) string {
 
 func testSystem(env map[string]string, stdout, stderr io.Writer) system {
 	return system{Getenv: mapEnv(env), Stdout: stdout, Stderr: stderr, Now: time.Now}
+}
+
+// TestTuneGC: the bot collects at 200 % unless GOGC says otherwise.
+func TestTuneGC(t *testing.T) {
+	saved := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(saved)
+	tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("GOGC unset: collector target %d %%, want %d", got, gcPercent)
+	}
+	tuneGC(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set: collector target changed to %d %%, want it left alone", got)
+	}
 }

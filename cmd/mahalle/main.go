@@ -22,16 +22,31 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], system{Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now})
 	stop()
 	os.Exit(code)
+}
+
+// gcPercent is the bot's GOGC unless the environment sets one. The bot's
+// live heap is small (15 MB under load) and made mostly of short-lived
+// garbage; collecting at twice the default growth spends about half the
+// collector's CPU for some 15 MB more.
+const gcPercent = 200
+
+// tuneGC sets the collector's target to gcPercent, unless GOGC is set.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 }
 
 // Exit codes.
