@@ -3,8 +3,6 @@ package conversations
 import (
 	"cmp"
 	"context"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strings"
@@ -252,9 +250,18 @@ func (t *turn) commands() {
 
 // commandsHash identifies a command list.
 func commandsHash(cmds []Command) uint32 {
-	h := fnv.New32a()
-	for _, c := range cmds {
-		fmt.Fprintf(h, "%s\x00%s\x00", c.Command, c.Description)
+	// FNV-1a, as hash/fnv computes it, without a conversion to bytes for
+	// every string (this runs on every update).
+	h := uint32(2166136261)
+	add := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint32(s[i])) * 16777619
+		}
+		h *= 16777619 // the 0 byte after each string
 	}
-	return h.Sum32() | 1
+	for _, c := range cmds {
+		add(c.Command)
+		add(c.Description)
+	}
+	return h | 1
 }

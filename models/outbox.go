@@ -198,7 +198,7 @@ func coordinatorChain(tx *gorm.DB, countyID, provinceID uint) ([]uint, error) {
 		Where("status = ? AND person_id IS NOT NULL", StaffActive).
 		Where("(role = ? AND county_id = ?) OR (role = ? AND province_id = ?) OR role = ?",
 			RoleCounty, countyID, RoleProvince, provinceID, RoleAdmin).
-		Order("person_id").Scan(&rows).Error
+		Order("person_id").Find(&rows).Error
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func (s *Store) SubmissionAllowed(ctx context.Context, platform string, userID i
 	const one = "SELECT created_at FROM %s WHERE platform = ? AND user_id = ? AND created_at > ?"
 	q := fmt.Sprintf(one+" UNION ALL "+one+" UNION ALL "+one, "suggestions", "comments", "confirmations")
 	if err := s.db.WithContext(ctx).Raw(q, platform, userID, day, platform, userID, day, platform, userID, day).
-		Scan(&times).Error; err != nil {
+		Find(&times).Error; err != nil {
 		return false, time.Time{}, fmt.Errorf("models: submission allowed: %w", err)
 	}
 	var inHour []time.Time

@@ -59,6 +59,9 @@ func (q quietTrace) ParamsFilter(ctx context.Context, sql string, params ...any)
 
 // GORM's Scan traces its query through a recorder of its own, which fills
 // the parameters into the SQL it hands to quietTrace; drop them there too.
+// The recorder also builds the SQL's text (with regular expressions) on
+// every call, logged or not: queries on the path of every update read with
+// Find, which does not record.
 func init() {
 	gormlogger.RecorderParamsFilter = func(_ context.Context, sql string, _ ...any) (string, []any) {
 		return sql, nil

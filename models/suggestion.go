@@ -242,7 +242,7 @@ func suggestionContext(tx *gorm.DB, placeID, committeeID uint, platform string, 
 		"committees.id AS committee_id, committees.code AS committee_code, committees.name AS committee_name, "+
 			"EXISTS (SELECT 1 FROM mutes WHERE mutes.platform = ? AND mutes.user_id = ?) AS muted", platform, userID).
 		Joins("LEFT JOIN committees ON committees.id = ?", committeeID).
-		Scan(&ms).Error
+		Find(&ms).Error
 	if err != nil || len(ms) == 0 {
 		return suggestionIn{}, err
 	}
