@@ -2,7 +2,6 @@ package conversations
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mahalle/mahalle/models"
@@ -376,6 +376,9 @@ func blockedKey(tag string) string             { return tag + ":b" }
 
 // encodeState returns the version and the "<version>|<json>" value that
 // replace a state at version expect; for next == nil, 0 and "" (a delete).
+// A state is encoded on every update (and decoded on every miss of the
+// cache): goccy/go-json does it several times faster than encoding/json, to
+// the same text (TestStateEncoding).
 func encodeState(expect int64, next *State, ttl time.Duration) (int64, string, error) {
 	if expect < 0 {
 		return 0, "", models.Errorf(models.EINVALID, "negative expected version %d", expect)
@@ -386,7 +389,7 @@ func encodeState(expect int64, next *State, ttl time.Duration) (int64, string, e
 	if ttl < time.Millisecond {
 		return 0, "", models.Errorf(models.EINVALID, "state ttl %v is under 1ms", ttl)
 	}
-	b, err := json.Marshal(next)
+	b, err := gojson.Marshal(next)
 	if err != nil {
 		return 0, "", fmt.Errorf("encode state: %w", err)
 	}
@@ -405,7 +408,7 @@ func decodeState(v string) (State, error) {
 		return State{}, fmt.Errorf("decode state: bad version %q", ver)
 	}
 	var st State
-	if err := json.Unmarshal([]byte(body), &st); err != nil {
+	if err := gojson.Unmarshal([]byte(body), &st); err != nil {
 		return State{}, fmt.Errorf("decode state: %w", err)
 	}
 	st.Version = n

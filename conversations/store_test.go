@@ -2,6 +2,7 @@ package conversations
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -916,5 +917,35 @@ func TestDedupWatermark(t *testing.T) {
 	t.Logf("dedup bookkeeping after %d updates: %d bytes (MEMORY USAGE)", updates, bytes)
 	if bytes > 2048 {
 		t.Errorf("dedup bookkeeping after %d updates uses %d bytes, want at most 2048", updates, bytes)
+	}
+}
+
+// TestStateEncoding: a state is stored as encoding/json would write it, and
+// reads back whole, whichever library wrote it.
+func TestStateEncoding(t *testing.T) {
+	st := State{Flow: "suggest", FlowVersion: 3, Run: "r1", Step: "text",
+		Answers: map[string]Answer{"province": {Values: []string{"8"}}, "text": {Text: "سلام \"دنیا\" <b>&\u2028"},
+			"where": {Lat: 35.6891975, Lon: 51.388973}, "photo": {Skipped: true}, "when": {Time: 1700000000, Number: -7}},
+		Hidden: map[string]Answer{"page": {Number: 2}, "arg": {Text: "x"}},
+		Trail:  []string{"province", "county"}, Editing: true, Nonce: "n", PromptID: 42, Notice: "خبر",
+		Expires: 1800000000, Announced: true, Group: "g", Paused: true, Shown: 4294967295, ReplyKB: true, Commands: 7, Version: 9}
+	_, got, err := encodeState(4, &st, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(&st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "5|"+string(want) {
+		t.Errorf("encoded\n%s\nencoding/json writes\n5|%s", got, want)
+	}
+	back, err := decodeState(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Version = 5
+	if !reflect.DeepEqual(back, st) {
+		t.Errorf("decoded %+v, want %+v", back, st)
 	}
 }
