@@ -27,15 +27,6 @@ func reachable(tx *gorm.DB, people []uint) ([]uint, error) {
 	return ids, err
 }
 
-// reachableCouncilPeople is councilPeople of the council of place placeID,
-// keeping those the bot can write to (reachable), in one query.
-func reachableCouncilPeople(tx *gorm.DB, placeID uint, positions []string, committeeID uint) ([]uint, error) {
-	return seatHolders(tx.Table("memberships").Joins("JOIN councils ON councils.id = memberships.council_id").
-		Where("councils.place_id = ?", placeID).
-		Where("EXISTS (SELECT 1 FROM identities WHERE identities.person_id = memberships.person_id AND identities.blocked_at IS NULL)"),
-		positions, committeeID)
-}
-
 // councilPeople returns the active members of the council holding one of
 // the positions, or with the committee when committeeID is not 0.
 func councilPeople(tx *gorm.DB, councilID uint, positions []string, committeeID uint) ([]uint, error) {
@@ -179,14 +170,17 @@ func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion, place PlaceMatc
 	if c.Code == CommitteeOther {
 		committee = 0
 	}
-	people, err := reachableCouncilPeople(tx, sg.PlaceID, []string{PositionChair, PositionSecretary}, committee)
+	// The council and the coordinators are read in one query: this is on
+	// the path of every suggestion.
+	council, chain, err := recipients(tx, &councilSeats{Place: sg.PlaceID, Positions: []string{PositionChair, PositionSecretary},
+		Committee: committee}, place.CountyID, place.ProvinceID)
 	if err != nil {
 		return err
 	}
-	if len(people) > 0 {
-		return notifyPeople(tx, now, people, key, n)
+	if len(council) > 0 {
+		return notifyPeople(tx, now, council, key, n)
 	}
-	return notifyCoordinators(tx, now, place.CountyID, place.ProvinceID, key, n)
+	return notifyChain(tx, now, chain, place.CountyID, place.ProvinceID, key, n)
 }
 
 // noticeActionDecision tells the reporter of an action the review's

@@ -168,12 +168,18 @@ func notifyPeople(tx *gorm.DB, now time.Time, people []uint, key string, n Notic
 // a notice is never dropped for want of a recipient. countyID 0 starts at
 // the province.
 func notifyCoordinators(tx *gorm.DB, now time.Time, countyID, provinceID uint, key string, n Notice) error {
-	people, err := coordinatorChain(tx, countyID, provinceID)
+	_, chain, err := recipients(tx, nil, countyID, provinceID)
 	if err != nil {
 		return err
 	}
-	if len(people) > 0 {
-		return notifyPeople(tx, now, people, key, n)
+	return notifyChain(tx, now, chain, countyID, provinceID, key, n)
+}
+
+// notifyChain queues n for chain, what recipients found of the coordinator
+// chain of countyID and provinceID, or keeps it unrouted when chain is empty.
+func notifyChain(tx *gorm.DB, now time.Time, chain []uint, countyID, provinceID uint, key string, n Notice) error {
+	if len(chain) > 0 {
+		return notifyPeople(tx, now, chain, key, n)
 	}
 	if countyID != 0 {
 		n.RouteCountyID = &countyID
@@ -188,32 +194,63 @@ func notifyCoordinators(tx *gorm.DB, now time.Time, countyID, provinceID uint, k
 
 // coordinatorChain returns the county's coordinators, or the province's when
 // the county has none, or the admins when neither has any.
-// One query reads the three tiers; the first that has anyone wins.
 func coordinatorChain(tx *gorm.DB, countyID, provinceID uint) ([]uint, error) {
+	_, chain, err := recipients(tx, nil, countyID, provinceID)
+	return chain, err
+}
+
+// councilSeats names the council people a notice goes to first: those of
+// the council of Place who hold one of Positions, or sit on Committee
+// (when it is not 0), and whom the bot can write to.
+type councilSeats struct {
+	Place     uint
+	Positions []string
+	Committee uint
+}
+
+// recipients reads, in one query, the people of seats (none when seats is
+// nil) and the coordinator chain: the county's coordinators, or the
+// province's when the county has none, or the admins when neither has any.
+// Both lists are ordered by person.
+func recipients(tx *gorm.DB, seats *councilSeats, countyID, provinceID uint) (council, chain []uint, err error) {
+	const staff = `SELECT CASE role WHEN ? THEN 1 WHEN ? THEN 2 ELSE 3 END AS tier, person_id FROM staff_assignments
+		WHERE status = ? AND person_id IS NOT NULL AND ((role = ? AND county_id = ?) OR (role = ? AND province_id = ?) OR role = ?)`
+	q := staff
+	args := []any{RoleCounty, RoleProvince, StaffActive, RoleCounty, countyID, RoleProvince, provinceID, RoleAdmin}
+	if seats != nil {
+		seat := "memberships.position IN ?"
+		seatArgs := []any{seats.Positions}
+		if seats.Committee != 0 {
+			seat = "(memberships.position IN ? OR memberships.committee_id = ?)"
+			seatArgs = append(seatArgs, seats.Committee)
+		}
+		q = `SELECT 0 AS tier, memberships.person_id FROM memberships JOIN councils ON councils.id = memberships.council_id
+		WHERE councils.place_id = ? AND memberships.status = ? AND ` + seat + `
+		AND EXISTS (SELECT 1 FROM identities WHERE identities.person_id = memberships.person_id AND identities.blocked_at IS NULL)
+		UNION ` + staff
+		args = append(append([]any{seats.Place, MembershipActive}, seatArgs...), args...)
+	} else {
+		q = "SELECT DISTINCT * FROM (" + staff + ") AS s"
+	}
 	var rows []struct {
+		Tier     int
 		PersonID uint
-		Role     Role
 	}
-	err := tx.Model(&StaffAssignment{}).Select("DISTINCT person_id, role").
-		Where("status = ? AND person_id IS NOT NULL", StaffActive).
-		Where("(role = ? AND county_id = ?) OR (role = ? AND province_id = ?) OR role = ?",
-			RoleCounty, countyID, RoleProvince, provinceID, RoleAdmin).
-		Order("person_id").Find(&rows).Error
-	if err != nil {
-		return nil, err
+	// Find, not Scan: see the init of store.go.
+	if err := tx.Raw(q+" ORDER BY 1, 2", args...).Find(&rows).Error; err != nil {
+		return nil, nil, err
 	}
-	for _, tier := range []Role{RoleCounty, RoleProvince, RoleAdmin} {
-		var ids []uint
-		for _, r := range rows {
-			if r.Role == tier {
-				ids = append(ids, r.PersonID)
-			}
-		}
-		if len(ids) > 0 {
-			return ids, nil
+	chainTier := 0
+	for _, r := range rows {
+		switch {
+		case r.Tier == 0:
+			council = append(council, r.PersonID)
+		case chainTier == 0 || r.Tier == chainTier:
+			chainTier = r.Tier
+			chain = append(chain, r.PersonID)
 		}
 	}
-	return nil, nil
+	return council, chain, nil
 }
 
 // RouteNotices gives every unrouted notice to the recipients it now has

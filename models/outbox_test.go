@@ -122,6 +122,13 @@ func TestSuggestionRecipients(t *testing.T) {
 			t.Errorf("%s: recipients = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+	// Zahra blocked the bot: the council has nobody left to write to.
+	if err := s.MarkBlocked(ctx, "tg", 3); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := recipients(t, s, suggest(c.arak2, c.committees["civil"].ID)); !slices.Equal(got, []uint{province}) {
+		t.Errorf("the committee member blocked the bot: recipients = %v, want the province %v", got, province)
+	}
 	county := appoint("09350000002", 92, models.StaffRequest{Role: models.RoleCounty, CountyID: c.arak2.CountyID})
 	if got, _ := recipients(t, s, suggest(c.arak2, c.committees["health"].ID)); !slices.Equal(got, []uint{county}) {
 		t.Errorf("with a county coordinator: recipients = %v, want %v", got, county)
