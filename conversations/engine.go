@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mahalle/mahalle/models"
@@ -89,16 +90,23 @@ type Config struct {
 	// the in-process state cache, which assumes this process is a chat's
 	// only writer, is then off and every update reads the state from Redis.
 	Shared bool
+	// DeferPrompts says the queue writes a prompt's message id (Prompted)
+	// in the round trip that acknowledges the update, instead of a round
+	// trip of its own: whoever calls Queue.Done for a chat first takes its
+	// writes with TakePromptSaves. Set it only when every update the
+	// engine handles ends with such a Done.
+	DeferPrompts bool
 }
 
 // Engine walks people through flows. Every transition is one compare-and-set
 // in Redis that also writes the update's dedup mark, so a re-delivered
 // update has no second effect and two racing updates cannot both win.
 type Engine struct {
-	store *Store
-	cfg   Config
-	flows map[string]*Flow
-	cache *stateCache
+	store   *Store
+	cfg     Config
+	flows   map[string]*Flow
+	cache   *stateCache
+	prompts promptSaves
 }
 
 // NewEngine returns an engine over store. It returns an error naming the
@@ -205,6 +213,7 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 			return nil, fmt.Errorf("conversations: commit: %w", err)
 		}
 		t.st.Version = ver
+		e.prompts.forget(k) // what it would have written is in this state
 		if next == nil {
 			e.cache.put(k, State{}, in.UpdateID)
 		} else {
@@ -225,6 +234,16 @@ func (e *Engine) Prompted(ctx context.Context, k Key, messageID int) error {
 	}
 	next := cloneState(st)
 	next.PromptID = messageID
+	if e.cfg.DeferPrompts {
+		ttl := e.ttlFor(&next, e.cfg.Now())
+		version, value, err := encodeState(st.Version, &next, ttl)
+		if err != nil {
+			return fmt.Errorf("conversations: save prompt: %w", err)
+		}
+		e.prompts.add(StateWrite{Key: k, Expect: st.Version, Value: value, TTL: ttl, version: version, promptID: messageID})
+		e.cache.put(k, next, applied) // at its stored version until the write is done
+		return nil
+	}
 	ver, err := e.store.Save(ctx, k, st.Version, &next, e.ttlFor(&next, e.cfg.Now()))
 	if errors.Is(err, ErrConflict) {
 		e.cache.drop(k)
@@ -236,6 +255,81 @@ func (e *Engine) Prompted(ctx context.Context, k Key, messageID int) error {
 	next.Version = ver
 	e.cache.put(k, next, applied)
 	return nil
+}
+
+// TakePromptSaves returns the prompt ids waiting to be written for the
+// chat (Config.DeferPrompts) and forgets them: the caller writes them with
+// Queue.DoneWith and reports with PromptSavesDone.
+func (e *Engine) TakePromptSaves(platform string, chatID int64) []StateWrite {
+	return e.prompts.take(platform, chatID)
+}
+
+// PromptSavesDone records what became of writes from TakePromptSaves:
+// applied[i] for writes[i], or applied nil when the round trip failed. A
+// write not applied leaves the cached state out of date, so it is dropped
+// and read again (the next prompt then wins, as with a lost race).
+func (e *Engine) PromptSavesDone(writes []StateWrite, applied []bool) {
+	for i, w := range writes {
+		st, at, ok := e.cache.get(w.Key)
+		if !ok || st.Version != w.Expect || st.PromptID != w.promptID {
+			continue // changed since, and written with the change
+		}
+		if i < len(applied) && applied[i] {
+			st.Version = w.version
+			e.cache.put(w.Key, st, at)
+		} else {
+			e.cache.drop(w.Key)
+		}
+	}
+}
+
+// promptSaves holds the prompt ids waiting for their chat's Done.
+type promptSaves struct {
+	mu sync.Mutex
+	m  map[chatRef][]StateWrite
+}
+
+// chatRef names a chat; a group's conversations share it.
+type chatRef struct {
+	platform string
+	chatID   int64
+}
+
+// add keeps w, replacing an earlier write of the same conversation.
+func (p *promptSaves) add(w StateWrite) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[chatRef][]StateWrite{}
+	}
+	c := chatRef{w.Key.Platform, w.Key.ChatID}
+	ws := slices.DeleteFunc(p.m[c], func(o StateWrite) bool { return o.Key == w.Key })
+	p.m[c] = append(ws, w)
+}
+
+func (p *promptSaves) take(platform string, chatID int64) []StateWrite {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := chatRef{platform, chatID}
+	ws := p.m[c]
+	delete(p.m, c)
+	return ws
+}
+
+// forget drops the write waiting for conversation k, if any.
+func (p *promptSaves) forget(k Key) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := chatRef{k.Platform, k.ChatID}
+	ws, ok := p.m[c]
+	if !ok {
+		return
+	}
+	if ws = slices.DeleteFunc(ws, func(o StateWrite) bool { return o.Key == k }); len(ws) == 0 {
+		delete(p.m, c)
+	} else {
+		p.m[c] = ws
+	}
 }
 
 func (e *Engine) ttlFor(st *State, now time.Time) time.Duration {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/mahalle/mahalle/conversations"
 	"github.com/mahalle/mahalle/conversations/redistest"
 	"github.com/mahalle/mahalle/models"
@@ -32,8 +34,10 @@ func textFlow(version int, keys []string, store *models.Store, placeID, committe
 
 type fixture struct {
 	t      *testing.T
+	rdb    redis.UniversalClient
 	store  *models.Store
 	convs  *conversations.Store
+	queue  *conversations.Queue
 	place  uint
 	commit uint
 }
@@ -50,16 +54,18 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil || len(cs) == 0 {
 		t.Fatalf("no committees: %v", err)
 	}
-	rdb := redistest.Client(t)
-	return &fixture{t: t, store: store, convs: conversations.NewStore(rdb, conversations.StoreConfig{Prefix: redistest.Prefix(t)}),
-		place: places[0].Place.ID, commit: cs[0].ID}
+	rdb, prefix := redistest.Client(t), redistest.Prefix(t)
+	return &fixture{t: t, rdb: rdb, store: store, convs: conversations.NewStore(rdb, conversations.StoreConfig{Prefix: prefix}),
+		queue: conversations.NewQueue(rdb, conversations.QueueConfig{Prefix: prefix}), place: places[0].Place.ID, commit: cs[0].ID}
 }
 
 func (fx *fixture) engine(flows ...*conversations.Flow) *conversations.Engine {
-	e, err := conversations.NewEngine(fx.convs, conversations.Config{
-		Flows: flows,
-		Menu:  []conversations.MenuItem{{Label: "آزمون", Flow: "t"}},
-	})
+	return fx.engineWith(conversations.Config{Flows: flows})
+}
+
+func (fx *fixture) engineWith(cfg conversations.Config) *conversations.Engine {
+	cfg.Menu = []conversations.MenuItem{{Label: "آزمون", Flow: "t"}}
+	e, err := conversations.NewEngine(fx.convs, cfg)
 	if err != nil {
 		fx.t.Fatal(err)
 	}
@@ -252,5 +258,102 @@ func TestExpiryUsesInjectedClock(t *testing.T) {
 	}
 	if !strings.Contains(texts(outs), "منقضی") {
 		t.Errorf("not expired after the TTL: %q", texts(outs))
+	}
+}
+
+// TestDeferredPromptRidesOnDone: with DeferPrompts the prompt's message id
+// is written by the queue's Done that acknowledges the update, not before;
+// the cache then agrees with Redis, and a write that lost a race is left
+// out and the state read again.
+func TestDeferredPromptRidesOnDone(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	k := conversations.Key{Platform: "tg", ChatID: 21, UserID: 21}
+	flow := textFlow(1, []string{"a", "b", "c"}, fx.store, fx.place, fx.commit)
+	e := fx.engineWith(conversations.Config{Flows: []*conversations.Flow{flow}, DeferPrompts: true})
+	outs, _ := e.Handle(ctx, k, conversations.Input{UpdateID: 1, SenderID: 21, Command: "start"})
+	if _, err := e.Handle(ctx, k, conversations.Input{UpdateID: 2, SenderID: 21, CallbackID: "x", CallbackData: menuData(t, outs)}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := fx.convs.Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Prompted(ctx, k, 500); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := fx.convs.Get(ctx, k); st.PromptID == 500 || st.Version != before.Version {
+		t.Fatalf("Prompted wrote at once: %+v", st)
+	}
+
+	if err := fx.queue.Push(ctx, "tg", 21, 2, []byte(`{"update_id":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, st, err := fx.queue.Take(ctx, "tg", 21, "me", time.Minute); st != conversations.TakeTaken || err != nil {
+		t.Fatalf("Take = %v, %v", st, err)
+	}
+	writes := e.TakePromptSaves("tg", 21)
+	if len(writes) != 1 || len(e.TakePromptSaves("tg", 21)) != 0 {
+		t.Fatalf("TakePromptSaves = %d writes, then more; want 1, then none", len(writes))
+	}
+	_, _, st, applied, err := fx.queue.DoneWith(ctx, "tg", 21, "me", 2, time.Minute, writes)
+	if err != nil || st != conversations.TakeEmpty || len(applied) != 1 || !applied[0] {
+		t.Fatalf("DoneWith = %v, %v, %v; want the write applied and the queue empty", st, applied, err)
+	}
+	e.PromptSavesDone(writes, applied)
+	if n, err := fx.queue.Len(ctx, "tg", 21); n != 0 || err != nil {
+		t.Fatalf("the update is still queued: %d, %v", n, err)
+	}
+	after, err := fx.convs.Get(ctx, k)
+	if err != nil || after.PromptID != 500 || after.Version != before.Version+1 {
+		t.Fatalf("after Done the state is %+v, %v; want prompt 500 at version %d", after, err, before.Version+1)
+	}
+	// The cache holds the written version: the next answer commits on the
+	// first try, in one round trip (a stale cache would take three: the
+	// lost commit, a load, the commit again), and strips the buttons of
+	// prompt 500.
+	trips := &redistest.RoundTrips{}
+	fx.rdb.AddHook(trips)
+	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 21, Text: "الف"})
+	if got := trips.Take(); err != nil || len(got) != 1 {
+		t.Fatalf("the next answer: %v, round trips %q; want 1", err, got)
+	}
+	stripped := false
+	for _, o := range outs {
+		stripped = stripped || o.Edit == 500
+	}
+	if st, _ := fx.convs.Get(ctx, k); !stripped || st.Version != after.Version+1 || st.Answers["a"].Text != "الف" {
+		t.Fatalf("after the next answer the state is %+v (prompt 500 stripped: %v); want version %d", st, stripped, after.Version+1)
+	}
+
+	// Another process moves the conversation before the write: it is left
+	// out, and the engine reads the state again.
+	if err := e.Prompted(ctx, k, 501); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.engine(flow).Handle(ctx, k, conversations.Input{UpdateID: 4, SenderID: 21, Text: "ب"}); err != nil {
+		t.Fatal(err)
+	}
+	writes = e.TakePromptSaves("tg", 21)
+	_, _, _, applied, err = fx.queue.DoneWith(ctx, "tg", 21, "me", 4, time.Minute, writes)
+	if err != nil || len(applied) != 1 || applied[0] {
+		t.Fatalf("DoneWith after a lost race = %v, %v; want the write left out", applied, err)
+	}
+	e.PromptSavesDone(writes, applied)
+	if st, _ := fx.convs.Get(ctx, k); st.PromptID == 501 || st.Step != "c" {
+		t.Fatalf("the lost write changed the state: %+v", st)
+	}
+	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 5, SenderID: 21, Text: "پ"})
+	if err != nil || !strings.Contains(texts(outs), "ثبت") && !strings.Contains(texts(outs), "تأیید") {
+		t.Fatalf("the answer after the lost write = %q, %v; want the summary of the run", texts(outs), err)
+	}
+	if st, _ := fx.convs.Get(ctx, k); st.Answers["c"].Text != "پ" {
+		t.Errorf("the answer after the lost write was not kept: %+v", st)
+	}
+
+	// A write of another chat is refused whole.
+	other := []conversations.StateWrite{{Key: conversations.Key{Platform: "tg", ChatID: 22, UserID: 22}, Expect: 1, Value: "2|{}", TTL: time.Minute}}
+	if _, _, _, _, err := fx.queue.DoneWith(ctx, "tg", 21, "me", 6, time.Minute, other); models.ErrorCode(err) != models.EINVALID {
+		t.Errorf("DoneWith with another chat's write = %v, want EINVALID", err)
 	}
 }

@@ -220,21 +220,43 @@ return 1
 // "<version>|<json>"; unless its version is ARGV[1] ("0" = absent) the
 // script returns -1; else it writes ARGV[2] with TTL ARGV[3] ms, or deletes
 // the key when ARGV[2] is "".
-const casState = `
-local cur = redis.call('GET', KEYS[1])
-local ver = '0'
-if cur then
-  local i = string.find(cur, '|', 1, true)
-  if not i then return -1 end
-  ver = string.sub(cur, 1, i - 1)
-end
-if ver ~= ARGV[1] then return -1 end
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+const casState = casLua + `
+if not casWrite(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then return -1 end
+`
+
+// casLua defines casWrite(key, expect, value, ttl): the compare-and-set of
+// one state, true when it wrote.
+const casLua = `
+local function casWrite(key, expect, value, ttl)
+  local cur = redis.call('GET', key)
+  local ver = '0'
+  if cur then
+    local i = string.find(cur, '|', 1, true)
+    if not i then return false end
+    ver = string.sub(cur, 1, i - 1)
+  end
+  if ver ~= expect then return false end
+  if value == '' then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, value, 'PX', ttl)
+  end
+  return true
 end
 `
+
+// StateWrite is a compare-and-set of one conversation's state that rides on
+// another round trip (Queue.DoneWith): Value ("<version>|<json>") replaces
+// the state if it is still at version Expect.
+type StateWrite struct {
+	Key    Key
+	Expect int64
+	Value  string
+	TTL    time.Duration
+
+	version  int64 // the version Value holds
+	promptID int   // the prompt id it records
+}
 
 // Save writes next as the conversation's state if the stored version is still
 // expect (0: no state may exist), in one round trip, without recording an

@@ -679,52 +679,10 @@ func TestKeysOfOneChatShareASlot(t *testing.T) {
 		}
 	}
 }
-
-// countHook counts round trips: each command or pipeline sent.
-type countHook struct {
-	mu   sync.Mutex
-	cmds []string // one entry per round trip
-}
-
-func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.add(cmd.Name())
-		return next(ctx, cmd)
-	}
-}
-
-func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		names := make([]string, len(cmds))
-		for i, c := range cmds {
-			names[i] = c.Name()
-		}
-		h.add("pipeline(" + strings.Join(names, ",") + ")")
-		return next(ctx, cmds)
-	}
-}
-
-func (h *countHook) add(name string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.cmds = append(h.cmds, name)
-}
-
-// take returns the round trips since the last take.
-func (h *countHook) take() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	got := h.cmds
-	h.cmds = nil
-	return got
-}
-
 func TestRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	s, rdb := newTestStore(t, StoreConfig{})
-	hook := &countHook{}
+	hook := &redistest.RoundTrips{}
 	rdb.AddHook(hook)
 	k := Key{Platform: "tg", ChatID: 55, UserID: 55}
 	// Open the pooled connection first: its handshake (HELLO, CLIENT
@@ -732,7 +690,7 @@ func TestRoundTrips(t *testing.T) {
 	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error { return p.Ping(ctx).Err() }); err != nil {
 		t.Fatal(err)
 	}
-	hook.take()
+	hook.Take()
 
 	st := sampleState()
 	version := int64(0)
@@ -741,13 +699,13 @@ func TestRoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Load: %v", err)
 		}
-		if got := hook.take(); len(got) != 1 {
+		if got := hook.Take(); len(got) != 1 {
 			t.Errorf("update %d: Load took %d round trips %q, want 1", updateID, len(got), got)
 		}
 		if version, err = s.Commit(ctx, k, updateID, snap.State.Version, &st, time.Hour); err != nil {
 			t.Fatalf("Commit: %v", err)
 		}
-		if got := hook.take(); len(got) != 1 {
+		if got := hook.Take(); len(got) != 1 {
 			t.Errorf("update %d: Commit took %d round trips %q, want 1", updateID, len(got), got)
 		}
 	}
@@ -757,7 +715,7 @@ func TestRoundTrips(t *testing.T) {
 	if err := s.MarkSeen(ctx, k, 4); err != nil {
 		t.Fatalf("MarkSeen: %v", err)
 	}
-	if got := hook.take(); len(got) != 1 {
+	if got := hook.Take(); len(got) != 1 {
 		t.Errorf("MarkSeen took %d round trips %q, want 1", len(got), got)
 	}
 	for range 2 { // the first Save (EVAL) and a later one (EVALSHA)
@@ -765,7 +723,7 @@ func TestRoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Save: %v", err)
 		}
-		if got := hook.take(); len(got) != 1 {
+		if got := hook.Take(); len(got) != 1 {
 			t.Errorf("Save to version %d took %d round trips %q, want 1", v, len(got), got)
 		}
 		version = v

@@ -236,12 +236,15 @@ func (a *app) serve(ctx context.Context) error {
 		Now:       a.now,
 		Logger:    log,
 		Shared:    cfg.WebhookURL != "",
+		// Every update ends with the queue's Done (botQueue), which writes
+		// the prompt ids.
+		DeferPrompts: true,
 	})
 	if err != nil {
 		return fmt.Errorf("flows: %w", err)
 	}
 	reach := reachability{store: a.store, conv: conv}
-	queue := botQueue{conversations.NewQueue(a.rdb, conversations.QueueConfig{Prefix: cfg.RedisPrefix, Now: a.now})}
+	queue := botQueue{q: conversations.NewQueue(a.rdb, conversations.QueueConfig{Prefix: cfg.RedisPrefix, Now: a.now}), prompts: engine}
 
 	type platform struct {
 		p        bot.Platform

@@ -9,8 +9,13 @@ import (
 )
 
 // botQueue is the Redis queue of conversations seen as bot.Queue: bot/ does
-// not import Redis, and conversations does not speak bot's types.
-type botQueue struct{ q *conversations.Queue }
+// not import Redis, and conversations does not speak bot's types. Its Done
+// also writes the prompt ids the engine set aside for the chat
+// (conversations.Config.DeferPrompts): one round trip less per new prompt.
+type botQueue struct {
+	q       *conversations.Queue
+	prompts *conversations.Engine // nil: the engine writes them itself
+}
 
 var _ bot.BatchQueue = botQueue{}
 
@@ -58,7 +63,13 @@ func (b botQueue) Take(ctx context.Context, k bot.ChatKey, owner string, lease t
 
 // Done implements bot.Queue.
 func (b botQueue) Done(ctx context.Context, k bot.ChatKey, owner string, id int, lease time.Duration) (bot.Queued, bot.Claim, error) {
-	return claimOf(b.q.Done(ctx, string(k.Platform), k.ChatID, owner, id, lease))
+	if b.prompts == nil {
+		return claimOf(b.q.Done(ctx, string(k.Platform), k.ChatID, owner, id, lease))
+	}
+	writes := b.prompts.TakePromptSaves(string(k.Platform), k.ChatID)
+	n, raw, st, applied, err := b.q.DoneWith(ctx, string(k.Platform), k.ChatID, owner, id, lease, writes)
+	b.prompts.PromptSavesDone(writes, applied)
+	return claimOf(n, raw, st, err)
 }
 
 func claimOf(id int, raw []byte, st conversations.TakeStatus, err error) (bot.Queued, bot.Claim, error) {

@@ -8,6 +8,8 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,4 +49,49 @@ func Client(t testing.TB) redis.UniversalClient {
 func Prefix(t testing.TB) string {
 	t.Helper()
 	return "mht" + rand.Text()[:10]
+}
+
+// RoundTrips is a hook that counts round trips: each command or pipeline
+// sent. Add it with AddHook.
+type RoundTrips struct {
+	mu   sync.Mutex
+	cmds []string // one entry per round trip
+}
+
+// DialHook implements redis.Hook.
+func (h *RoundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+// ProcessHook implements redis.Hook.
+func (h *RoundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.add(cmd.Name())
+		return next(ctx, cmd)
+	}
+}
+
+// ProcessPipelineHook implements redis.Hook.
+func (h *RoundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		names := make([]string, len(cmds))
+		for i, c := range cmds {
+			names[i] = c.Name()
+		}
+		h.add("pipeline(" + strings.Join(names, ",") + ")")
+		return next(ctx, cmds)
+	}
+}
+
+func (h *RoundTrips) add(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.cmds = append(h.cmds, name)
+}
+
+// Take returns the round trips since the last Take.
+func (h *RoundTrips) Take() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	got := h.cmds
+	h.cmds = nil
+	return got
 }
