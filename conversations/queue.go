@@ -30,12 +30,11 @@ import (
 //
 // A Queue is safe for concurrent use.
 type Queue struct {
-	rdb      redis.UniversalClient
-	prefix   string
-	now      func() time.Time
-	push     script
-	take     script
-	doneWith script
+	rdb    redis.UniversalClient
+	prefix string
+	now    func() time.Time
+	push   script
+	take   script
 	// pushAllLoaded: PushAll's script is known to the server (EVALSHA).
 	pushAllLoaded atomic.Bool
 }
@@ -49,7 +48,7 @@ type QueueConfig struct {
 // NewQueue returns a Queue over rdb.
 func NewQueue(rdb redis.UniversalClient, cfg QueueConfig) *Queue {
 	q := &Queue{rdb: rdb, prefix: cfg.Prefix, now: cfg.Now,
-		push: script{Script: pushScript}, take: script{Script: takeScript}, doneWith: script{Script: doneWithScript}}
+		push: script{Script: pushScript}, take: script{Script: takeScript}}
 	if q.prefix == "" {
 		q.prefix = "mh"
 	}
@@ -313,23 +312,34 @@ local function leaseOwner(key)
 end
 `
 
-// takeScript claims the chat for an owner and returns its oldest update.
+// takeScript claims the chat for an owner and returns its oldest update,
+// after removing the update just handled and applying the compare-and-set
+// of states in the chat's slot (StateWrite), each on its own.
 //
-//	KEYS: queue, lease
-//	ARGV: owner, lease in ms, an update id to remove first ("" for none)
-//	returns {-1} when another owner holds the chat, {0} when the queue is
-//	empty (a lease of the caller's is dropped), {1, id, update} otherwise
-var takeScript = redis.NewScript(leaseLua + `
+//	KEYS: queue, lease, then a state key per write
+//	ARGV: owner, lease in ms, an update id to remove first ("" for none),
+//	      then for each write: expected version, value, TTL in ms
+//	returns {code, id, update, applied...}: code -1 when another owner
+//	holds the chat, 0 when the queue is empty (a lease of the caller's is
+//	dropped), 1 with the update's id and text otherwise; then 1 or 0 for
+//	each write
+var takeScript = redis.NewScript(leaseLua + casLua + `
+local out = {0, 0, ''}
+for i = 3, #KEYS do
+  local a = 4 + (i - 3) * 3
+  out[#out + 1] = casWrite(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2]) and 1 or 0
+end
 if ARGV[3] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[3]) end
 local cur = leaseOwner(KEYS[2])
-if cur and cur ~= ARGV[1] then return {-1} end
+if cur and cur ~= ARGV[1] then out[1] = -1; return out end
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #head == 0 then
   if cur then redis.call('DEL', KEYS[2]) end
-  return {0}
+  return out
 end
 redis.call('SET', KEYS[2], ARGV[1] .. '|' .. (nowMs() + tonumber(ARGV[2])), 'PX', ARGV[2])
-return {1, head[2], head[1]}
+out[1], out[2], out[3] = 1, head[2], head[1]
+return out
 `)
 
 // TakeStatus is what Queue.Take found.
@@ -346,42 +356,17 @@ const (
 // returns its oldest queued update. Returns EINVALID for a malformed
 // platform and EINTERNAL when Redis fails.
 func (q *Queue) Take(ctx context.Context, platform string, chatID int64, owner string, lease time.Duration) (int, []byte, TakeStatus, error) {
-	return q.takeAfter(ctx, platform, chatID, owner, lease, "")
+	n, raw, st, _, err := q.takeAfter(ctx, platform, chatID, owner, lease, "", nil)
+	return n, raw, st, err
 }
 
 // Done removes the handled update id from the chat's queue and, in the same
 // round trip, does what Take does. Returns EINVALID for a malformed
 // platform and EINTERNAL when Redis fails.
 func (q *Queue) Done(ctx context.Context, platform string, chatID int64, owner string, id int, lease time.Duration) (int, []byte, TakeStatus, error) {
-	return q.takeAfter(ctx, platform, chatID, owner, lease, strconv.Itoa(id))
+	n, raw, st, _, err := q.takeAfter(ctx, platform, chatID, owner, lease, strconv.Itoa(id), nil)
+	return n, raw, st, err
 }
-
-// doneWithScript is takeScript after the compare-and-set of states in the
-// chat's slot (StateWrite), each applied or not on its own.
-//
-//	KEYS: queue, lease, then a state key per write
-//	ARGV: owner, lease in ms, the update id to remove, then for each write:
-//	      expected version, value, TTL in ms
-//	returns {code, id, update, applied...}: code as takeScript's, id and
-//	update set when code is 1, then 1 or 0 for each write
-var doneWithScript = redis.NewScript(leaseLua + casLua + `
-local out = {0, 0, ''}
-for i = 3, #KEYS do
-  local a = 4 + (i - 3) * 3
-  out[#out + 1] = casWrite(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2]) and 1 or 0
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[3])
-local cur = leaseOwner(KEYS[2])
-if cur and cur ~= ARGV[1] then out[1] = -1; return out end
-local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #head == 0 then
-  if cur then redis.call('DEL', KEYS[2]) end
-  return out
-end
-redis.call('SET', KEYS[2], ARGV[1] .. '|' .. (nowMs() + tonumber(ARGV[2])), 'PX', ARGV[2])
-out[1], out[2], out[3] = 1, head[2], head[1]
-return out
-`)
 
 // DoneWith is Done that also applies writes, states of conversations in the
 // chat (a prompt's message id, see Engine.TakePromptSaves), in the same
@@ -390,52 +375,46 @@ return out
 // another chat and EINTERNAL when Redis fails; nothing is then known of the
 // writes.
 func (q *Queue) DoneWith(ctx context.Context, platform string, chatID int64, owner string, id int, lease time.Duration, writes []StateWrite) (int, []byte, TakeStatus, []bool, error) {
-	if len(writes) == 0 {
-		n, raw, st, err := q.Done(ctx, platform, chatID, owner, id, lease)
-		return n, raw, st, nil, err
-	}
+	return q.takeAfter(ctx, platform, chatID, owner, lease, strconv.Itoa(id), writes)
+}
+
+func (q *Queue) takeAfter(ctx context.Context, platform string, chatID int64, owner string, lease time.Duration, done string, writes []StateWrite) (int, []byte, TakeStatus, []bool, error) {
 	if err := validPlatform(platform); err != nil {
-		return 0, nil, TakeEmpty, nil, fmt.Errorf("conversations: queue done: %w", err)
+		return 0, nil, TakeEmpty, nil, fmt.Errorf("conversations: queue take: %w", err)
 	}
 	tag := q.tag(platform, chatID)
-	keys := make([]string, 0, 2+len(writes))
-	keys = append(keys, queueKey(tag), leaseKey(tag))
-	args := make([]any, 0, 3+3*len(writes))
-	args = append(args, owner, lease.Milliseconds(), strconv.Itoa(id))
+	keys := make([]string, 2, 2+len(writes))
+	keys[0], keys[1] = queueKey(tag), leaseKey(tag)
+	args := make([]any, 3, 3+3*len(writes))
+	args[0], args[1], args[2] = owner, lease.Milliseconds(), done
 	for _, w := range writes {
 		if w.Key.Platform != platform || w.Key.ChatID != chatID {
-			return 0, nil, TakeEmpty, nil, fmt.Errorf("conversations: queue done: %w",
+			return 0, nil, TakeEmpty, nil, fmt.Errorf("conversations: queue take: %w",
 				models.Errorf(models.EINVALID, "a write of chat %s:%d with the update of %s:%d", w.Key.Platform, w.Key.ChatID, platform, chatID))
 		}
 		keys = append(keys, stateKey(tag, w.Key.UserID))
 		args = append(args, strconv.FormatInt(w.Expect, 10), w.Value, w.TTL.Milliseconds())
 	}
-	res, err := runSlice(ctx, &q.doneWith, q.rdb, keys, args...)
-	if err != nil || len(res) != 3+len(writes) {
-		return 0, nil, TakeEmpty, nil, fmt.Errorf("conversations: queue done: %d values, %w", len(res), err)
+	res, err := runSlice(ctx, &q.take, q.rdb, keys, args...)
+	if err == nil && len(res) != 3+len(writes) {
+		err = fmt.Errorf("malformed answer %v", res)
 	}
-	applied := make([]bool, len(writes))
-	for i := range writes {
-		n, _ := res[3+i].(int64)
-		applied[i] = n == 1
+	if err != nil {
+		return 0, nil, TakeEmpty, nil, fmt.Errorf("conversations: queue take: %w", err)
+	}
+	var applied []bool
+	if len(writes) > 0 {
+		applied = make([]bool, len(writes))
+		for i := range writes {
+			n, _ := res[3+i].(int64)
+			applied[i] = n == 1
+		}
 	}
 	n, raw, st, err := takeAnswer(res)
 	return n, raw, st, applied, err
 }
 
-func (q *Queue) takeAfter(ctx context.Context, platform string, chatID int64, owner string, lease time.Duration, done string) (int, []byte, TakeStatus, error) {
-	if err := validPlatform(platform); err != nil {
-		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: %w", err)
-	}
-	tag := q.tag(platform, chatID)
-	res, err := runSlice(ctx, &q.take, q.rdb, []string{queueKey(tag), leaseKey(tag)}, owner, lease.Milliseconds(), done)
-	if err != nil {
-		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: %w", err)
-	}
-	return takeAnswer(res)
-}
-
-// takeAnswer reads takeScript's answer (and the head of doneWithScript's).
+// takeAnswer reads the head of takeScript's answer.
 func takeAnswer(res []any) (int, []byte, TakeStatus, error) {
 	code, _ := res[0].(int64)
 	switch code {
@@ -443,9 +422,6 @@ func takeAnswer(res []any) (int, []byte, TakeStatus, error) {
 		return 0, nil, TakeBusy, nil
 	case 0:
 		return 0, nil, TakeEmpty, nil
-	}
-	if len(res) < 3 {
-		return 0, nil, TakeEmpty, fmt.Errorf("conversations: queue take: malformed answer %v", res)
 	}
 	ids, _ := res[1].(string)
 	n, err := strconv.Atoi(ids)
