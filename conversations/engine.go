@@ -597,6 +597,24 @@ func (t *turn) menuPress(value string) error {
 	return nil
 }
 
+// allowed says why the person may not run f with arg now ("" when they
+// may): its Limit, then its Allowed.
+func (t *turn) allowed(f *Flow, arg string) (string, error) {
+	if f.Limit != nil {
+		if why, err := f.Limit(t.ctx, t.key.Platform, t.key.UserID); err != nil || why != "" {
+			return why, err
+		}
+	}
+	if f.Allowed == nil {
+		return "", nil
+	}
+	v, err := t.viewer()
+	if err != nil {
+		return "", err
+	}
+	return f.Allowed(t.ctx, v, arg)
+}
+
 // start begins a run of f with arg (e.g. the id of the record it is
 // about), replacing any draft. Whether the person may run it is checked
 // here, on the server, whatever button brought them.
@@ -605,19 +623,13 @@ func (t *turn) start(f *Flow, arg string) error {
 		t.menu(msgUseMenu)
 		return nil
 	}
-	if f.Allowed != nil {
-		v, err := t.viewer()
-		if err != nil {
-			return err
-		}
-		why, err := f.Allowed(t.ctx, v, arg)
-		if err != nil {
-			return fmt.Errorf("conversations: may %s start: %w", f.Name, err)
-		}
-		if why != "" {
-			t.menu(why)
-			return nil
-		}
+	why, err := t.allowed(f, arg)
+	if err != nil {
+		return fmt.Errorf("conversations: may %s start: %w", f.Name, err)
+	}
+	if why != "" {
+		t.menu(why)
+		return nil
 	}
 	t.stripPrompt()
 	t.st = State{
@@ -1042,22 +1054,16 @@ func (t *turn) submit(f *Flow) error {
 	if f.Submit == nil {
 		return fmt.Errorf("conversations: flow %s has no Submit", f.Name)
 	}
-	if f.Allowed != nil {
-		v, err := t.viewer()
-		if err != nil {
-			return err
-		}
-		why, err := f.Allowed(t.ctx, v, t.st.Hidden[keyArg].Text)
-		if err != nil {
-			return fmt.Errorf("conversations: may %s submit: %w", f.Name, err)
-		}
-		if why != "" {
-			t.answer(why)
-			t.st = State{}
-			t.changed = true
-			t.menu(why)
-			return nil
-		}
+	why, err := t.allowed(f, t.st.Hidden[keyArg].Text)
+	if err != nil {
+		return fmt.Errorf("conversations: may %s submit: %w", f.Name, err)
+	}
+	if why != "" {
+		t.answer(why)
+		t.st = State{}
+		t.changed = true
+		t.menu(why)
+		return nil
 	}
 	msg, err := f.Submit(t.ctx, t.submission())
 	if err != nil && f.Submitted != nil && models.ErrorCode(err) == models.EINTERNAL {

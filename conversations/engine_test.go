@@ -2,6 +2,7 @@ package conversations_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -355,5 +356,57 @@ func TestDeferredPromptRidesOnDone(t *testing.T) {
 	other := []conversations.StateWrite{{Key: conversations.Key{Platform: "tg", ChatID: 22, UserID: 22}, Expect: 1, Value: "2|{}", TTL: time.Minute}}
 	if _, _, _, _, err := fx.queue.DoneWith(ctx, "tg", 21, "me", 6, time.Minute, other); models.ErrorCode(err) != models.EINVALID {
 		t.Errorf("DoneWith with another chat's write = %v, want EINVALID", err)
+	}
+}
+
+// TestFlowLimit: a flow's Limit is asked with the account alone (the
+// viewer is not looked up for it) at the start and again at submit, and
+// its reason is what the person reads.
+func TestFlowLimit(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	k := conversations.Key{Platform: "bale", ChatID: 31, UserID: 31}
+	flow := textFlow(1, []string{"a"}, fx.store, fx.place, fx.commit)
+	limited := ""
+	var asked []string
+	flow.Limit = func(_ context.Context, platform string, userID int64) (string, error) {
+		asked = append(asked, fmt.Sprintf("%s:%d", platform, userID))
+		return limited, nil
+	}
+	viewers := 0
+	e := fx.engineWith(conversations.Config{Flows: []*conversations.Flow{flow},
+		Viewer: func(context.Context, conversations.Key) (models.Viewer, error) {
+			viewers++
+			return models.Viewer{Platform: k.Platform, UserID: k.UserID}, nil
+		}})
+	outs, err := e.Handle(ctx, k, conversations.Input{UpdateID: 1, SenderID: 31, Command: "start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, before := menuData(t, outs), viewers
+	if outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 2, SenderID: 31, CallbackID: "x", CallbackData: start}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(texts(outs), "پرسش a") || viewers != before || len(asked) != 1 || asked[0] != "bale:31" {
+		t.Fatalf("start: %q, viewer looked up %d times, Limit asked %v; want the first step, no lookup, bale:31",
+			texts(outs), viewers-before, asked)
+	}
+	if outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 31, Text: "الف"}); err != nil {
+		t.Fatal(err)
+	}
+	limited = "تا فردا صبر کنید."
+	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 4, SenderID: 31, CallbackID: "y", CallbackData: buttonData(t, outs, "تأیید")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(texts(outs), limited) || len(asked) != 2 {
+		t.Fatalf("submit past the limit: %q, Limit asked %d times; want the reason, asked twice", texts(outs), len(asked))
+	}
+	if n, err := fx.store.CountSuggestions(ctx); err != nil || n != 0 {
+		t.Errorf("suggestions stored past the limit: %d, %v; want none", n, err)
+	}
+	if outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 5, SenderID: 31, CallbackID: "z", CallbackData: start}); err != nil ||
+		!strings.Contains(texts(outs), limited) || strings.Contains(texts(outs), "پرسش a") {
+		t.Errorf("start past the limit: %q, %v; want the reason and no step", texts(outs), err)
 	}
 }

@@ -161,6 +161,13 @@ type Flow struct {
 	// ("" when they may). It is checked at the start and again at Submit.
 	Allowed func(ctx context.Context, v models.Viewer, arg string) (string, error)
 
+	// Limit, when set, says why the account may not run this flow now
+	// ("" when it may): a limit of the account that needs none of its
+	// roles, so the viewer is not looked up for it (a query less as a
+	// resident starts a flow). It is checked before Allowed, at the start
+	// and again at Submit.
+	Limit func(ctx context.Context, platform string, userID int64) (string, error)
+
 	// Prefill, when set, gives what a run starts with: context the steps
 	// need (Hidden, never shown), and, to edit a record, its answers — with
 	// any of those the run opens at the summary. EINVALID, EFORBIDDEN and

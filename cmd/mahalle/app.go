@@ -222,7 +222,7 @@ func (a *app) serve(ctx context.Context) error {
 		},
 	}
 	suggest := residentflows.SuggestionFlow(a.store, a.store, func(k conversations.Key) string { return k.Platform })
-	suggest.Allowed = residents.Limited
+	suggest.Limit = residents.Limited
 	engine, err := conversations.NewEngine(conv, conversations.Config{
 		Flows:        append(append(append([]*conversations.Flow{suggest}, residents.Flows()...), members.Flows()...), coord.All()...),
 		ChatCommands: true,

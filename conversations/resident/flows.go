@@ -217,12 +217,12 @@ func placeName(pm models.PlaceMatch) string {
 	return markUnconfirmed(pm.Name, pm.Confirmed)
 }
 
-// Limited is a Flow.Allowed that holds a suggestion, comment or
+// Limited is a Flow.Limit that holds a suggestion, comment or
 // confirmation back past the per-person limits, saying when the person may
 // send again (Jalali date and time, Persian digits). Set it on
 // SuggestionFlow too.
-func (f *Flows) Limited(ctx context.Context, v models.Viewer, _ string) (string, error) {
-	ok, until, err := f.Part.SubmissionAllowed(ctx, v.Platform, v.UserID)
+func (f *Flows) Limited(ctx context.Context, platform string, userID int64) (string, error) {
+	ok, until, err := f.Part.SubmissionAllowed(ctx, platform, userID)
 	if err != nil || ok {
 		return "", err
 	}

@@ -47,7 +47,7 @@ func backToFeed(sub conversations.Submission) []conversations.MenuItem {
 func (f *Flows) confirm() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowConfirm, Version: 1, Title: titleConfirm, NoSummary: true,
-		Allowed: f.Limited,
+		Limit:   f.Limited,
 		Prefill: f.prefillAction,
 		Steps: []*conversations.Step{
 			{
@@ -93,7 +93,7 @@ func (f *Flows) confirm() *conversations.Flow {
 func (f *Flows) comment() *conversations.Flow {
 	return &conversations.Flow{
 		Name: FlowComment, Version: 1, Title: titleComment, NoSummary: true,
-		Allowed: f.Limited,
+		Limit:   f.Limited,
 		Prefill: f.prefillAction,
 		Steps: []*conversations.Step{{
 			Key: "text", Label: "نظر", Kind: conversations.InputText, MinLen: 2, MaxLen: 1000,
