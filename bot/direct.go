@@ -46,6 +46,12 @@ type directConn struct {
 	bw       *bufio.Writer
 	key      string
 	idleFrom time.Time // when it last went idle
+	// rc and peek look at the socket for stillOpen; made once, since
+	// SyscallConn and the closure were an allocation each per call.
+	rc   syscall.RawConn // nil: the connection has no socket to look at
+	peek func(fd uintptr) bool
+	open bool    // what peek found
+	one  [1]byte // what peek reads into
 }
 
 // directBufSize is the size of a connection's read and write buffers: a
@@ -142,6 +148,17 @@ func (t *directTransport) get(req *http.Request) (*directConn, error) {
 		return nil, err
 	}
 	c := &directConn{conn: raw, raw: raw, key: key}
+	if sc, ok := raw.(syscall.Conn); ok {
+		if c.rc, err = sc.SyscallConn(); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		c.peek = func(fd uintptr) bool {
+			n, _, err := syscall.Recvfrom(int(fd), c.one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			c.open = n < 0 && (errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK))
+			return true
+		}
+	}
 	if req.URL.Scheme == "https" {
 		cfg := &tls.Config{}
 		if t.tls != nil {
@@ -169,22 +186,11 @@ func (c *directConn) stillOpen() bool {
 	if c.br.Buffered() > 0 {
 		return false // bytes nobody asked for
 	}
-	sc, ok := c.raw.(syscall.Conn)
-	if !ok {
+	if c.rc == nil {
 		return true
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	open := false
-	var buf [1]byte
-	err = rc.Read(func(fd uintptr) bool {
-		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		open = n < 0 && (errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK))
-		return true
-	})
-	return err == nil && open
+	c.open = false
+	return c.rc.Read(c.peek) == nil && c.open
 }
 
 // put keeps c for the next request, or closes it when enough are kept. The
