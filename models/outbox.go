@@ -130,22 +130,32 @@ func (Notice) TableName() string { return "outbox" }
 // enqueue adds n in tx, once per DedupKey: a second row with the same key
 // (a replay of the cause) is ignored.
 func enqueue(tx *gorm.DB, now time.Time, n Notice) error {
-	if n.NotBefore.IsZero() {
-		n.NotBefore = now
+	return enqueueAll(tx, now, []Notice{n})
+}
+
+// enqueueAll is enqueue of every notice, in one statement.
+func enqueueAll(tx *gorm.DB, now time.Time, ns []Notice) error {
+	for i := range ns {
+		n := &ns[i]
+		if n.NotBefore.IsZero() {
+			n.NotBefore = now
+		}
+		if n.Status == "" {
+			n.Status = NoticePending
+		}
+		n.NextAttemptAt = n.NotBefore
+		n.CreatedAt, n.UpdatedAt = now, now
 	}
-	if n.Status == "" {
-		n.Status = NoticePending
-	}
-	n.NextAttemptAt = n.NotBefore
-	n.CreatedAt, n.UpdatedAt = now, now
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&n).Error; err != nil {
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ns).Error; err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	return nil
 }
 
-// notifyPeople queues n for each person (once each), keyed key + ":p<id>".
+// notifyPeople queues n for each person (once each), keyed key + ":p<id>",
+// in one statement.
 func notifyPeople(tx *gorm.DB, now time.Time, people []uint, key string, n Notice) error {
+	ns := make([]Notice, 0, len(people))
 	seen := map[uint]bool{}
 	for _, id := range people {
 		if seen[id] {
@@ -155,11 +165,12 @@ func notifyPeople(tx *gorm.DB, now time.Time, people []uint, key string, n Notic
 		m := n
 		m.PersonID = &id
 		m.DedupKey = fmt.Sprintf("%s:p%d", key, id)
-		if err := enqueue(tx, now, m); err != nil {
-			return err
-		}
+		ns = append(ns, m)
 	}
-	return nil
+	if len(ns) == 0 {
+		return nil
+	}
+	return enqueueAll(tx, now, ns)
 }
 
 // notifyCoordinators queues n for the county's coordinators, or, when it has

@@ -152,8 +152,9 @@ func TestAdminPhones(t *testing.T) {
 	}
 }
 
-// TestNoticeRollsBackWithItsCause fails the second outbox insert of a
-// membership request: the request and the first notice are gone together.
+// TestNoticeRollsBackWithItsCause fails the outbox insert of a membership
+// request's notices (one statement for its two coordinators): the request
+// is gone with it.
 func TestNoticeRollsBackWithItsCause(t *testing.T) {
 	t.Parallel()
 	c := newCouncil(t)
@@ -169,8 +170,8 @@ func TestNoticeRollsBackWithItsCause(t *testing.T) {
 	inserts := 0
 	err := models.DB(s).Callback().Create().After("gorm:create").Register("test:fail_second_notice", func(db *gorm.DB) {
 		if db.Statement.Table == "outbox" && db.Statement.Dest != nil {
-			if _, ok := db.Statement.Dest.(*models.Notice); ok {
-				if inserts++; inserts == 2 {
+			if ns, ok := db.Statement.Dest.(*[]models.Notice); ok && len(*ns) == 2 {
+				if inserts++; inserts == 1 {
 					_ = db.AddError(errors.New("disk full"))
 				}
 			}
