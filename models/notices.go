@@ -152,9 +152,10 @@ func noticeActionSubmitted(tx *gorm.DB, now time.Time, a Action, place PlaceMatc
 // noticeSuggestion tells the council of the place: its chair, secretary
 // and the members of the chosen committee («سایر»: chair and secretary).
 // A place with no council, or a council nobody there can be reached on,
-// falls back to the county's coordinators, the province's, then the admins.
+// falls back to the county's coordinators, the province's, then the admins:
+// council and chain, read with the suggestion's place (suggestionContext).
 // The sender is never named.
-func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion, place PlaceMatch, c Committee) error {
+func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion, place PlaceMatch, c Committee, council, chain []uint) error {
 	body := shorten(sg.Text, 200)
 	if body == "" {
 		body = "پیام صوتی"
@@ -166,17 +167,6 @@ func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion, place PlaceMatc
 		Buttons: ButtonList{{Label: "دیدن پیشنهاد", Data: fmt.Sprintf("inbox:%d", sg.ID)}},
 	}
 	key := fmt.Sprintf("suggestion:%d", sg.ID)
-	committee := sg.CommitteeID
-	if c.Code == CommitteeOther {
-		committee = 0
-	}
-	// The council and the coordinators are read in one query: this is on
-	// the path of every suggestion.
-	council, chain, err := recipients(tx, &councilSeats{Place: sg.PlaceID, Positions: []string{PositionChair, PositionSecretary},
-		Committee: committee}, place.CountyID, place.ProvinceID)
-	if err != nil {
-		return err
-	}
 	if len(council) > 0 {
 		return notifyPeople(tx, now, council, key, n)
 	}

@@ -212,11 +212,26 @@ func coordinatorChain(tx *gorm.DB, countyID, provinceID uint) ([]uint, error) {
 
 // councilSeats names the council people a notice goes to first: those of
 // the council of Place who hold one of Positions, or sit on Committee
-// (when it is not 0), and whom the bot can write to.
+// (when it is not 0 and, with NotOther, not «سایر»), and whom the bot can
+// write to.
 type councilSeats struct {
 	Place     uint
 	Positions []string
 	Committee uint
+	NotOther  bool
+}
+
+// sqlExpr is an SQL expression and the values of its placeholders.
+type sqlExpr struct {
+	sql  string
+	args []any
+}
+
+// recipientTier is one person a notice may go to: tier 0 a council seat,
+// 1 to 3 the county's coordinators, the province's, the admins.
+type recipientTier struct {
+	Tier     int
+	PersonID uint
 }
 
 // recipients reads, in one query, the people of seats (none when seats is
@@ -224,33 +239,48 @@ type councilSeats struct {
 // province's when the county has none, or the admins when neither has any.
 // Both lists are ordered by person.
 func recipients(tx *gorm.DB, seats *councilSeats, countyID, provinceID uint) (council, chain []uint, err error) {
-	const staff = `SELECT CASE role WHEN ? THEN 1 WHEN ? THEN 2 ELSE 3 END AS tier, person_id FROM staff_assignments
-		WHERE status = ? AND person_id IS NOT NULL AND ((role = ? AND county_id = ?) OR (role = ? AND province_id = ?) OR role = ?)`
-	q := staff
-	args := []any{RoleCounty, RoleProvince, StaffActive, RoleCounty, countyID, RoleProvince, provinceID, RoleAdmin}
-	if seats != nil {
-		seat := "memberships.position IN ?"
-		seatArgs := []any{seats.Positions}
-		if seats.Committee != 0 {
-			seat = "(memberships.position IN ? OR memberships.committee_id = ?)"
-			seatArgs = append(seatArgs, seats.Committee)
-		}
-		q = `SELECT 0 AS tier, memberships.person_id FROM memberships JOIN councils ON councils.id = memberships.council_id
-		WHERE councils.place_id = ? AND memberships.status = ? AND ` + seat + `
-		AND EXISTS (SELECT 1 FROM identities WHERE identities.person_id = memberships.person_id AND identities.blocked_at IS NULL)
-		UNION ` + staff
-		args = append(append([]any{seats.Place, MembershipActive}, seatArgs...), args...)
-	} else {
-		q = "SELECT DISTINCT * FROM (" + staff + ") AS s"
-	}
-	var rows []struct {
-		Tier     int
-		PersonID uint
-	}
+	q, args := recipientsSQL(seats, sqlExpr{"?", []any{countyID}}, sqlExpr{"?", []any{provinceID}})
+	var rows []recipientTier
 	// Find, not Scan: see the init of store.go.
 	if err := tx.Raw(q+" ORDER BY 1, 2", args...).Find(&rows).Error; err != nil {
 		return nil, nil, err
 	}
+	council, chain = splitTiers(rows)
+	return council, chain, nil
+}
+
+// recipientsSQL is the query of recipients' rows (tier, person_id), its
+// county and province given as expressions.
+func recipientsSQL(seats *councilSeats, county, province sqlExpr) (string, []any) {
+	staff := `SELECT CASE role WHEN ? THEN 1 WHEN ? THEN 2 ELSE 3 END AS tier, person_id FROM staff_assignments
+		WHERE status = ? AND person_id IS NOT NULL AND ((role = ? AND county_id = ` + county.sql + `)
+		OR (role = ? AND province_id = ` + province.sql + `) OR role = ?)`
+	args := append([]any{RoleCounty, RoleProvince, StaffActive, RoleCounty}, county.args...)
+	args = append(append(append(args, RoleProvince), province.args...), RoleAdmin)
+	if seats == nil {
+		return "SELECT DISTINCT * FROM (" + staff + ") AS s", args
+	}
+	seat := "memberships.position IN ?"
+	seatArgs := []any{seats.Positions}
+	switch {
+	case seats.Committee != 0 && seats.NotOther:
+		seat = "(memberships.position IN ? OR (memberships.committee_id = ? AND NOT EXISTS " +
+			"(SELECT 1 FROM committees WHERE committees.id = ? AND committees.code = ?)))"
+		seatArgs = append(seatArgs, seats.Committee, seats.Committee, CommitteeOther)
+	case seats.Committee != 0:
+		seat = "(memberships.position IN ? OR memberships.committee_id = ?)"
+		seatArgs = append(seatArgs, seats.Committee)
+	}
+	q := `SELECT 0 AS tier, memberships.person_id FROM memberships JOIN councils ON councils.id = memberships.council_id
+		WHERE councils.place_id = ? AND memberships.status = ? AND ` + seat + `
+		AND EXISTS (SELECT 1 FROM identities WHERE identities.person_id = memberships.person_id AND identities.blocked_at IS NULL)
+		UNION ` + staff
+	return q, append(append([]any{seats.Place, MembershipActive}, seatArgs...), args...)
+}
+
+// splitTiers returns, from rows ordered by tier and person, the council's
+// people and the first tier of the chain that has anyone.
+func splitTiers(rows []recipientTier) (council, chain []uint) {
 	chainTier := 0
 	for _, r := range rows {
 		switch {
@@ -261,7 +291,7 @@ func recipients(tx *gorm.DB, seats *councilSeats, countyID, provinceID uint) (co
 			chain = append(chain, r.PersonID)
 		}
 	}
-	return council, chain, nil
+	return council, chain
 }
 
 // RouteNotices gives every unrouted notice to the recipients it now has

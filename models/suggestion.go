@@ -210,7 +210,7 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 		if err := tx.Create(&entry).Error; err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
-		if err := noticeSuggestion(tx, s.now(), try, place, committee); err != nil {
+		if err := noticeSuggestion(tx, s.now(), try, place, committee, in.council, in.chain); err != nil {
 			return err
 		}
 		*sg = try
@@ -223,30 +223,50 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 }
 
 // suggestionIn is what storing a suggestion reads first: its place (with
-// county and province), its committee (nil id: not found) and whether its
-// sender is muted.
+// county and province), its committee (nil id: not found), whether its
+// sender is muted, and who its notice goes to (see noticeSuggestion).
 type suggestionIn struct {
 	PlaceMatch
 	CommitteeID   *uint
 	CommitteeCode string
 	CommitteeName string
 	Muted         bool
+	RecipientTier *int  // nil: nobody at all
+	RecipientID   *uint // one row per recipient
+
+	council, chain []uint
 }
 
-// suggestionContext reads a suggestion's place, committee and sender's mute
-// in one round trip (it was three, on the path of every suggestion). ID is 0
-// when the place does not exist.
+// suggestionContext reads a suggestion's place, committee, sender's mute
+// and the recipients of its notice in one round trip (it was five, on the
+// path of every suggestion): one row per recipient, the place's columns
+// repeated. ID is 0 when the place does not exist.
 func suggestionContext(tx *gorm.DB, placeID, committeeID uint, platform string, userID int64) (suggestionIn, error) {
+	seats := &councilSeats{Place: placeID, Positions: []string{PositionChair, PositionSecretary}, Committee: committeeID, NotOther: true}
+	county := sqlExpr{"(SELECT county_id FROM places WHERE id = ?)", []any{placeID}}
+	province := sqlExpr{"(SELECT counties.province_id FROM places JOIN counties ON counties.id = places.county_id WHERE places.id = ?)", []any{placeID}}
+	who, whoArgs := recipientsSQL(seats, county, province)
 	var ms []suggestionIn
 	err := placeRow(tx, placeID,
 		"committees.id AS committee_id, committees.code AS committee_code, committees.name AS committee_name, "+
-			"EXISTS (SELECT 1 FROM mutes WHERE mutes.platform = ? AND mutes.user_id = ?) AS muted", platform, userID).
+			"EXISTS (SELECT 1 FROM mutes WHERE mutes.platform = ? AND mutes.user_id = ?) AS muted, "+
+			"r.tier AS recipient_tier, r.person_id AS recipient_id", platform, userID).
 		Joins("LEFT JOIN committees ON committees.id = ?", committeeID).
+		Joins("LEFT JOIN ("+who+") AS r ON 1 = 1", whoArgs...).
+		Order("r.tier, r.person_id").Limit(-1).
 		Find(&ms).Error
 	if err != nil || len(ms) == 0 {
 		return suggestionIn{}, err
 	}
-	return ms[0], nil
+	rows := make([]recipientTier, 0, len(ms))
+	for _, m := range ms {
+		if m.RecipientTier != nil && m.RecipientID != nil {
+			rows = append(rows, recipientTier{Tier: *m.RecipientTier, PersonID: *m.RecipientID})
+		}
+	}
+	in := ms[0]
+	in.council, in.chain = splitTiers(rows)
+	return in, nil
 }
 
 // insertCoded inserts the row that with(code) builds, under a fresh
