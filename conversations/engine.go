@@ -598,9 +598,10 @@ func (t *turn) menuPress(value string) error {
 }
 
 // allowed says why the person may not run f with arg now ("" when they
-// may): its Limit, then its Allowed.
-func (t *turn) allowed(f *Flow, arg string) (string, error) {
-	if f.Limit != nil {
+// may): its Limit (at submit only when Submit does not enforce it), then
+// its Allowed.
+func (t *turn) allowed(f *Flow, arg string, submit bool) (string, error) {
+	if f.Limit != nil && !(submit && f.SubmitLimits) {
 		if why, err := f.Limit(t.ctx, t.key.Platform, t.key.UserID); err != nil || why != "" {
 			return why, err
 		}
@@ -623,7 +624,7 @@ func (t *turn) start(f *Flow, arg string) error {
 		t.menu(msgUseMenu)
 		return nil
 	}
-	why, err := t.allowed(f, arg)
+	why, err := t.allowed(f, arg, false)
 	if err != nil {
 		return fmt.Errorf("conversations: may %s start: %w", f.Name, err)
 	}
@@ -1054,7 +1055,7 @@ func (t *turn) submit(f *Flow) error {
 	if f.Submit == nil {
 		return fmt.Errorf("conversations: flow %s has no Submit", f.Name)
 	}
-	why, err := t.allowed(f, t.st.Hidden[keyArg].Text)
+	why, err := t.allowed(f, t.st.Hidden[keyArg].Text, true)
 	if err != nil {
 		return fmt.Errorf("conversations: may %s submit: %w", f.Name, err)
 	}

@@ -409,4 +409,19 @@ func TestFlowLimit(t *testing.T) {
 		!strings.Contains(texts(outs), limited) || strings.Contains(texts(outs), "پرسش a") {
 		t.Errorf("start past the limit: %q, %v; want the reason and no step", texts(outs), err)
 	}
+
+	// With SubmitLimits the limit is Submit's to enforce: asked at the
+	// start only.
+	flow.SubmitLimits, limited, asked = true, "", nil
+	if _, err = e.Handle(ctx, k, conversations.Input{UpdateID: 6, SenderID: 31, CallbackID: "v", CallbackData: start}); err != nil {
+		t.Fatal(err)
+	}
+	if outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 7, SenderID: 31, Text: "الف"}); err != nil {
+		t.Fatal(err)
+	}
+	limited = "تا فردا صبر کنید."
+	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 8, SenderID: 31, CallbackID: "w", CallbackData: buttonData(t, outs, "تأیید")})
+	if err != nil || !strings.Contains(texts(outs), "ثبت شد") || len(asked) != 1 {
+		t.Errorf("submit with SubmitLimits: %q, %v, Limit asked %d times; want it stored, Limit asked once", texts(outs), err, len(asked))
+	}
 }

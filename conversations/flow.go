@@ -165,8 +165,12 @@ type Flow struct {
 	// ("" when it may): a limit of the account that needs none of its
 	// roles, so the viewer is not looked up for it (a query less as a
 	// resident starts a flow). It is checked before Allowed, at the start
-	// and again at Submit.
+	// and again at Submit, unless SubmitLimits.
 	Limit func(ctx context.Context, platform string, userID int64) (string, error)
+	// SubmitLimits says Submit enforces Limit itself, in the transaction
+	// that stores the record (refusing with EFORBIDDEN and the reason):
+	// Limit is then asked only at the start.
+	SubmitLimits bool
 
 	// Prefill, when set, gives what a run starts with: context the steps
 	// need (Hidden, never shown), and, to edit a record, its answers — with

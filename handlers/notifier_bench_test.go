@@ -19,7 +19,7 @@ import (
 func BenchmarkNotifier(b *testing.B) {
 	w := newWorld(b)
 	for i := range b.N {
-		sg := models.Suggestion{Key: fmt.Sprintf("b%d", i), Platform: "tg", UserID: 5000, PlaceID: w.place.ID, CommitteeID: w.committee.ID, Text: "پیشنهاد"}
+		sg := models.Suggestion{Key: fmt.Sprintf("b%d", i), Platform: "tg", UserID: 5000 + residents.Add(1), PlaceID: w.place.ID, CommitteeID: w.committee.ID, Text: "پیشنهاد"}
 		if err := w.s.CreateSuggestion(b.Context(), &sg); err != nil {
 			b.Fatal(err)
 		}

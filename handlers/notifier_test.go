@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,11 +109,15 @@ func (w *world) notifier(t testing.TB, quiet string) *handlers.Notices {
 	})
 }
 
+// residents numbers the residents who suggest.
+var residents atomic.Int64
+
 // suggest stores a resident's suggestion for the place; with no council
-// there, it goes to the county's coordinator.
+// there, it goes to the county's coordinator. Each comes from a resident
+// of its own: the store takes a few an hour from one.
 func (w *world) suggest(t *testing.T, key, text string) models.Suggestion {
 	t.Helper()
-	sg := models.Suggestion{Key: key, Platform: "tg", UserID: 5000, PlaceID: w.place.ID, CommitteeID: w.committee.ID, Text: text}
+	sg := models.Suggestion{Key: key, Platform: "tg", UserID: 5000 + residents.Add(1), PlaceID: w.place.ID, CommitteeID: w.committee.ID, Text: text}
 	if err := w.s.CreateSuggestion(t.Context(), &sg); err != nil {
 		t.Fatal(err)
 	}

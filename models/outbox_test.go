@@ -63,7 +63,7 @@ func TestSuggestionRecipients(t *testing.T) {
 	suggest := func(place models.PlaceMatch, committee uint) models.Suggestion {
 		t.Helper()
 		n++
-		sg := models.Suggestion{Key: fmt.Sprintf("sg-%d", n), Platform: "tg", UserID: 9, PlaceID: place.ID, CommitteeID: committee, Text: "پیشنهاد", Anonymous: true}
+		sg := models.Suggestion{Key: fmt.Sprintf("sg-%d", n), Platform: "tg", UserID: int64(100 + n), PlaceID: place.ID, CommitteeID: committee, Text: "پیشنهاد", Anonymous: true}
 		if err := s.CreateSuggestion(ctx, &sg); err != nil {
 			t.Fatal(err)
 		}

@@ -104,16 +104,37 @@ const (
 // suggestion, comment or confirmation now, and if not, from when it may:
 // at most SubmissionsPerHour in an hour and SubmissionsPerDay in a day.
 func (s *Store) SubmissionAllowed(ctx context.Context, platform string, userID int64) (bool, time.Time, error) {
-	now := s.now()
-	day := now.Add(-24 * time.Hour)
-	// One round trip for the three kinds of submission (the check runs as
-	// a resident starts a flow and again as they send it).
-	var times []time.Time
-	const one = "SELECT created_at FROM %s WHERE platform = ? AND user_id = ? AND created_at > ?"
-	q := fmt.Sprintf(one+" UNION ALL "+one+" UNION ALL "+one, "suggestions", "comments", "confirmations")
-	if err := s.db.WithContext(ctx).Raw(q, platform, userID, day, platform, userID, day, platform, userID, day).
-		Find(&times).Error; err != nil {
+	ok, until, err := submissionAllowed(s.db.WithContext(ctx), s.now(), platform, userID)
+	if err != nil {
 		return false, time.Time{}, fmt.Errorf("models: submission allowed: %w", err)
+	}
+	return ok, until, nil
+}
+
+// LimitedError is what storing a submission past the limits returns (see
+// SubmissionAllowed): the account may send again from Until.
+type LimitedError struct{ Until time.Time }
+
+func (e *LimitedError) Error() string {
+	return "models: submission limit reached; allowed again from " + e.Until.Format(time.RFC3339)
+}
+
+// recentSubmissions is the query of an account's submissions of the last
+// day (their created_at), the three kinds in one.
+func recentSubmissions(now time.Time, platform string, userID int64) (string, []any) {
+	day := now.Add(-24 * time.Hour)
+	const one = "SELECT created_at FROM %s WHERE platform = ? AND user_id = ? AND created_at > ?"
+	return fmt.Sprintf(one+" UNION ALL "+one+" UNION ALL "+one, "suggestions", "comments", "confirmations"),
+		[]any{platform, userID, day, platform, userID, day, platform, userID, day}
+}
+
+// submissionAllowed is SubmissionAllowed in tx.
+func submissionAllowed(tx *gorm.DB, now time.Time, platform string, userID int64) (bool, time.Time, error) {
+	// One round trip for the three kinds of submission.
+	var times []time.Time
+	q, args := recentSubmissions(now, platform, userID)
+	if err := tx.Raw(q, args...).Find(&times).Error; err != nil {
+		return false, time.Time{}, err
 	}
 	var inHour []time.Time
 	oldestDay := now

@@ -173,7 +173,7 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 			}
 			return invalidRef(ref, msg)
 		}
-		in, err := suggestionContext(tx, row.PlaceID, row.CommitteeID, row.Platform, row.UserID)
+		in, err := suggestionContext(tx, s.now(), row.PlaceID, row.CommitteeID, row.Platform, row.UserID)
 		switch {
 		case err != nil:
 			return err
@@ -181,6 +181,20 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 			return replayed(Errorf(ENOTFOUND, "place %d not found", row.PlaceID), "محل انتخاب‌شده پیدا نشد.")
 		case in.CommitteeID == nil:
 			return replayed(Errorf(ENOTFOUND, "committee %d not found", row.CommitteeID), "کمیته انتخاب‌شده پیدا نشد.")
+		}
+		if in.DayN >= SubmissionsPerDay || in.HourN >= SubmissionsPerHour {
+			// Past the limits, unless this is a replay of one stored
+			// already: then say from when.
+			if found, ok, err := byKey[Suggestion](tx, row.Key); err != nil || ok {
+				*sg = found
+				return err
+			}
+			if ok, until, err := submissionAllowed(tx, s.now(), row.Platform, row.UserID); err != nil || !ok {
+				if err == nil {
+					err = &LimitedError{Until: until}
+				}
+				return err
+			}
 		}
 		place := in.PlaceMatch
 		committee := Committee{ID: *in.CommitteeID, Code: in.CommitteeCode, Name: in.CommitteeName}
@@ -233,26 +247,31 @@ type suggestionIn struct {
 	Muted         bool
 	RecipientTier *int  // nil: nobody at all
 	RecipientID   *uint // one row per recipient
+	DayN, HourN   int   // the sender's submissions in the last day and hour
 
 	council, chain []uint
 }
 
-// suggestionContext reads a suggestion's place, committee, sender's mute
-// and the recipients of its notice in one round trip (it was five, on the
-// path of every suggestion): one row per recipient, the place's columns
-// repeated. ID is 0 when the place does not exist.
-func suggestionContext(tx *gorm.DB, placeID, committeeID uint, platform string, userID int64) (suggestionIn, error) {
+// suggestionContext reads a suggestion's place, committee, the sender's
+// mute and submissions of the last day, and the recipients of its notice in
+// one round trip (it was six, on the path of every suggestion): one row per
+// recipient, the place's columns repeated. ID is 0 when the place does not
+// exist.
+func suggestionContext(tx *gorm.DB, now time.Time, placeID, committeeID uint, platform string, userID int64) (suggestionIn, error) {
 	seats := &councilSeats{Place: placeID, Positions: []string{PositionChair, PositionSecretary}, Committee: committeeID, NotOther: true}
 	county := sqlExpr{"(SELECT county_id FROM places WHERE id = ?)", []any{placeID}}
 	province := sqlExpr{"(SELECT counties.province_id FROM places JOIN counties ON counties.id = places.county_id WHERE places.id = ?)", []any{placeID}}
 	who, whoArgs := recipientsSQL(seats, county, province)
+	recent, recentArgs := recentSubmissions(now, platform, userID)
 	var ms []suggestionIn
 	err := placeRow(tx, placeID,
 		"committees.id AS committee_id, committees.code AS committee_code, committees.name AS committee_name, "+
 			"EXISTS (SELECT 1 FROM mutes WHERE mutes.platform = ? AND mutes.user_id = ?) AS muted, "+
-			"r.tier AS recipient_tier, r.person_id AS recipient_id", platform, userID).
+			"r.tier AS recipient_tier, r.person_id AS recipient_id, lim.day_n, lim.hour_n", platform, userID).
 		Joins("LEFT JOIN committees ON committees.id = ?", committeeID).
 		Joins("LEFT JOIN ("+who+") AS r ON 1 = 1", whoArgs...).
+		Joins("JOIN (SELECT COUNT(*) AS day_n, COALESCE(SUM(CASE WHEN created_at > ? THEN 1 ELSE 0 END), 0) AS hour_n FROM ("+
+			recent+") AS recent) AS lim ON 1 = 1", append([]any{now.Add(-time.Hour)}, recentArgs...)...).
 		Order("r.tier, r.person_id").Limit(-1).
 		Find(&ms).Error
 	if err != nil || len(ms) == 0 {

@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -166,7 +167,8 @@ func TestSuggestionCodesUnique(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < n; i += workers {
-				sg := models.Suggestion{Key: fmt.Sprintf("bulk-%d", i), PlaceID: place.ID, CommitteeID: committee.ID, Text: "متن"}
+				// One resident each: the store takes a few an hour from one.
+				sg := models.Suggestion{Key: fmt.Sprintf("bulk-%d", i), UserID: int64(i + 1), PlaceID: place.ID, CommitteeID: committee.ID, Text: "متن"}
 				if err := s.CreateSuggestion(ctx, &sg); err != nil {
 					errs <- err
 					return
@@ -324,5 +326,50 @@ func TestStringListScan(t *testing.T) {
 	var l models.StringList
 	if err := l.Scan(42); err == nil {
 		t.Error("Scan(42) succeeded")
+	}
+}
+
+// TestCreateSuggestionPastTheLimits: the store itself holds back a
+// suggestion past the per-account limits, saying from when the account may
+// send again; a replay of one stored before is still answered with it.
+func TestCreateSuggestionPastTheLimits(t *testing.T) {
+	t.Parallel()
+	s, place, committee, start := fixture(t)
+	ctx := t.Context()
+	now := start
+	s.Now = func() time.Time { return now }
+	send := func(key string) (models.Suggestion, error) {
+		sg := models.Suggestion{Key: key, Platform: "bale", UserID: 4242, PlaceID: place.ID, CommitteeID: committee.ID, Text: "پیشنهاد " + key}
+		err := s.CreateSuggestion(ctx, &sg)
+		return sg, err
+	}
+	var last models.Suggestion
+	for i := range models.SubmissionsPerHour {
+		now = start.Add(time.Duration(i) * time.Minute)
+		var err error
+		if last, err = send(fmt.Sprintf("k%d", i)); err != nil {
+			t.Fatalf("suggestion %d: %v", i+1, err)
+		}
+	}
+	before, err := s.CountSuggestions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = start.Add(30 * time.Minute)
+	_, err = send("one-too-many")
+	var limited *models.LimitedError
+	if !errors.As(err, &limited) || !limited.Until.Equal(start.Add(time.Hour)) {
+		t.Fatalf("past the hour's limit: %v; want a LimitedError until %v", err, start.Add(time.Hour))
+	}
+	if n, _ := s.CountSuggestions(ctx); n != before {
+		t.Errorf("stored past the limit: %d suggestions, want %d", n, before)
+	}
+	if again, err := send(last.Key); err != nil || again.ID != last.ID || again.Code != last.Code {
+		t.Errorf("a replay at the limit = %+v, %v; want the stored %d %s", again, err, last.ID, last.Code)
+	}
+	// An hour after the first, one more may go.
+	now = start.Add(time.Hour + time.Second)
+	if _, err := send("next-hour"); err != nil {
+		t.Errorf("an hour later: %v", err)
 	}
 }

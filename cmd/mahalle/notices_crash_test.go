@@ -46,7 +46,8 @@ func TestNoticesKill9(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range notices {
-			sg := models.Suggestion{Key: fmt.Sprintf("k9-%d", i), Platform: "tg", UserID: 5000, PlaceID: ps[0].ID,
+			// One resident each: the store takes a few an hour from one.
+			sg := models.Suggestion{Key: fmt.Sprintf("k9-%d", i), Platform: "tg", UserID: int64(5000 + i), PlaceID: ps[0].ID,
 				CommitteeID: cs[0].ID, Text: fmt.Sprintf("پیشنهاد آزمون شمارهٔ %d", i)}
 			if err := store.CreateSuggestion(ctx, &sg); err != nil {
 				t.Fatal(err)
@@ -245,7 +246,7 @@ func TestNoticesGracefulRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range notices {
-		sg := models.Suggestion{Key: fmt.Sprintf("g-%d", i), Platform: "tg", UserID: 5000, PlaceID: ps[0].ID,
+		sg := models.Suggestion{Key: fmt.Sprintf("g-%d", i), Platform: "tg", UserID: int64(5000 + i), PlaceID: ps[0].ID,
 			CommitteeID: cs[0].ID, Text: fmt.Sprintf("پیشنهاد آزمون شمارهٔ %d", i)}
 		if err := store.CreateSuggestion(t.Context(), &sg); err != nil {
 			t.Fatal(err)

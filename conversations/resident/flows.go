@@ -226,7 +226,13 @@ func (f *Flows) Limited(ctx context.Context, platform string, userID int64) (str
 	if err != nil || ok {
 		return "", err
 	}
-	return fmt.Sprintf(msgLimited, num(models.SubmissionsPerHour), num(models.SubmissionsPerDay), persian.FormatDateTime(until)), nil
+	return limitedText(until), nil
+}
+
+// limitedText says what the limits are and from when the person may send
+// again.
+func limitedText(until time.Time) string {
+	return fmt.Sprintf(msgLimited, num(models.SubmissionsPerHour), num(models.SubmissionsPerDay), persian.FormatDateTime(until))
 }
 
 func choice(pairs ...string) []conversations.Option {

@@ -2,6 +2,7 @@ package resident
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mahalle/mahalle/conversations"
@@ -72,7 +73,10 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(conversation
 		Name:    FlowSuggest,
 		Version: 2, // 2: the location before the photos (a shared location needs its own message; this way only one step does)
 		Title:   "ارسال پیشنهاد",
-		Menu:    "ارسال پیشنهاد", Order: 10, Command: "suggest", Help: msgHelpSuggest,
+		// Storing a suggestion holds it back past the per-person limits
+		// (the Limit the caller sets is asked at the start).
+		SubmitLimits: true,
+		Menu:         "ارسال پیشنهاد", Order: 10, Command: "suggest", Help: msgHelpSuggest,
 		Counter: true,
 		Depends: map[string][]string{
 			"cnty":  {"prov"},
@@ -167,7 +171,10 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(conversation
 			if !sg.Anonymous {
 				sg.SenderName = a["name"].Text
 			}
-			if err := store.CreateSuggestion(ctx, &sg); err != nil {
+			var limited *models.LimitedError
+			if err := store.CreateSuggestion(ctx, &sg); errors.As(err, &limited) {
+				return "", models.Errorf(models.EFORBIDDEN, "%s", limitedText(limited.Until))
+			} else if err != nil {
 				return "", err
 			}
 			return fmt.Sprintf(msgSuggestionSaved, sg.Code), nil
