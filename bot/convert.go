@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode/utf16"
 
@@ -34,10 +35,24 @@ func ConvertUpdate(p Platform, raw json.RawMessage) (Update, error) {
 // the two).
 var unmarshal = gojson.Unmarshal
 
+// decode is unmarshal, and encoding/json when unmarshal panics: an update
+// is decoded outside any handler's recover, and a panic there would stop
+// the bot at the same update after every restart (goccy/go-json has
+// panicked on malformed input before).
+func decode(raw []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			reflect.ValueOf(v).Elem().SetZero()
+			err = json.Unmarshal(raw, v)
+		}
+	}()
+	return unmarshal(raw, v)
+}
+
 // convertFull is ConvertUpdate through tgbotapi's whole Update.
 func convertFull(p Platform, raw json.RawMessage) (Update, error) {
 	var tu tgbotapi.Update
-	if err := unmarshal(raw, &tu); err != nil {
+	if err := decode(raw, &tu); err != nil {
 		return Update{}, fmt.Errorf("bot: decode update: %w", err)
 	}
 	if tu.UpdateID <= 0 {
@@ -100,7 +115,7 @@ type callbackUpdate struct {
 // and the full decode then decides.
 func convertCallbackOnly(p Platform, raw json.RawMessage) (Update, bool) {
 	var cu callbackUpdate
-	if err := unmarshal(raw, &cu); err != nil || cu.UpdateID <= 0 || cu.CallbackQuery == nil ||
+	if err := decode(raw, &cu); err != nil || cu.UpdateID <= 0 || cu.CallbackQuery == nil ||
 		cu.Message != nil || cu.EditedMessage != nil {
 		return Update{}, false
 	}

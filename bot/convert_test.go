@@ -334,3 +334,24 @@ func TestConvertCallbackFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertUpdateDecoderPanics: when the fast decoder panics on an
+// update, encoding/json decodes it instead, and ConvertUpdate neither
+// panics nor loses the update.
+func TestConvertUpdateDecoderPanics(t *testing.T) {
+	saved := unmarshal
+	defer func() { unmarshal = saved }()
+	unmarshal = func(b []byte, v any) error {
+		_ = json.Unmarshal([]byte(`{"update_id":999}`), v) // half a decode, then the panic
+		panic("decoder bug")
+	}
+	for _, raw := range []string{convertSeeds[0], convertSeeds[2]} {
+		got, err := ConvertUpdate(Telegram, json.RawMessage(raw))
+		unmarshal = json.Unmarshal
+		want, _ := ConvertUpdate(Telegram, json.RawMessage(raw))
+		unmarshal = func(b []byte, v any) error { panic("decoder bug") }
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("ConvertUpdate(%s) with a panicking decoder = %+v, %v; want %+v", raw, got, err, want)
+		}
+	}
+}

@@ -153,6 +153,11 @@ const maxAttempts = 8
 // faults of Redis or of a flow's Submit; the caller tells the person to try again.
 func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 	var who viewerMemo // resolved at most once, however many races are re-run
+	// A prompt id still waiting here missed its Done (the chat was given
+	// up, or the attempt failed): it may no longer fit the stored state,
+	// whose version restarts after a delete. The cache keeps the id for
+	// the next commit.
+	e.prompts.forget(k)
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		st, applied, ok := e.cache.get(k)
 		if ok && in.UpdateID != 0 && in.UpdateID <= applied {
@@ -213,7 +218,6 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 			return nil, fmt.Errorf("conversations: commit: %w", err)
 		}
 		t.st.Version = ver
-		e.prompts.forget(k) // what it would have written is in this state
 		if next == nil {
 			e.cache.put(k, State{}, in.UpdateID)
 		} else {

@@ -352,6 +352,24 @@ func TestDeferredPromptRidesOnDone(t *testing.T) {
 		t.Errorf("the answer after the lost write was not kept: %+v", st)
 	}
 
+	// Nothing is written for an owner that no longer holds the chat: the
+	// holder may have moved the conversation on.
+	if err := fx.queue.Push(ctx, "tg", 21, 9, []byte(`{"update_id":9}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, st, err := fx.queue.Take(ctx, "tg", 21, "holder", time.Minute); st != conversations.TakeTaken || err != nil {
+		t.Fatalf("Take = %v, %v", st, err)
+	}
+	held, _ := fx.convs.Get(ctx, k)
+	stale := []conversations.StateWrite{{Key: k, Expect: held.Version, Value: fmt.Sprintf("%d|{}", held.Version+1), TTL: time.Minute}}
+	_, _, st, applied, err = fx.queue.DoneWith(ctx, "tg", 21, "me", 8, time.Minute, stale)
+	if err != nil || st != conversations.TakeBusy || len(applied) != 1 || applied[0] {
+		t.Fatalf("DoneWith of a chat another owner holds = %v, %v, %v; want busy, nothing written", st, applied, err)
+	}
+	if now, _ := fx.convs.Get(ctx, k); now.Version != held.Version || now.Flow != held.Flow {
+		t.Errorf("the holder's state changed: %+v, was %+v", now, held)
+	}
+
 	// A write of another chat is refused whole.
 	other := []conversations.StateWrite{{Key: conversations.Key{Platform: "tg", ChatID: 22, UserID: 22}, Expect: 1, Value: "2|{}", TTL: time.Minute}}
 	if _, _, _, _, err := fx.queue.DoneWith(ctx, "tg", 21, "me", 6, time.Minute, other); models.ErrorCode(err) != models.EINVALID {

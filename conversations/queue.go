@@ -314,7 +314,8 @@ end
 
 // takeScript claims the chat for an owner and returns its oldest update,
 // after removing the update just handled and applying the compare-and-set
-// of states in the chat's slot (StateWrite), each on its own.
+// of states in the chat's slot (StateWrite), each on its own; not when
+// another owner holds the chat (it may have moved the states on).
 //
 //	KEYS: queue, lease, then a state key per write
 //	ARGV: owner, lease in ms, an update id to remove first ("" for none),
@@ -325,13 +326,14 @@ end
 //	each write
 var takeScript = redis.NewScript(leaseLua + casLua + `
 local out = {0, 0, ''}
-for i = 3, #KEYS do
-  local a = 4 + (i - 3) * 3
-  out[#out + 1] = casWrite(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2]) and 1 or 0
-end
 if ARGV[3] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[3]) end
 local cur = leaseOwner(KEYS[2])
-if cur and cur ~= ARGV[1] then out[1] = -1; return out end
+local mine = not cur or cur == ARGV[1]
+for i = 3, #KEYS do
+  local a = 4 + (i - 3) * 3
+  out[#out + 1] = mine and casWrite(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2]) and 1 or 0
+end
+if not mine then out[1] = -1; return out end
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #head == 0 then
   if cur then redis.call('DEL', KEYS[2]) end

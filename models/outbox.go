@@ -133,7 +133,9 @@ func enqueue(tx *gorm.DB, now time.Time, n Notice) error {
 	return enqueueAll(tx, now, []Notice{n})
 }
 
-// enqueueAll is enqueue of every notice, in one statement.
+// enqueueAll is enqueue of every notice, in one statement. The IDs GORM
+// sets on ns are not to be trusted: with rows left out by a conflict they
+// land on the wrong elements.
 func enqueueAll(tx *gorm.DB, now time.Time, ns []Notice) error {
 	for i := range ns {
 		n := &ns[i]

@@ -186,7 +186,9 @@ func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
 			// Past the limits, unless this is a replay of one stored
 			// already: then say from when.
 			if found, ok, err := byKey[Suggestion](tx, row.Key); err != nil || ok {
-				*sg = found
+				if ok {
+					*sg = found
+				}
 				return err
 			}
 			if ok, until, err := submissionAllowed(tx, s.now(), row.Platform, row.UserID); err != nil || !ok {
