@@ -77,11 +77,15 @@ func NewNotices(cfg NotifierConfig) *Notices {
 func (n *Notices) Run(ctx context.Context) error {
 	t := time.NewTicker(n.cfg.Interval)
 	defer t.Stop()
-	for {
-		if _, err := n.Tick(ctx); errors.Is(err, errCrashed) {
+	for first := true; ; first = false {
+		rep, err := n.Tick(ctx)
+		if errors.Is(err, errCrashed) {
 			return err
 		} else if err != nil && ctx.Err() == nil {
 			n.log.Error("notifier: round failed", slog.Any("err", err))
+		} else if first && err == nil {
+			// What waited in the outbox while the bot was down is out.
+			n.log.Info("notifier: first round done", slog.Int("messages", rep.Messages), slog.Int("failed", rep.Failed))
 		}
 		select {
 		case <-ctx.Done():

@@ -127,6 +127,13 @@ func playGolden(t *testing.T, file string) {
 		noticesOff(h)
 		h.start()
 	}
+	// The notifier's first round must be over before the person acts, or
+	// a notice their action queues goes out with it, mid-transcript.
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := h.run.logs.waitFor(ctx, "notifier: first round done"); err != nil {
+		t.Fatal(err)
+	}
 	p := h.person(7001)
 	var out strings.Builder
 	for _, line := range strings.Split(strings.TrimRight(want, "\n"), "\n") {

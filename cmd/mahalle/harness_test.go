@@ -65,6 +65,7 @@ type harness struct {
 	srv   *bottest.Server
 	env   map[string]string
 	clock *clock
+	run   *running // the last start
 }
 
 // clock is the bot's time in a test: real time plus a skew the test moves
@@ -123,6 +124,7 @@ func (h *harness) start() *running {
 		h.t.Fatalf("the bot never polled: %v\nlogs:\n%s", err, r.logs.String())
 	}
 	h.t.Cleanup(func() { r.stop(h.t) })
+	h.run = r
 	return r
 }
 
@@ -145,14 +147,40 @@ func (r *running) stop(t *testing.T) int {
 
 // syncBuffer is a bytes.Buffer safe for the bot's goroutines to log into.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed and replaced at every write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.written != nil {
+		close(s.written)
+		s.written = nil
+	}
 	return s.b.Write(p)
+}
+
+// waitFor blocks until the log holds text, or ctx ends.
+func (s *syncBuffer) waitFor(ctx context.Context, text string) error {
+	for {
+		s.mu.Lock()
+		if strings.Contains(s.b.String(), text) {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.written == nil {
+			s.written = make(chan struct{})
+		}
+		written := s.written
+		s.mu.Unlock()
+		select {
+		case <-written:
+		case <-ctx.Done():
+			return fmt.Errorf("no %q in the log: %w", text, ctx.Err())
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
