@@ -13,42 +13,48 @@ import (
 func decodeAnswer(b []byte, a *hotAnswer) bool {
 	s := jsonScan{b: b}
 	ok := s.object(func(key []byte) bool {
-		switch string(key) {
-		case "ok":
-			return s.boolean(&a.OK)
-		case "error_code":
-			return s.integer(&a.ErrorCode)
-		case "description":
-			raw, ok := s.rawString()
-			if !ok {
-				return false
-			}
-			return json.Unmarshal(raw, &a.Description) == nil
-		case "parameters":
-			if s.peek() != '{' {
-				return s.skip()
-			}
-			return s.object(func(key []byte) bool {
-				if string(key) == "retry_after" {
-					return s.integer(&a.Parameters.RetryAfter)
-				}
-				return s.skip()
-			})
-		case "result":
-			if s.peek() != '{' {
-				return s.skip()
-			}
-			return s.object(func(key []byte) bool {
-				if string(key) == "message_id" {
-					return s.integer(&a.Result.messageID)
-				}
-				return s.skip()
-			})
+		if known, ok := s.answerHead(key, &a.OK, &a.ErrorCode, &a.Description, &a.Parameters.RetryAfter); known {
+			return ok
 		}
-		return s.skip()
+		if string(key) != "result" || s.peek() != '{' {
+			return s.skip()
+		}
+		return s.object(func(key []byte) bool {
+			if string(key) == "message_id" {
+				return s.integer(&a.Result.messageID)
+			}
+			return s.skip()
+		})
 	})
 	s.ws()
 	return ok && s.i == len(s.b)
+}
+
+// answerHead reads the value of key when it is one of the fields every Bot
+// API answer may have: ok, error_code, description, parameters (of which
+// retry_after). known is false for any other key, whose value is left
+// unread.
+func (s *jsonScan) answerHead(key []byte, ok *bool, code *int, description *string, retryAfter *int) (known, read bool) {
+	switch string(key) {
+	case "ok":
+		return true, s.boolean(ok)
+	case "error_code":
+		return true, s.integer(code)
+	case "description":
+		raw, good := s.rawString()
+		return true, good && json.Unmarshal(raw, description) == nil
+	case "parameters":
+		if s.peek() != '{' {
+			return true, s.skip()
+		}
+		return true, s.object(func(key []byte) bool {
+			if string(key) == "retry_after" {
+				return s.integer(retryAfter)
+			}
+			return s.skip()
+		})
+	}
+	return false, false
 }
 
 // splitUpdates reads getUpdates' answer: ok, error_code, description,
@@ -59,42 +65,24 @@ func decodeAnswer(b []byte, a *hotAnswer) bool {
 func splitUpdates(b []byte, a *pollAnswer) bool {
 	s := jsonScan{b: b}
 	ok := s.object(func(key []byte) bool {
-		switch string(key) {
-		case "ok":
-			return s.boolean(&a.OK)
-		case "error_code":
-			return s.integer(&a.ErrorCode)
-		case "description":
-			raw, ok := s.rawString()
-			return ok && json.Unmarshal(raw, &a.Description) == nil
-		case "parameters":
-			if s.peek() != '{' {
-				return s.skip()
-			}
-			return s.object(func(key []byte) bool {
-				if string(key) == "retry_after" {
-					return s.integer(&a.RetryAfter)
-				}
-				return s.skip()
-			})
-		case "result":
-			if s.peek() != '[' {
-				return s.skip()
-			}
-			a.Result = a.Result[:0] // the last "result" counts, as with encoding/json
-			return s.array(func() bool {
-				if s.peek() != '{' {
-					return false
-				}
-				start := s.i
-				if !s.skip() {
-					return false
-				}
-				a.Result = append(a.Result, s.b[start:s.i:s.i])
-				return true
-			})
+		if known, ok := s.answerHead(key, &a.OK, &a.ErrorCode, &a.Description, &a.RetryAfter); known {
+			return ok
 		}
-		return s.skip()
+		if string(key) != "result" || s.peek() != '[' {
+			return s.skip()
+		}
+		a.Result = a.Result[:0] // the last "result" counts, as with encoding/json
+		return s.array(func() bool {
+			if s.peek() != '{' {
+				return false
+			}
+			start := s.i
+			if !s.skip() {
+				return false
+			}
+			a.Result = append(a.Result, s.b[start:s.i:s.i])
+			return true
+		})
 	})
 	s.ws()
 	return ok && s.i == len(s.b)

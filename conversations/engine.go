@@ -157,7 +157,9 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 	// up, or the attempt failed): it may no longer fit the stored state,
 	// whose version restarts after a delete. The cache keeps the id for
 	// the next commit.
-	e.prompts.forget(k)
+	if e.cfg.DeferPrompts {
+		e.prompts.forget(k)
+	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		st, applied, ok := e.cache.get(k)
 		if ok && in.UpdateID != 0 && in.UpdateID <= applied {
@@ -240,11 +242,11 @@ func (e *Engine) Prompted(ctx context.Context, k Key, messageID int) error {
 	next.PromptID = messageID
 	if e.cfg.DeferPrompts {
 		ttl := e.ttlFor(&next, e.cfg.Now())
-		version, value, err := encodeState(st.Version, &next, ttl)
+		_, value, err := encodeState(st.Version, &next, ttl)
 		if err != nil {
 			return fmt.Errorf("conversations: save prompt: %w", err)
 		}
-		e.prompts.add(StateWrite{Key: k, Expect: st.Version, Value: value, TTL: ttl, version: version, promptID: messageID})
+		e.prompts.add(StateWrite{Key: k, Expect: st.Version, Value: value, TTL: ttl, promptID: messageID})
 		e.cache.put(k, next, applied) // at its stored version until the write is done
 		return nil
 	}
@@ -279,7 +281,7 @@ func (e *Engine) PromptSavesDone(writes []StateWrite, applied []bool) {
 			continue // changed since, and written with the change
 		}
 		if i < len(applied) && applied[i] {
-			st.Version = w.version
+			st.Version = w.Expect + 1 // as encodeState numbers it
 			e.cache.put(w.Key, st, at)
 		} else {
 			e.cache.drop(w.Key)

@@ -254,8 +254,7 @@ type StateWrite struct {
 	Value  string
 	TTL    time.Duration
 
-	version  int64 // the version Value holds
-	promptID int   // the prompt id it records
+	promptID int // the prompt id it records
 }
 
 // Save writes next as the conversation's state if the stored version is still

@@ -14,7 +14,7 @@ import (
 // (conversations.Config.DeferPrompts): one round trip less per new prompt.
 type botQueue struct {
 	q       *conversations.Queue
-	prompts *conversations.Engine // nil: the engine writes them itself
+	prompts *conversations.Engine // its Config.DeferPrompts is set
 }
 
 var _ bot.BatchQueue = botQueue{}
@@ -63,9 +63,6 @@ func (b botQueue) Take(ctx context.Context, k bot.ChatKey, owner string, lease t
 
 // Done implements bot.Queue.
 func (b botQueue) Done(ctx context.Context, k bot.ChatKey, owner string, id int, lease time.Duration) (bot.Queued, bot.Claim, error) {
-	if b.prompts == nil {
-		return claimOf(b.q.Done(ctx, string(k.Platform), k.ChatID, owner, id, lease))
-	}
 	writes := b.prompts.TakePromptSaves(string(k.Platform), k.ChatID)
 	n, raw, st, applied, err := b.q.DoneWith(ctx, string(k.Platform), k.ChatID, owner, id, lease, writes)
 	b.prompts.PromptSavesDone(writes, applied)
