@@ -16,24 +16,24 @@ import (
 )
 
 // The hot path: sendMessage, editMessageText and answerCallbackQuery, the
-// calls of almost every update, are form-encoded by hand into a pooled
-// buffer, and only ok, error_code, description, retry_after and
-// result.message_id are read from the answer. tgbotapi builds every other
-// call.
+// calls of almost every update, are written by hand as JSON into a pooled
+// buffer (the Bot API takes application/json; Persian text stays as it is,
+// where a form would escape each of its bytes into three), and only ok,
+// error_code, description, retry_after and result.message_id are read from
+// the answer. tgbotapi builds every other call.
 
 // hotMaxAnswer bounds the answer body read; a message answer is a few KB.
 const hotMaxAnswer = 1 << 20
 
-var formContentType = []string{"application/x-www-form-urlencoded"}
+var jsonContentType = []string{"application/json"}
 
 // outgoing is one hand-built request body. It goes back to the pool only when
 // its builder released it and the transport closed every reader of it: the
 // transport may read a body after Do returns, and re-read it (GetBody) when a
 // kept-alive connection turned out dead.
 type outgoing struct {
-	buf     bytes.Buffer
-	scratch []byte // a keyboard's JSON, before form escaping
-	refs    atomic.Int32
+	buf  bytes.Buffer
+	refs atomic.Int32
 }
 
 var outgoingPool = sync.Pool{New: func() any { return new(outgoing) }}
@@ -52,7 +52,6 @@ func (o *outgoing) release() {
 		return // let an unusually big one go
 	}
 	o.buf.Reset()
-	o.scratch = o.scratch[:0]
 	outgoingPool.Put(o)
 }
 
@@ -117,17 +116,15 @@ func (r *hotResult) UnmarshalJSON(b []byte) error {
 func (c *Client) hotSendMessage(chatID int64, text string, m *Message, ln lane) apiCall {
 	o := getOutgoing()
 	b := o.buf.AvailableBuffer()
-	b = append(b, "chat_id="...)
+	b = append(b, `{"chat_id":`...)
 	b = strconv.AppendInt(b, chatID, 10)
-	b = append(b, "&text="...)
-	b = appendFormEscaped(b, text)
-	if m != nil {
-		o.scratch = appendMarkupJSON(o.scratch[:0], m)
-		if len(o.scratch) > 0 {
-			b = append(b, "&reply_markup="...)
-			b = appendFormEscaped(b, string(o.scratch))
-		}
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, text)
+	if m != nil && (len(m.Inline) > 0 || len(m.Reply) > 0 || m.RemoveReply) {
+		b = append(b, `,"reply_markup":`...)
+		b = appendMarkupJSON(b, m)
 	}
+	b = append(b, '}')
 	o.buf.Write(b)
 	return c.hotCall("sendMessage", c.urlSendMessage, chatID, ln, limitChat, false, o)
 }
@@ -137,17 +134,17 @@ func (c *Client) hotSendMessage(chatID int64, text string, m *Message, ln lane) 
 func (c *Client) hotEditText(chatID int64, messageID int, text string, inline [][]Button, ln lane) apiCall {
 	o := getOutgoing()
 	b := o.buf.AvailableBuffer()
-	b = append(b, "chat_id="...)
+	b = append(b, `{"chat_id":`...)
 	b = strconv.AppendInt(b, chatID, 10)
-	b = append(b, "&message_id="...)
+	b = append(b, `,"message_id":`...)
 	b = strconv.AppendInt(b, int64(messageID), 10)
-	b = append(b, "&text="...)
-	b = appendFormEscaped(b, text)
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, text)
 	if len(inline) > 0 {
-		o.scratch = appendInlineJSON(o.scratch[:0], inline)
-		b = append(b, "&reply_markup="...)
-		b = appendFormEscaped(b, string(o.scratch))
+		b = append(b, `,"reply_markup":`...)
+		b = appendInlineJSON(b, inline)
 	}
+	b = append(b, '}')
 	o.buf.Write(b)
 	return c.hotCall("editMessageText", c.urlEditText, chatID, ln, limitNone, true, o)
 }
@@ -157,12 +154,13 @@ func (c *Client) hotEditText(chatID int64, messageID int, text string, inline []
 func (c *Client) hotAnswerCallback(callbackID, text string) apiCall {
 	o := getOutgoing()
 	b := o.buf.AvailableBuffer()
-	b = append(b, "callback_query_id="...)
-	b = appendFormEscaped(b, callbackID)
+	b = append(b, `{"callback_query_id":`...)
+	b = appendJSONString(b, callbackID)
 	if text != "" {
-		b = append(b, "&text="...)
-		b = appendFormEscaped(b, text)
+		b = append(b, `,"text":`...)
+		b = appendJSONString(b, text)
 	}
+	b = append(b, '}')
 	o.buf.Write(b)
 	return c.hotCall("answerCallbackQuery", c.urlAnswerCallback, 0, laneReply, limitNone, true, o)
 }
@@ -181,7 +179,7 @@ func (c *Client) post(ctx context.Context, method string, u *url.URL, o *outgoin
 	req := (&http.Request{
 		Method: http.MethodPost, URL: &target, Host: target.Host,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:        http.Header{"Content-Type": formContentType},
+		Header:        http.Header{"Content-Type": jsonContentType},
 		Body:          o.reader(),
 		GetBody:       func() (io.ReadCloser, error) { return o.reader(), nil },
 		ContentLength: int64(o.buf.Len()),
@@ -234,25 +232,6 @@ func (c *Client) post(ctx context.Context, method string, u *url.URL, o *outgoin
 			RetryAfter: time.Duration(a.Parameters.RetryAfter) * time.Second}
 	}
 	return answer{messageID: a.Result.messageID}, nil
-}
-
-// appendFormEscaped appends s escaped as application/x-www-form-urlencoded
-// does (url.QueryEscape).
-func appendFormEscaped(b []byte, s string) []byte {
-	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z', '0' <= ch && ch <= '9',
-			ch == '-', ch == '_', ch == '.', ch == '~':
-			b = append(b, ch)
-		case ch == ' ':
-			b = append(b, '+')
-		default:
-			b = append(b, '%', hex[ch>>4], hex[ch&15])
-		}
-	}
-	return b
 }
 
 // appendMarkupJSON appends m's keyboard as reply_markup JSON: inline, else

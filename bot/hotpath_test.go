@@ -108,7 +108,8 @@ func BenchmarkHotPath(b *testing.B) {
 }
 
 // TestHotPathSendsWhatTgbotapiSends checks that the hand-built sendMessage
-// and editMessageText carry the same parameters as tgbotapi's.
+// and editMessageText, in JSON, carry the same parameters as tgbotapi's
+// form, and that answerCallbackQuery carries its id and text.
 func TestHotPathSendsWhatTgbotapiSends(t *testing.T) {
 	var bodies []string
 	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
@@ -141,7 +142,7 @@ func TestHotPathSendsWhatTgbotapiSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 4; i += 2 {
-		hand, lib := parseForm(t, bodies[i]), parseForm(t, bodies[i+1])
+		hand, lib := parseJSONBody(t, bodies[i]), parseForm(t, bodies[i+1])
 		for _, k := range []string{"chat_id", "message_id", "text"} {
 			if hand[k] != lib[k] {
 				t.Errorf("%s: hand-built %q, tgbotapi %q", k, hand[k], lib[k])
@@ -160,6 +161,32 @@ func TestHotPathSendsWhatTgbotapiSends(t *testing.T) {
 			t.Errorf("reply_markup: hand-built %s, tgbotapi %s", hb, lb)
 		}
 	}
+	if err := c.AnswerCallback(ctx, "cb:7", text); err != nil {
+		t.Fatal(err)
+	}
+	if got := parseJSONBody(t, bodies[4]); got["callback_query_id"] != "cb:7" || got["text"] != text {
+		t.Errorf("answerCallbackQuery sent %q", bodies[4])
+	}
+}
+
+// parseJSONBody reads a hand-built JSON body as parameters: strings as
+// they are, numbers in decimal, objects (the keyboard) as their JSON.
+func parseJSONBody(t *testing.T, body string) map[string]string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("body %q is not a JSON object: %v", body, err)
+	}
+	out := map[string]string{}
+	for k, v := range m {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			out[k] = s
+		} else {
+			out[k] = string(v)
+		}
+	}
+	return out
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

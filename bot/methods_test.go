@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -114,14 +113,6 @@ func TestDownload(t *testing.T) {
 	// Re-sent on the other side by file id after the download: the photo path works.
 	if _, err := f.client.Send(context.Background(), Message{ChatID: 91, Text: "عکس", Photo: &File{FileID: id}}); err != nil {
 		t.Errorf("Send photo: %v", err)
-	}
-}
-
-func TestFormEscapedMatchesQueryEscape(t *testing.T) {
-	for _, s := range []string{"", "سلام دنیا", "a b&c=d+e/f?g#h%i", "۱۲۳\n\t\"'<>", "\xff\xfe", "emoji 📱📍"} {
-		if got, want := string(appendFormEscaped(nil, s)), url.QueryEscape(s); got != want {
-			t.Errorf("appendFormEscaped(%q) = %q, want %q", s, got, want)
-		}
 	}
 }
 
