@@ -90,23 +90,27 @@ type Config struct {
 	// the in-process state cache, which assumes this process is a chat's
 	// only writer, is then off and every update reads the state from Redis.
 	Shared bool
-	// DeferPrompts says the queue writes a prompt's message id (Prompted)
-	// in the round trip that acknowledges the update, instead of a round
-	// trip of its own: whoever calls Queue.Done for a chat first takes its
-	// writes with TakePromptSaves. Set it only when every update the
+	// DeferWrites says the queue writes an update's transition (with its
+	// dedup mark) and a prompt's message id (Prompted) in the round trip
+	// that acknowledges the update, instead of round trips of their own:
+	// whoever calls Queue.Done for a chat first takes its writes with
+	// TakeWrites and reports with WritesDone. The replies then go out
+	// before the transition is stored; a transition that is not stored
+	// leaves its update queued, to be handled again (a repeated reply at
+	// worst, as a re-delivery gives). Set it only when every update the
 	// engine handles ends with such a Done.
-	DeferPrompts bool
+	DeferWrites bool
 }
 
 // Engine walks people through flows. Every transition is one compare-and-set
 // in Redis that also writes the update's dedup mark, so a re-delivered
 // update has no second effect and two racing updates cannot both win.
 type Engine struct {
-	store   *Store
-	cfg     Config
-	flows   map[string]*Flow
-	cache   *stateCache
-	prompts promptSaves
+	store  *Store
+	cfg    Config
+	flows  map[string]*Flow
+	cache  *stateCache
+	writes pendingWrites
 }
 
 // NewEngine returns an engine over store. It returns an error naming the
@@ -153,12 +157,8 @@ const maxAttempts = 8
 // faults of Redis or of a flow's Submit; the caller tells the person to try again.
 func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 	var who viewerMemo // resolved at most once, however many races are re-run
-	// A prompt id still waiting here missed its Done (the chat was given
-	// up, or the attempt failed): it may no longer fit the stored state,
-	// whose version restarts after a delete. The cache keeps the id for
-	// the next commit.
-	if e.cfg.DeferPrompts {
-		e.prompts.forget(k)
+	if e.cfg.DeferWrites {
+		e.forgetWrites(k)
 	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		st, applied, ok := e.cache.get(k)
@@ -194,6 +194,17 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 		next, ttl := &t.st, e.ttlFor(&t.st, t.now)
 		if t.st.Flow == "" && t.st.Notice == "" && t.st.Commands == 0 {
 			next = nil
+		}
+		if e.cfg.DeferWrites {
+			// Past the deadline the replies cannot go out, and the Done
+			// would not come: fail as the commit itself would have.
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("conversations: commit: %w", err)
+			}
+			if err := e.deferCommit(k, in.UpdateID, st.Version, &t.st, next, ttl); err != nil {
+				return nil, err
+			}
+			return t.outs, nil
 		}
 		ver, err := e.store.Commit(ctx, k, in.UpdateID, st.Version, next, ttl)
 		switch {
@@ -240,14 +251,21 @@ func (e *Engine) Prompted(ctx context.Context, k Key, messageID int) error {
 	}
 	next := cloneState(st)
 	next.PromptID = messageID
-	if e.cfg.DeferPrompts {
+	if e.cfg.DeferWrites {
 		ttl := e.ttlFor(&next, e.cfg.Now())
-		_, value, err := encodeState(st.Version, &next, ttl)
+		w := StateWrite{Key: k, Expect: st.Version, TTL: ttl, promptID: messageID}
+		if p, ok := e.writes.get(k); ok && p.commit {
+			// The transition this prompt follows is not written yet: one
+			// write stores both.
+			w.Expect, w.commit, w.updateID, w.dedupTTL = p.Expect, true, p.updateID, p.dedupTTL
+		}
+		ver, value, err := encodeState(w.Expect, &next, ttl)
 		if err != nil {
 			return fmt.Errorf("conversations: save prompt: %w", err)
 		}
-		e.prompts.add(StateWrite{Key: k, Expect: st.Version, Value: value, TTL: ttl, promptID: messageID})
-		e.cache.put(k, next, applied) // at its stored version until the write is done
+		w.Value, w.version = value, ver
+		e.writes.add(w)
+		e.cache.put(k, next, applied) // at its version until the write is done
 		return nil
 	}
 	ver, err := e.store.Save(ctx, k, st.Version, &next, e.ttlFor(&next, e.cfg.Now()))
@@ -263,25 +281,59 @@ func (e *Engine) Prompted(ctx context.Context, k Key, messageID int) error {
 	return nil
 }
 
-// TakePromptSaves returns the prompt ids waiting to be written for the
-// chat (Config.DeferPrompts) and forgets them: the caller writes them with
-// Queue.DoneWith and reports with PromptSavesDone.
-func (e *Engine) TakePromptSaves(platform string, chatID int64) []StateWrite {
-	return e.prompts.take(platform, chatID)
+// deferCommit sets aside the transition of update id from version expect
+// to next (nil deletes the state), for the chat's Done (DeferWrites), and
+// caches st, the state it leads to, as if it were stored.
+func (e *Engine) deferCommit(k Key, updateID int, expect int64, st, next *State, ttl time.Duration) error {
+	ver, value, err := encodeState(expect, next, ttl)
+	if err != nil {
+		return fmt.Errorf("conversations: commit: %w", err)
+	}
+	e.writes.add(StateWrite{Key: k, Expect: expect, Value: value, TTL: ttl,
+		commit: true, updateID: updateID, dedupTTL: e.store.dedupTTL, version: ver})
+	if next == nil {
+		e.cache.put(k, State{}, updateID)
+	} else {
+		st.Version = ver
+		e.cache.put(k, *st, updateID)
+	}
+	return nil
 }
 
-// PromptSavesDone records what became of writes from TakePromptSaves:
-// applied[i] for writes[i], or applied nil when the round trip failed. A
-// write not applied leaves the cached state out of date, so it is dropped
-// and read again (the next prompt then wins, as with a lost race).
-func (e *Engine) PromptSavesDone(writes []StateWrite, applied []bool) {
+// forgetWrites drops the writes still waiting for the chat of k: they
+// missed their Done (the chat was given up, or the attempt failed), and
+// their update, still queued, is handled again. A prompt id may no longer
+// fit the stored state, whose version restarts after a delete; the cache
+// keeps it for the next transition. A transition was never stored: the
+// cache, which holds it, is dropped.
+func (e *Engine) forgetWrites(k Key) {
+	for _, w := range e.writes.take(k.Platform, k.ChatID) {
+		if w.commit {
+			e.cache.drop(w.Key)
+		}
+	}
+}
+
+// TakeWrites returns the writes waiting for the chat (Config.DeferWrites)
+// and forgets them: the caller writes them with Queue.DoneWith and reports
+// with WritesDone.
+func (e *Engine) TakeWrites(platform string, chatID int64) []StateWrite {
+	return e.writes.take(platform, chatID)
+}
+
+// WritesDone records what became of writes from TakeWrites: applied[i] for
+// writes[i], or applied nil when the round trip failed. A write not applied
+// leaves the cached state out of date, so it is dropped and read again (a
+// lost prompt id: the next prompt then wins, as with a lost race; a lost
+// transition: its update is handled again from the stored state).
+func (e *Engine) WritesDone(writes []StateWrite, applied []bool) {
 	for i, w := range writes {
 		st, at, ok := e.cache.get(w.Key)
-		if !ok || st.Version != w.Expect || st.PromptID != w.promptID {
+		if !ok || st.PromptID != w.promptID || (st.Version != w.Expect && st.Version != w.version) {
 			continue // changed since, and written with the change
 		}
 		if i < len(applied) && applied[i] {
-			st.Version = w.Expect + 1 // as encodeState numbers it
+			st.Version = w.version
 			e.cache.put(w.Key, st, at)
 		} else {
 			e.cache.drop(w.Key)
@@ -289,8 +341,8 @@ func (e *Engine) PromptSavesDone(writes []StateWrite, applied []bool) {
 	}
 }
 
-// promptSaves holds the prompt ids waiting for their chat's Done.
-type promptSaves struct {
+// pendingWrites holds the writes waiting for their chat's Done.
+type pendingWrites struct {
 	mu sync.Mutex
 	m  map[chatRef][]StateWrite
 }
@@ -302,7 +354,7 @@ type chatRef struct {
 }
 
 // add keeps w, replacing an earlier write of the same conversation.
-func (p *promptSaves) add(w StateWrite) {
+func (p *pendingWrites) add(w StateWrite) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m == nil {
@@ -313,29 +365,25 @@ func (p *promptSaves) add(w StateWrite) {
 	p.m[c] = append(ws, w)
 }
 
-func (p *promptSaves) take(platform string, chatID int64) []StateWrite {
+// get returns the write waiting for conversation k, if any.
+func (p *pendingWrites) get(k Key) (StateWrite, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.m[chatRef{k.Platform, k.ChatID}] {
+		if w.Key == k {
+			return w, true
+		}
+	}
+	return StateWrite{}, false
+}
+
+func (p *pendingWrites) take(platform string, chatID int64) []StateWrite {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := chatRef{platform, chatID}
 	ws := p.m[c]
 	delete(p.m, c)
 	return ws
-}
-
-// forget drops the write waiting for conversation k, if any.
-func (p *promptSaves) forget(k Key) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c := chatRef{k.Platform, k.ChatID}
-	ws, ok := p.m[c]
-	if !ok {
-		return
-	}
-	if ws = slices.DeleteFunc(ws, func(o StateWrite) bool { return o.Key == k }); len(ws) == 0 {
-		delete(p.m, c)
-	} else {
-		p.m[c] = ws
-	}
 }
 
 func (e *Engine) ttlFor(st *State, now time.Time) time.Duration {

@@ -262,62 +262,124 @@ func TestExpiryUsesInjectedClock(t *testing.T) {
 	}
 }
 
-// TestDeferredPromptRidesOnDone: with DeferPrompts the prompt's message id
-// is written by the queue's Done that acknowledges the update, not before;
-// the cache then agrees with Redis, and a write that lost a race is left
-// out and the state read again.
-func TestDeferredPromptRidesOnDone(t *testing.T) {
+// deferredChat handles updates of one chat as the bot does with
+// DeferWrites: each is queued and taken, handled, and acknowledged by a
+// Done that carries the engine's writes.
+type deferredChat struct {
+	t  *testing.T
+	fx *fixture
+	e  *conversations.Engine
+	k  conversations.Key
+}
+
+// take queues update id and takes the chat for owner "me".
+func (c deferredChat) take(id int) {
+	c.t.Helper()
+	ctx := context.Background()
+	if err := c.fx.queue.Push(ctx, c.k.Platform, c.k.ChatID, id, []byte(fmt.Sprintf(`{"update_id":%d}`, id))); err != nil {
+		c.t.Fatal(err)
+	}
+	if got, _, st, err := c.fx.queue.Take(ctx, c.k.Platform, c.k.ChatID, "me", time.Minute); st != conversations.TakeTaken || err != nil {
+		c.t.Fatalf("Take = %d, %v, %v", got, st, err)
+	}
+}
+
+// done acknowledges update id with the engine's writes and returns what
+// became of them and the update the queue gave next (0: none).
+func (c deferredChat) done(id int) ([]bool, int, conversations.TakeStatus) {
+	c.t.Helper()
+	writes := c.e.TakeWrites(c.k.Platform, c.k.ChatID)
+	if again := c.e.TakeWrites(c.k.Platform, c.k.ChatID); len(again) != 0 {
+		c.t.Fatalf("TakeWrites gave %d writes a second time", len(again))
+	}
+	next, _, st, applied, err := c.fx.queue.DoneWith(context.Background(), c.k.Platform, c.k.ChatID, "me", id, time.Minute, writes)
+	if err != nil {
+		c.t.Fatalf("DoneWith(%d) = %v", id, err)
+	}
+	c.e.WritesDone(writes, applied)
+	return applied, next, st
+}
+
+// handle takes update in, handles it, reports prompt (0: none) as the
+// router does after sending, and acknowledges it; applied is what became
+// of its writes.
+func (c deferredChat) handle(in conversations.Input, prompt int) ([]conversations.Out, []bool) {
+	c.t.Helper()
+	c.take(in.UpdateID)
+	outs, err := c.e.Handle(context.Background(), c.k, in)
+	if err != nil {
+		c.t.Fatalf("update %d: %v", in.UpdateID, err)
+	}
+	if prompt != 0 {
+		if err := c.e.Prompted(context.Background(), c.k, prompt); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	applied, next, _ := c.done(in.UpdateID)
+	if next != 0 {
+		c.t.Fatalf("after update %d the queue gave %d", in.UpdateID, next)
+	}
+	return outs, applied
+}
+
+// TestDeferredWritesRideOnDone: with DeferWrites an update's transition
+// and its prompt's message id are written by the queue's Done that
+// acknowledges the update, in one write with the update's dedup mark; the
+// cache then agrees with Redis. A transition that is not written leaves
+// its update queued, and handling it again starts from the stored state.
+func TestDeferredWritesRideOnDone(t *testing.T) {
 	fx := newFixture(t)
 	ctx := context.Background()
 	k := conversations.Key{Platform: "tg", ChatID: 21, UserID: 21}
 	flow := textFlow(1, []string{"a", "b", "c"}, fx.store, fx.place, fx.commit)
-	e := fx.engineWith(conversations.Config{Flows: []*conversations.Flow{flow}, DeferPrompts: true})
-	outs, _ := e.Handle(ctx, k, conversations.Input{UpdateID: 1, SenderID: 21, Command: "start"})
-	if _, err := e.Handle(ctx, k, conversations.Input{UpdateID: 2, SenderID: 21, CallbackID: "x", CallbackData: menuData(t, outs)}); err != nil {
-		t.Fatal(err)
+	e := fx.engineWith(conversations.Config{Flows: []*conversations.Flow{flow}, DeferWrites: true})
+	c := deferredChat{t: t, fx: fx, e: e, k: k}
+
+	outs, applied := c.handle(conversations.Input{UpdateID: 1, SenderID: 21, Command: "start"}, 0)
+	if len(applied) != 0 {
+		t.Fatalf("the menu wrote %v, want nothing", applied)
 	}
-	before, err := fx.convs.Get(ctx, k)
-	if err != nil {
+
+	// Nothing is written before the Done; the transition and the prompt
+	// shown for it are then one write.
+	c.take(2)
+	if _, err := e.Handle(ctx, k, conversations.Input{UpdateID: 2, SenderID: 21, CallbackID: "x", CallbackData: menuData(t, outs)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Prompted(ctx, k, 500); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := fx.convs.Get(ctx, k); st.PromptID == 500 || st.Version != before.Version {
-		t.Fatalf("Prompted wrote at once: %+v", st)
+	if st, err := fx.convs.Get(ctx, k); models.ErrorCode(err) != models.ENOTFOUND {
+		t.Fatalf("the transition was written before the Done: %+v, %v", st, err)
 	}
-
-	if err := fx.queue.Push(ctx, "tg", 21, 2, []byte(`{"update_id":2}`)); err != nil {
-		t.Fatal(err)
+	if applied, _, _ := c.done(2); len(applied) != 1 || !applied[0] {
+		t.Fatalf("Done wrote %v, want one write", applied)
 	}
-	if _, _, st, err := fx.queue.Take(ctx, "tg", 21, "me", time.Minute); st != conversations.TakeTaken || err != nil {
-		t.Fatalf("Take = %v, %v", st, err)
+	after, err := fx.convs.Get(ctx, k)
+	if err != nil || after.Flow != "t" || after.PromptID != 500 || after.Version != 1 {
+		t.Fatalf("after Done the state is %+v, %v; want flow t, prompt 500 at version 1", after, err)
 	}
-	writes := e.TakePromptSaves("tg", 21)
-	if len(writes) != 1 || len(e.TakePromptSaves("tg", 21)) != 0 {
-		t.Fatalf("TakePromptSaves = %d writes, then more; want 1, then none", len(writes))
-	}
-	_, _, st, applied, err := fx.queue.DoneWith(ctx, "tg", 21, "me", 2, time.Minute, writes)
-	if err != nil || st != conversations.TakeEmpty || len(applied) != 1 || !applied[0] {
-		t.Fatalf("DoneWith = %v, %v, %v; want the write applied and the queue empty", st, applied, err)
-	}
-	e.PromptSavesDone(writes, applied)
 	if n, err := fx.queue.Len(ctx, "tg", 21); n != 0 || err != nil {
 		t.Fatalf("the update is still queued: %d, %v", n, err)
 	}
-	after, err := fx.convs.Get(ctx, k)
-	if err != nil || after.PromptID != 500 || after.Version != before.Version+1 {
-		t.Fatalf("after Done the state is %+v, %v; want prompt 500 at version %d", after, err, before.Version+1)
+	// Its dedup mark was written with it: another process that gets the
+	// update again replays it.
+	if snap, err := fx.convs.Load(ctx, k, 2); err != nil || !snap.Seen {
+		t.Fatalf("update 2 is not marked applied: %+v, %v", snap, err)
 	}
-	// The cache holds the written version: the next answer commits on the
-	// first try, in one round trip (a stale cache would take three: the
-	// lost commit, a load, the commit again), and strips the buttons of
-	// prompt 500.
+
+	// The cache holds the written version: the next answer touches Redis
+	// only in its Done, and strips the buttons of prompt 500.
 	trips := &redistest.RoundTrips{}
 	fx.rdb.AddHook(trips)
+	c.take(3)
+	trips.Take()
 	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 3, SenderID: 21, Text: "الف"})
-	if got := trips.Take(); err != nil || len(got) != 1 {
-		t.Fatalf("the next answer: %v, round trips %q; want 1", err, got)
+	if got := trips.Take(); err != nil || len(got) != 0 {
+		t.Fatalf("the next answer: %v, round trips %q; want none before the Done", err, got)
+	}
+	if applied, _, _ := c.done(3); len(applied) != 1 || !applied[0] {
+		t.Fatalf("Done wrote %v, want the transition", applied)
 	}
 	stripped := false
 	for _, o := range outs {
@@ -327,44 +389,93 @@ func TestDeferredPromptRidesOnDone(t *testing.T) {
 		t.Fatalf("after the next answer the state is %+v (prompt 500 stripped: %v); want version %d", st, stripped, after.Version+1)
 	}
 
-	// Another process moves the conversation before the write: it is left
-	// out, and the engine reads the state again.
-	if err := e.Prompted(ctx, k, 501); err != nil {
+	// Someone else writes the conversation before the Done: the
+	// transition is left out, the update stays at the head of the queue,
+	// and handling it again starts from what is stored.
+	c.take(4)
+	if _, err := e.Handle(ctx, k, conversations.Input{UpdateID: 4, SenderID: 21, Text: "ب"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fx.engine(flow).Handle(ctx, k, conversations.Input{UpdateID: 4, SenderID: 21, Text: "ب"}); err != nil {
+	moved, _ := fx.convs.Get(ctx, k)
+	moved.PromptID = 777
+	if _, err := fx.convs.Save(ctx, k, moved.Version, &moved, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	writes = e.TakePromptSaves("tg", 21)
-	_, _, _, applied, err = fx.queue.DoneWith(ctx, "tg", 21, "me", 4, time.Minute, writes)
-	if err != nil || len(applied) != 1 || applied[0] {
-		t.Fatalf("DoneWith after a lost race = %v, %v; want the write left out", applied, err)
+	applied, next, st := c.done(4)
+	if len(applied) != 1 || applied[0] || next != 4 || st != conversations.TakeTaken {
+		t.Fatalf("Done after a lost race = %v, next %d (%v); want the write left out and update 4 given again", applied, next, st)
 	}
-	e.PromptSavesDone(writes, applied)
-	if st, _ := fx.convs.Get(ctx, k); st.PromptID == 501 || st.Step != "c" {
-		t.Fatalf("the lost write changed the state: %+v", st)
+	if got, _ := fx.convs.Get(ctx, k); got.Step != "b" || got.PromptID != 777 {
+		t.Fatalf("the lost write changed the state: %+v", got)
 	}
-	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 5, SenderID: 21, Text: "پ"})
-	if err != nil || !strings.Contains(texts(outs), "ثبت") && !strings.Contains(texts(outs), "تأیید") {
-		t.Fatalf("the answer after the lost write = %q, %v; want the summary of the run", texts(outs), err)
+	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 4, SenderID: 21, Text: "ب"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if st, _ := fx.convs.Get(ctx, k); st.Answers["c"].Text != "پ" {
-		t.Errorf("the answer after the lost write was not kept: %+v", st)
+	stripped = false
+	for _, o := range outs {
+		stripped = stripped || o.Edit == 777
+	}
+	if applied, next, _ := c.done(4); !stripped || len(applied) != 1 || !applied[0] || next != 0 {
+		t.Fatalf("handled again: prompt 777 stripped %v, Done wrote %v, next %d; want the write and an empty queue", stripped, applied, next)
+	}
+	if got, _ := fx.convs.Get(ctx, k); got.Step != "c" || got.Answers["b"].Text != "ب" {
+		t.Fatalf("after handling it again the state is %+v", got)
 	}
 
-	// Nothing is written for an owner that no longer holds the chat: the
-	// holder may have moved the conversation on.
-	if err := fx.queue.Push(ctx, "tg", 21, 9, []byte(`{"update_id":9}`)); err != nil {
+	// A Done that never came (the attempt failed): the update is handled
+	// again from the stored state, and its one write lands once.
+	c.take(5)
+	if _, err := e.Handle(ctx, k, conversations.Input{UpdateID: 5, SenderID: 21, Text: "پ"}); err != nil {
+		t.Fatal(err)
+	}
+	outs, err = e.Handle(ctx, k, conversations.Input{UpdateID: 5, SenderID: 21, Text: "پ"})
+	if err != nil || !strings.Contains(texts(outs), "تأیید") && !strings.Contains(texts(outs), "ثبت") {
+		t.Fatalf("the attempt after a missed Done = %q, %v; want the summary of the run", texts(outs), err)
+	}
+	before, _ := fx.convs.Get(ctx, k)
+	if applied, _, _ := c.done(5); len(applied) != 1 || !applied[0] {
+		t.Fatalf("Done wrote %v, want one write", applied)
+	}
+	if got, _ := fx.convs.Get(ctx, k); got.Version != before.Version+1 || got.Answers["c"].Text != "پ" {
+		t.Fatalf("after the missed Done the state is %+v, was at version %d", got, before.Version)
+	}
+
+	// An update another owner applied already: the write is left out and
+	// the update removed.
+	c.take(6)
+	if _, err := e.Handle(ctx, k, conversations.Input{UpdateID: 6, SenderID: 21, Text: "/cancel", Command: "cancel"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.convs.MarkSeen(ctx, k, 6); err != nil {
+		t.Fatal(err)
+	}
+	if applied, next, _ := c.done(6); len(applied) != 1 || applied[0] || next != 0 {
+		t.Fatalf("Done of an update applied before = %v, next %d; want nothing written and the update removed", applied, next)
+	}
+	if n, err := fx.queue.Len(ctx, "tg", 21); n != 0 || err != nil {
+		t.Fatalf("the update applied before is still queued: %d, %v", n, err)
+	}
+
+	// Nothing is written, and nothing removed, for an owner that no longer
+	// holds the chat (its claim ran out and another took the chat): the
+	// holder handles the update.
+	if err := fx.queue.Push(ctx, "tg", 21, 7, []byte(`{"update_id":7}`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, st, err := fx.queue.Take(ctx, "tg", 21, "holder", time.Minute); st != conversations.TakeTaken || err != nil {
-		t.Fatalf("Take = %v, %v", st, err)
+		t.Fatalf("Take by the holder = %v, %v", st, err)
 	}
 	held, _ := fx.convs.Get(ctx, k)
-	stale := []conversations.StateWrite{{Key: k, Expect: held.Version, Value: fmt.Sprintf("%d|{}", held.Version+1), TTL: time.Minute}}
-	_, _, st, applied, err = fx.queue.DoneWith(ctx, "tg", 21, "me", 8, time.Minute, stale)
-	if err != nil || st != conversations.TakeBusy || len(applied) != 1 || applied[0] {
-		t.Fatalf("DoneWith of a chat another owner holds = %v, %v, %v; want busy, nothing written", st, applied, err)
+	if _, err := e.Handle(ctx, k, conversations.Input{UpdateID: 7, SenderID: 21, Command: "start"}); err != nil {
+		t.Fatal(err)
+	}
+	applied, _, st = c.done(7)
+	if len(applied) != 1 || applied[0] || st != conversations.TakeBusy {
+		t.Fatalf("Done of a chat another owner holds = %v, %v; want busy, nothing written", applied, st)
+	}
+	if n, _ := fx.queue.Len(ctx, "tg", 21); n != 1 {
+		t.Errorf("the holder's update was removed: %d queued", n)
 	}
 	if now, _ := fx.convs.Get(ctx, k); now.Version != held.Version || now.Flow != held.Flow {
 		t.Errorf("the holder's state changed: %+v, was %+v", now, held)

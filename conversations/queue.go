@@ -313,26 +313,47 @@ end
 `
 
 // takeScript claims the chat for an owner and returns its oldest update,
-// after removing the update just handled and applying the compare-and-set
-// of states in the chat's slot (StateWrite), each on its own; not when
-// another owner holds the chat (it may have moved the states on).
+// after applying the compare-and-set of states in the chat's slot
+// (StateWrite), each on its own, and removing the update just handled; not
+// when another owner holds the chat (it may have moved the states on). A
+// write that carries an update id is that update's transition: it is
+// applied with the update's dedup mark (clearing the chat's blocked mark,
+// as Store.Commit does), and the update is removed only when it was, or
+// when its mark shows it applied before; otherwise it stays at the head of
+// the queue and is handled again.
 //
-//	KEYS: queue, lease, then a state key per write
-//	ARGV: owner, lease in ms, an update id to remove first ("" for none),
-//	      then for each write: expected version, value, TTL in ms
+//	KEYS: queue, lease, dedup set, blocked mark, then a state key per write
+//	ARGV: owner, lease in ms, an update id to remove ("" for none), then for
+//	      each write: expected version, value, TTL in ms, update id ("" for
+//	      a write without a transition), dedup TTL in ms
 //	returns {code, id, update, applied...}: code -1 when another owner
 //	holds the chat, 0 when the queue is empty (a lease of the caller's is
-//	dropped), 1 with the update's id and text otherwise; then 1 or 0 for
-//	each write
-var takeScript = redis.NewScript(leaseLua + casLua + `
+//	dropped), 1 with the update's id and text otherwise; then for each
+//	write 1 (written), 0 (not) or 2 (its update was applied before)
+var takeScript = redis.NewScript(leaseLua + casLua + dedupLua + `
 local out = {0, 0, ''}
-if ARGV[3] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[3]) end
 local cur = leaseOwner(KEYS[2])
 local mine = not cur or cur == ARGV[1]
-for i = 3, #KEYS do
-  local a = 4 + (i - 3) * 3
-  out[#out + 1] = mine and casWrite(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2]) and 1 or 0
+local ack = ARGV[3] ~= ''
+for i = 5, #KEYS do
+  local a = 4 + (i - 5) * 5
+  local id = ARGV[a + 3]
+  local r = 0
+  if mine then
+    if id ~= '' and dedupSeen(KEYS[3], id) then
+      r = 2
+    elseif casWrite(KEYS[i], ARGV[a], ARGV[a + 1], ARGV[a + 2]) then
+      r = 1
+      if id ~= '' then
+        dedupAdd(KEYS[3], id, ARGV[a + 4])
+        redis.call('DEL', KEYS[4])
+      end
+    end
+  end
+  if r == 0 and id ~= '' then ack = false end
+  out[#out + 1] = r
 end
+if ack then redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[3]) end
 if not mine then out[1] = -1; return out end
 local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #head == 0 then
@@ -371,11 +392,12 @@ func (q *Queue) Done(ctx context.Context, platform string, chatID int64, owner s
 }
 
 // DoneWith is Done that also applies writes, states of conversations in the
-// chat (a prompt's message id, see Engine.TakePromptSaves), in the same
-// round trip: applied[i] says whether writes[i] was (a version conflict
-// leaves it out). Returns EINVALID for a malformed platform or a write of
-// another chat and EINTERNAL when Redis fails; nothing is then known of the
-// writes.
+// chat (see Engine.TakeWrites), in the same round trip: applied[i] says
+// whether writes[i] was (a version conflict leaves it out). When a write is
+// the transition of update id and is left out, id is not removed: it is
+// taken again, unless the dedup mark shows it applied before. Returns
+// EINVALID for a malformed platform or a write of another chat and
+// EINTERNAL when Redis fails; nothing is then known of the writes.
 func (q *Queue) DoneWith(ctx context.Context, platform string, chatID int64, owner string, id int, lease time.Duration, writes []StateWrite) (int, []byte, TakeStatus, []bool, error) {
 	return q.takeAfter(ctx, platform, chatID, owner, lease, strconv.Itoa(id), writes)
 }
@@ -385,17 +407,21 @@ func (q *Queue) takeAfter(ctx context.Context, platform string, chatID int64, ow
 		return 0, nil, TakeEmpty, nil, fmt.Errorf("conversations: queue take: %w", err)
 	}
 	tag := q.tag(platform, chatID)
-	keys := make([]string, 2, 2+len(writes))
-	keys[0], keys[1] = queueKey(tag), leaseKey(tag)
-	args := make([]any, 3, 3+3*len(writes))
+	keys := make([]string, 4, 4+len(writes))
+	keys[0], keys[1], keys[2], keys[3] = queueKey(tag), leaseKey(tag), dedupKey(tag), blockedKey(tag)
+	args := make([]any, 3, 3+5*len(writes))
 	args[0], args[1], args[2] = owner, lease.Milliseconds(), done
 	for _, w := range writes {
 		if w.Key.Platform != platform || w.Key.ChatID != chatID {
 			return 0, nil, TakeEmpty, nil, fmt.Errorf("conversations: queue take: %w",
 				models.Errorf(models.EINVALID, "a write of chat %s:%d with the update of %s:%d", w.Key.Platform, w.Key.ChatID, platform, chatID))
 		}
+		update := ""
+		if w.commit {
+			update = strconv.Itoa(w.updateID)
+		}
 		keys = append(keys, stateKey(tag, w.Key.UserID))
-		args = append(args, strconv.FormatInt(w.Expect, 10), w.Value, w.TTL.Milliseconds())
+		args = append(args, strconv.FormatInt(w.Expect, 10), w.Value, w.TTL.Milliseconds(), update, w.dedupTTL.Milliseconds())
 	}
 	res, err := runSlice(ctx, &q.take, q.rdb, keys, args...)
 	if err == nil && len(res) != 3+len(writes) {

@@ -246,15 +246,21 @@ end
 `
 
 // StateWrite is a compare-and-set of one conversation's state that rides on
-// another round trip (Queue.DoneWith): Value ("<version>|<json>") replaces
-// the state if it is still at version Expect.
+// another round trip (Queue.DoneWith): Value ("<version>|<json>", or "" to
+// delete) replaces the state if it is still at version Expect. The engine's
+// writes may also be an update's transition (Engine.Handle), written with
+// the update's dedup mark as Store.Commit does.
 type StateWrite struct {
 	Key    Key
 	Expect int64
 	Value  string
 	TTL    time.Duration
 
-	promptID int // the prompt id it records
+	commit   bool          // the transition of updateID, not only a prompt id
+	updateID int           // its update
+	dedupTTL time.Duration // as the Store's
+	version  int64         // the version Value holds (0 for a delete)
+	promptID int           // the prompt id it records
 }
 
 // Save writes next as the conversation's state if the stored version is still

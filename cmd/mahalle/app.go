@@ -237,14 +237,14 @@ func (a *app) serve(ctx context.Context) error {
 		Logger:    log,
 		Shared:    cfg.WebhookURL != "",
 		// Every update ends with the queue's Done (botQueue), which writes
-		// the prompt ids.
-		DeferPrompts: true,
+		// the transitions and the prompt ids.
+		DeferWrites: true,
 	})
 	if err != nil {
 		return fmt.Errorf("flows: %w", err)
 	}
 	reach := reachability{store: a.store, conv: conv}
-	queue := botQueue{q: conversations.NewQueue(a.rdb, conversations.QueueConfig{Prefix: cfg.RedisPrefix, Now: a.now}), prompts: engine}
+	queue := botQueue{q: conversations.NewQueue(a.rdb, conversations.QueueConfig{Prefix: cfg.RedisPrefix, Now: a.now}), engine: engine}
 
 	type platform struct {
 		p        bot.Platform

@@ -181,8 +181,9 @@ func (h *harness) checkOneSuggestion(store *models.Store, p *person, code, text 
 }
 
 // TestCrashAfterEffectBeforeConfirm kills the bot right after its reply to
-// an update reached the chat, before the offset is confirmed: the update is
-// delivered again and must change nothing, only repeat the reply.
+// an update reached the chat, before the update is acknowledged (which
+// stores the conversation's transition): the update is handled again from
+// the stored state and must change nothing twice, at most repeat the reply.
 func TestCrashAfterEffectBeforeConfirm(t *testing.T) {
 	h := newHarness(t)
 	pr := h.startProc()
@@ -196,13 +197,15 @@ func TestCrashAfterEffectBeforeConfirm(t *testing.T) {
 	})
 	id := p.pressID("محیط زیست")
 	h.awaitKill(armed, pr, id)
-	if st := h.convState(p); st.Step != "body" || len(st.Answers["topic"].Values) == 0 {
-		t.Fatalf("state at the kill = step %q, answers %v; want the topic applied and step body", st.Step, st.Answers)
+	if st := h.convState(p); st.Step != "topic" {
+		t.Fatalf("state at the kill = step %q, answers %v; want the transition not stored yet (step topic)", st.Step, st.Answers)
 	}
 	pr = h.startProc()
 	got := p.wait(id)
-	if n := countSent(h.srv.SentTo(p.chat.ID), "مرحله ۵ از ۹"); n != 2 {
-		t.Fatalf("step-5 prompt sent %d times, want 2 (the reply before the kill and its replay):\n%s", n, dump(got))
+	// Handled again, the press edits its message into the same prompt: the
+	// chat holds it once.
+	if n := countSent(h.srv.SentTo(p.chat.ID), "مرحله ۵ از ۹"); n != 1 {
+		t.Fatalf("step-5 prompt sent %d times, want 1:\n%s", n, dump(got))
 	}
 	if !strings.Contains(lastText(got), "مرحله ۵ از ۹") {
 		t.Errorf("after the replay the newest message is %q, want the step-5 prompt", lastText(got))
@@ -218,26 +221,28 @@ func TestCrashAfterEffectBeforeConfirm(t *testing.T) {
 	expect(t, p.say("مریم رضایی"), "خلاصهٔ «ارسال پیشنهاد»", "محله نمونه ۱ اراک", "محیط زیست", body, "مریم رضایی")
 
 	// The final confirm: killed when the closing notice with the tracking
-	// code is recorded; the row exists, the offset is not confirmed.
+	// code is recorded; the row exists, the update is not acknowledged.
 	armed = h.killOnSend(pr, func(s bottest.Sent) bool {
 		return s.ChatID == p.chat.ID && (s.Method == "sendMessage" || s.Method == "editMessageText") && codePattern.MatchString(s.Text)
 	})
 	id = p.pressID("تأیید و ارسال")
 	notice := h.awaitKill(armed, pr, id)
 	code := codePattern.FindString(notice.Text)
-	if st := h.convState(p); st.Flow != "" || !strings.Contains(st.Notice, code) {
-		t.Fatalf("state at the kill = flow %q, notice %q; want the flow closed with the code %s", st.Flow, st.Notice, code)
+	if st := h.convState(p); st.Flow == "" {
+		t.Fatalf("state at the kill = flow closed, notice %q; want the transition not stored yet", st.Notice)
 	}
 	store := h.openStore()
 	h.checkOneSuggestion(store, p, code, body)
 
 	h.startProc()
 	got = p.wait(id)
-	if n := countSent(h.srv.SentTo(p.chat.ID), code); n != 2 {
-		t.Errorf("closing notice with %s sent %d times, want 2 (before the kill and the replay):\n%s", code, n, dump(got))
+	// The confirm's message, edited again into the same closing notice,
+	// shows the code once; no other code was handed out.
+	if n := countSent(h.srv.SentTo(p.chat.ID), code); n != 1 {
+		t.Errorf("closing notice with %s sent %d times, want 1:\n%s", code, n, dump(got))
 	}
-	if other := codePattern.FindAllString(dump(h.srv.SentTo(p.chat.ID)), -1); len(other) != 2 {
-		t.Errorf("tracking codes in the chat = %v, want %s twice", other, code)
+	if other := codePattern.FindAllString(dump(h.srv.SentTo(p.chat.ID)), -1); len(other) != 1 {
+		t.Errorf("tracking codes in the chat = %v, want %s once", other, code)
 	}
 	expect(t, got, "کد پیگیری", code)
 	expect(t, got, "از منوی زیر")
@@ -248,9 +253,10 @@ func TestCrashAfterEffectBeforeConfirm(t *testing.T) {
 }
 
 // TestCrashAfterEffectBeforeReply kills the bot while the reply to an update
-// hangs on the way to the Bot API: the effect is committed, the person saw
-// nothing. After the restart the re-delivered update must bring the reply
-// that belongs to the new state, and the state must move once only.
+// hangs on the way to the Bot API: the person saw nothing, and the
+// transition is not stored (that waits for the update's acknowledgement).
+// After the restart the update, handled again, must bring the reply once,
+// and the state must move once only.
 func TestCrashAfterEffectBeforeReply(t *testing.T) {
 	h := newHarness(t)
 	pr := h.startProc()
@@ -265,8 +271,8 @@ func TestCrashAfterEffectBeforeReply(t *testing.T) {
 	h.waitCalls("editMessageText", n)
 	pr.mustKill9(t)
 	h.unconfirmed(id)
-	if st := h.convState(p); st.Step != "body" {
-		t.Fatalf("state at the kill = step %q; want the topic applied (step body)", st.Step)
+	if st := h.convState(p); st.Step != "topic" {
+		t.Fatalf("state at the kill = step %q; want the transition not stored yet (step topic)", st.Step)
 	}
 	if n := countSent(h.srv.SentTo(p.chat.ID), "مرحله ۵ از ۹"); n != 0 {
 		t.Fatalf("the hung prompt reached the chat")
@@ -279,8 +285,8 @@ func TestCrashAfterEffectBeforeReply(t *testing.T) {
 	}
 	noHint(t, got)
 
-	// A text answer whose prompt hangs: evaluated again it would be a
-	// wrong answer to the location step.
+	// A text answer whose prompt hangs: evaluated again after a stored
+	// transition it would be a wrong answer to the location step.
 	const body = "برای جوانان محله یک کتابخانه کوچک لازم است"
 	n = h.srv.Calls("sendMessage")
 	h.srv.FailNext("sendMessage", 1, bottest.Fault{Latency: hang})
@@ -288,8 +294,8 @@ func TestCrashAfterEffectBeforeReply(t *testing.T) {
 	h.waitCalls("sendMessage", n)
 	pr.mustKill9(t)
 	h.unconfirmed(id)
-	if st := h.convState(p); st.Step != "loc" || st.Answers["body"].Text != body {
-		t.Fatalf("state at the kill = step %q, body %q; want the text applied (step loc)", st.Step, st.Answers["body"].Text)
+	if st := h.convState(p); st.Step != "body" || st.Answers["body"].Text != "" {
+		t.Fatalf("state at the kill = step %q, body %q; want the transition not stored yet (step body)", st.Step, st.Answers["body"].Text)
 	}
 	pr = h.startProc()
 	got = p.wait(id)
@@ -302,27 +308,29 @@ func TestCrashAfterEffectBeforeReply(t *testing.T) {
 	expect(t, p.press("رد کردن"), "مرحله ۸ از ۹")
 	expect(t, p.press("بی\u200cنام"), "خلاصهٔ «ارسال پیشنهاد»", "امور فرهنگی", body)
 
-	// The confirm whose first reply (the callback answer) hangs: the row and
-	// the closed state are committed, the person knows nothing yet.
+	// The confirm whose first reply (the callback answer) hangs: the row is
+	// stored, the person knows nothing yet, the flow is still open.
 	n = h.srv.Calls("answerCallbackQuery")
 	h.srv.FailNext("answerCallbackQuery", 1, bottest.Fault{Latency: hang})
 	id = p.pressID("تأیید و ارسال")
 	h.waitCalls("answerCallbackQuery", n)
 	pr.mustKill9(t)
 	h.unconfirmed(id)
-	st := h.convState(p)
-	code := codePattern.FindString(st.Notice)
-	if st.Flow != "" || code == "" {
-		t.Fatalf("state at the kill = flow %q, notice %q; want the flow closed with a tracking code", st.Flow, st.Notice)
+	if st := h.convState(p); st.Flow == "" {
+		t.Fatalf("state at the kill = flow closed, notice %q; want the transition not stored yet", st.Notice)
 	}
-	if strings.Contains(dump(h.srv.SentTo(p.chat.ID)), code) {
-		t.Fatalf("the tracking code reached the chat before the kill")
+	if codePattern.MatchString(dump(h.srv.SentTo(p.chat.ID))) {
+		t.Fatalf("a tracking code reached the chat before the kill")
 	}
 	store := h.openStore()
-	h.checkOneSuggestion(store, p, code, body)
+	if n, err := store.CountSuggestions(context.Background()); err != nil || n != 1 {
+		t.Fatalf("suggestions at the kill = %d, %v; want the row stored", n, err)
+	}
 
 	h.startProc()
 	got = p.wait(id)
+	code := codePattern.FindString(lastTextWith(got, "کد پیگیری"))
+	h.checkOneSuggestion(store, p, code, body)
 	expect(t, got, "کد پیگیری", code)
 	expect(t, got, "از منوی زیر")
 	if n := countSent(h.srv.SentTo(p.chat.ID), code); n != 1 {
@@ -336,12 +344,12 @@ func TestCrashAfterEffectBeforeReply(t *testing.T) {
 	}
 }
 
-// TestCrashAfterInsertBeforeCommit kills the bot between the two effects of
-// the final confirm: the suggestion row is inserted, the conversation's
-// compare-and-set that would close the flow never reached Redis. The update
-// is delivered again, is not marked seen, and so is evaluated again: the
-// insert must find its own row by the idempotency key and hand out the same
-// tracking code.
+// TestCrashAfterInsertBeforeCommit kills the bot after the final confirm's
+// effects and reply, while the acknowledgement that would store the closed
+// flow (with the update's dedup mark) is held on its way to Redis. The
+// update is delivered again, is not marked seen, and so is evaluated again:
+// the insert must find its own row by the idempotency key and hand out the
+// same tracking code.
 func TestCrashAfterInsertBeforeCommit(t *testing.T) {
 	h := newHarness(t)
 	gate := newRedisGate(t, h)
@@ -361,26 +369,27 @@ func TestCrashAfterInsertBeforeCommit(t *testing.T) {
 	gate.waitHeld()
 	store := h.openStore()
 	if n, err := store.CountSuggestions(context.Background()); err != nil || n != 1 {
-		t.Fatalf("suggestions while the commit is held = %d, %v; want the row inserted", n, err)
+		t.Fatalf("suggestions while the acknowledgement is held = %d, %v; want the row inserted", n, err)
 	}
 	if st := h.convState(p); st.Flow != residentflows.FlowSuggest || st.Step != "_summary" {
-		t.Fatalf("state while the commit is held = flow %q step %q; want still the summary", st.Flow, st.Step)
+		t.Fatalf("state while the acknowledgement is held = flow %q step %q; want still the summary", st.Flow, st.Step)
 	}
 	pr.mustKill9(t)
 	h.unconfirmed(id)
-	if codePattern.MatchString(dump(h.srv.SentTo(p.chat.ID))) {
-		t.Fatalf("a tracking code reached the chat before the commit")
+	told := codePattern.FindString(dump(h.srv.SentTo(p.chat.ID)))
+	if told == "" {
+		t.Fatalf("no tracking code reached the chat before the acknowledgement")
 	}
 
 	h.startProc()
 	got := p.wait(id)
 	code := codePattern.FindString(lastTextWith(got, "کد پیگیری"))
-	if code == "" {
-		t.Fatalf("no tracking code after the restart:\n%s", dump(got))
+	if code != told {
+		t.Fatalf("told %q after the restart, %q before:\n%s", code, told, dump(got))
 	}
 	h.checkOneSuggestion(store, p, code, body)
 	if st := h.convState(p); st.Flow != "" || !strings.Contains(st.Notice, code) {
-		t.Errorf("state after the replay = flow %q, notice %q; want the flow closed with %s", st.Flow, st.Notice, code)
+		t.Errorf("state after the second attempt = flow %q, notice %q; want the flow closed with %s", st.Flow, st.Notice, code)
 	}
 	if ans := h.srv.CallbackAnswer(id); !ans.Answered {
 		t.Errorf("the confirm press was never answered")

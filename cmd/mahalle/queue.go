@@ -10,11 +10,12 @@ import (
 
 // botQueue is the Redis queue of conversations seen as bot.Queue: bot/ does
 // not import Redis, and conversations does not speak bot's types. Its Done
-// also writes the prompt ids the engine set aside for the chat
-// (conversations.Config.DeferPrompts): one round trip less per new prompt.
+// also writes what the engine set aside for the chat
+// (conversations.Config.DeferWrites), the update's transition and its
+// prompt's id: two round trips less per update.
 type botQueue struct {
-	q       *conversations.Queue
-	prompts *conversations.Engine // its Config.DeferPrompts is set
+	q      *conversations.Queue
+	engine *conversations.Engine // its Config.DeferWrites is set
 }
 
 var _ bot.BatchQueue = botQueue{}
@@ -63,9 +64,9 @@ func (b botQueue) Take(ctx context.Context, k bot.ChatKey, owner string, lease t
 
 // Done implements bot.Queue.
 func (b botQueue) Done(ctx context.Context, k bot.ChatKey, owner string, id int, lease time.Duration) (bot.Queued, bot.Claim, error) {
-	writes := b.prompts.TakePromptSaves(string(k.Platform), k.ChatID)
+	writes := b.engine.TakeWrites(string(k.Platform), k.ChatID)
 	n, raw, st, applied, err := b.q.DoneWith(ctx, string(k.Platform), k.ChatID, owner, id, lease, writes)
-	b.prompts.PromptSavesDone(writes, applied)
+	b.engine.WritesDone(writes, applied)
 	return claimOf(n, raw, st, err)
 }
 
