@@ -42,7 +42,11 @@ func (s *jsonScan) answerHead(key []byte, ok *bool, code *int, description *stri
 		return true, s.integer(code)
 	case "description":
 		raw, good := s.rawString()
-		return true, good && json.Unmarshal(raw, description) == nil
+		var d string // its own: handing description to encoding/json would put the caller's answer on the heap
+		if good = good && json.Unmarshal(raw, &d) == nil; good {
+			*description = d
+		}
+		return true, good
 	case "parameters":
 		if s.peek() != '{' {
 			return true, s.skip()

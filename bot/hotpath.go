@@ -25,7 +25,9 @@ import (
 // hotMaxAnswer bounds the answer body read; a message answer is a few KB.
 const hotMaxAnswer = 1 << 20
 
-var jsonContentType = []string{"application/json"}
+// jsonHeader is the header of every hand-built call. Neither transport
+// changes a request's header (http.Client copies it before it adds one).
+var jsonHeader = http.Header{"Content-Type": {"application/json"}}
 
 // outgoing is one hand-built request body. It goes back to the pool only when
 // its builder released it and the transport closed every reader of it: the
@@ -179,7 +181,7 @@ func (c *Client) post(ctx context.Context, method string, u *url.URL, o *outgoin
 	req := (&http.Request{
 		Method: http.MethodPost, URL: &target, Host: target.Host,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:        http.Header{"Content-Type": jsonContentType},
+		Header:        jsonHeader, // read only, by every request
 		Body:          o.reader(),
 		GetBody:       func() (io.ReadCloser, error) { return o.reader(), nil },
 		ContentLength: int64(o.buf.Len()),
@@ -215,13 +217,14 @@ func (c *Client) post(ctx context.Context, method string, u *url.URL, o *outgoin
 	}
 	var a hotAnswer
 	if !decodeAnswer(rb.Bytes(), &a) {
-		a = hotAnswer{}
-		if err := json.Unmarshal(rb.Bytes(), &a); err != nil {
+		var slow hotAnswer // its own: handing a to encoding/json would put it on the heap every call
+		if err := json.Unmarshal(rb.Bytes(), &slow); err != nil {
 			if resp.StatusCode >= 500 {
 				return answer{}, &APIError{Method: method, Code: resp.StatusCode}
 			}
 			return answer{}, fmt.Errorf("undecodable answer (HTTP %d): %w", resp.StatusCode, err)
 		}
+		a = slow
 	}
 	if !a.OK {
 		code := a.ErrorCode

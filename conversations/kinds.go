@@ -218,11 +218,15 @@ func joinLabels(opts []Option, values []string) string {
 }
 
 func choiceKeys(t *turn, f *Flow, step *Step, out *Out) [][]Button {
-	var rows [][]Button
-	add := func(label, value string) {
-		rows = appendButton(rows, Button{Text: label, Data: t.data(value)}, columns(step))
-	}
 	opts, err := t.options(step)
+	cols, shown := columns(step), len(opts)
+	if step.PageSize > 0 {
+		shown = min(shown, step.PageSize)
+	}
+	rows := make([][]Button, 0, (shown+cols-1)/cols+3) // the options, then paging, «done» and «other»
+	add := func(label, value string) {
+		rows = appendButton(rows, Button{Text: label, Data: t.data(value)}, cols)
+	}
 	if err != nil {
 		t.e.cfg.Logger.Error("conversations: options", slog.String("flow", f.Name), slog.String("step", step.Key), slog.Any("err", err))
 		out.Text += "\n\n" + msgTryLater

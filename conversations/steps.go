@@ -143,7 +143,9 @@ func appendButton(rows [][]Button, b Button, cols int) [][]Button {
 		rows[n-1] = append(rows[n-1], b)
 		return rows
 	}
-	return append(rows, []Button{b})
+	row := make([]Button, 1, cols) // room for the row's others: one allocation, not one per growth
+	row[0] = b
+	return append(rows, row)
 }
 
 func (t *turn) options(step *Step) ([]Option, error) {
