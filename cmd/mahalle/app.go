@@ -80,6 +80,9 @@ func open(ctx context.Context, cfg *config, log *slog.Logger, now func() time.Ti
 	o := *opts
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = redisTimeout, redisTimeout, redisTimeout, redisTimeout
 	o.ContextTimeoutEnabled = true
+	// RESP2: the bot reads no server push (RESP3's pub/sub and tracking
+	// messages), and with RESP3 go-redis looks for one before every reply.
+	o.Protocol = 2
 	if o.TLSConfig == nil && o.Dialer == nil {
 		o.Dialer = plainRedisDial
 	}
