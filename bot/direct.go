@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -36,6 +37,11 @@ type directTransport struct {
 
 	mu   sync.Mutex
 	idle map[string][]*directConn // by scheme://host:port
+
+	// noPipeline is set once a pipelined pair lost its second answer
+	// after the first came: a server (or a box on the way) that does not
+	// answer pipelined requests gets one request at a time from then on.
+	noPipeline atomic.Bool
 }
 
 // directConn is one kept-alive connection.
@@ -260,9 +266,19 @@ func (c *directConn) roundTrip(t *directTransport, req *http.Request) (*http.Res
 		}
 		return nil, err
 	}
-	if err := c.write(req); err != nil {
+	if err := c.write(req, true); err != nil {
 		return fail(err)
 	}
+	resp, err := c.readHead(req)
+	if err != nil {
+		return fail(err)
+	}
+	resp.Body = &directBody{rc: resp.Body, c: c, t: t, stop: stop, keep: !resp.Close}
+	return resp, nil
+}
+
+// readHead reads the head of req's answer; its body is left to read.
+func (c *directConn) readHead(req *http.Request) (*http.Response, error) {
 	resp, err := http.ReadResponse(c.br, req)
 	// An informational answer (100 Continue, 103 Early Hints) comes before
 	// the real one, on the same connection.
@@ -272,18 +288,93 @@ func (c *directConn) roundTrip(t *directTransport, req *http.Request) (*http.Res
 	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
 		err = errors.New("bot: unexpected 101 Switching Protocols")
 	}
+	return resp, err
+}
+
+// errPairCut is the second call's error when the first answer of a pair
+// ended the connection: it was sent, and may or may not have been done.
+var errPairCut = errors.New("bot: the connection ended after the first of two pipelined calls")
+
+// pipelines reports whether roundTripPair may be used.
+func (t *directTransport) pipelines() bool { return !t.noPipeline.Load() }
+
+// roundTripPair writes a and b (both served, to one host, under one
+// context) on one connection with one system call, HTTP/1.1 pipelining,
+// and reads their answers in order, each handed to read, which reads its
+// body. errA and errB are those of each call: a transport error, or what
+// read returned.
+func (t *directTransport) roundTripPair(a, b *http.Request, read func(*http.Response) (answer, error)) (ansA answer, errA error, ansB answer, errB error) {
+	c, err := t.get(a)
 	if err != nil {
-		return fail(err)
+		a.Body.Close()
+		b.Body.Close()
+		return answer{}, err, answer{}, err
 	}
-	resp.Body = &directBody{rc: resp.Body, c: c, t: t, stop: stop, keep: !resp.Close}
-	return resp, nil
+	ctx := a.Context()
+	if d, ok := ctx.Deadline(); ok {
+		c.conn.SetDeadline(d)
+	} else {
+		c.conn.SetDeadline(time.Time{})
+	}
+	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
+	cut := func(err error) error {
+		stop()
+		c.conn.Close()
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		return err
+	}
+	if err := c.write(a, false); err != nil {
+		b.Body.Close()
+		err = cut(err)
+		return answer{}, err, answer{}, err
+	}
+	if err := c.write(b, true); err != nil {
+		err = cut(err)
+		return answer{}, err, answer{}, err
+	}
+	respA, err := c.readHead(a)
+	if err != nil {
+		err = cut(err)
+		return answer{}, err, answer{}, err
+	}
+	ansA, errA = read(respA)
+	if !readToEnd(respA) || respA.Close {
+		return ansA, errA, answer{}, cut(errPairCut)
+	}
+	respB, err := c.readHead(b)
+	if err != nil {
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			t.noPipeline.Store(true) // the first was answered, the second never, or garbled
+		}
+		return ansA, errA, answer{}, cut(err)
+	}
+	ansB, errB = read(respB)
+	if !readToEnd(respB) || respB.Close || !stop() || c.br.Buffered() != 0 {
+		stop()
+		c.conn.Close()
+		return ansA, errA, ansB, errB
+	}
+	c.conn.SetDeadline(time.Time{})
+	t.put(c)
+	return ansA, errA, ansB, errB
+}
+
+// readToEnd reports whether resp's body was read to its end (and closes it).
+func readToEnd(resp *http.Response) bool {
+	var one [1]byte
+	n, err := resp.Body.Read(one[:])
+	resp.Body.Close()
+	return n == 0 && err == io.EOF
 }
 
 // write writes req, head and body, with one system call when it fits the
-// buffer. Request.Write would flush the head on its own first whenever the
+// buffer (flush false leaves it in the buffer, for the next request to go
+// with it). Request.Write would flush the head on its own first whenever the
 // body is not one of net/http's in-memory readers (ours is pooled): two
 // system calls, and two TCP segments, for every call.
-func (c *directConn) write(req *http.Request) error {
+func (c *directConn) write(req *http.Request, flush bool) error {
 	body := req.Body
 	if body == nil {
 		body = http.NoBody
@@ -323,6 +414,9 @@ func (c *directConn) write(req *http.Request) error {
 	}
 	if n, err := io.CopyN(c.bw, body, req.ContentLength); err != nil {
 		return fmt.Errorf("bot: request body: %d of %d bytes: %w", n, req.ContentLength, err)
+	}
+	if !flush {
+		return nil
 	}
 	return c.bw.Flush()
 }

@@ -28,6 +28,12 @@ type Sender interface {
 	AnswerCallback(ctx context.Context, callbackID, text string) error
 }
 
+// PairSender answers a button press and edits the pressed message in one
+// go: the same outcome as AnswerCallback then Send, for less work.
+type PairSender interface {
+	AnswerAndEdit(ctx context.Context, callbackID, text string, m bot.Message) (cbErr error, id int, err error)
+}
+
 // AlbumSender sends photos as one album (sendMediaGroup: at most 10, no
 // buttons). Senders without it send a lone photo as a photo and skip albums.
 type AlbumSender interface {
@@ -213,18 +219,27 @@ func privateLink(p bot.Platform, username string) string {
 func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u bot.Update, outs []conversations.Out) error {
 	done := bot.DeliveredOf(ctx)
 	defer r.setCommands(ctx, s, u, outs)
-	for _, o := range outs {
+	pair, _ := s.(PairSender)
+	for i := 0; i < len(outs); i++ {
+		o := outs[i]
 		if o.AnswerCallback != "" {
 			if done.Seen("cb:" + o.AnswerCallback) {
 				continue
 			}
-			if err := s.AnswerCallback(ctx, o.AnswerCallback, o.Note); err != nil && !errors.Is(err, bot.ErrBadRequest) {
-				// A callback answer that cannot be delivered only leaves a
-				// spinner on the button; the messages matter more.
-				r.log.Warn("handlers: answer callback", slog.Int("update_id", u.ID), slog.Any("err", err))
-			} else {
-				done.Mark("cb:" + o.AnswerCallback)
+			// The press's answer and the edit that follows it, together.
+			if pair != nil && i+1 < len(outs) && pairable(outs[i+1]) {
+				m := message(u.ChatID, outs[i+1])
+				if editKey := editKeyOf(m); !done.Seen(editKey) {
+					cbErr, id, err := pair.AnswerAndEdit(ctx, o.AnswerCallback, o.Note, m)
+					r.answered(done, u, o, cbErr)
+					i++
+					if stop, err := r.sent(ctx, done, k, u, outs[i], editKey, id, err); stop {
+						return err
+					}
+					continue
+				}
 			}
+			r.answered(done, u, o, s.AnswerCallback(ctx, o.AnswerCallback, o.Note))
 			continue
 		}
 		if len(o.Upload) > 0 {
@@ -258,31 +273,57 @@ func (r *Router) deliver(ctx context.Context, s Sender, k conversations.Key, u b
 			}
 		}
 		id, err := s.Send(ctx, m)
-		if err == nil && editKey != "" {
-			done.Mark(editKey)
-		}
-		switch {
-		case errors.Is(err, bot.ErrBlocked):
-			return nil // marked unreachable by the sender; nobody to talk to
-		case errors.Is(err, bot.ErrBadRequest) && o.Edit != 0:
-			// The message to edit is gone or unchanged: the next one still matters.
-			continue
-		case errors.Is(err, bot.ErrBadRequest):
-			// Refused as it is: sending it again would be refused again.
-			// It is a bug of ours, logged loudly; the person gets the rest.
-			r.log.Error("handlers: message refused", slog.String("platform", string(u.Platform)),
-				slog.Int("update_id", u.ID), slog.Int64("chat_id", u.ChatID), slog.Any("err", err))
-			continue
-		case err != nil:
+		if stop, err := r.sent(ctx, done, k, u, o, editKey, id, err); stop {
 			return err
-		}
-		if o.Prompt {
-			if err := r.conv.Prompted(ctx, k, id); err != nil {
-				r.log.Warn("handlers: remember prompt", slog.Int("update_id", u.ID), slog.Any("err", err))
-			}
 		}
 	}
 	return nil
+}
+
+// pairable reports whether o is a plain edit of the pressed message's text,
+// which PairSender sends with the press's answer.
+func pairable(o conversations.Out) bool {
+	return o.Edit != 0 && o.Text != "" && !o.StripOnly && len(o.Upload) == 0 && len(o.Album) == 0 && len(o.Reply) == 0
+}
+
+// answered records what became of a callback answer. One that cannot be
+// delivered only leaves a spinner on the button; the messages matter more.
+func (r *Router) answered(done *bot.Delivered, u bot.Update, o conversations.Out, err error) {
+	if err != nil && !errors.Is(err, bot.ErrBadRequest) {
+		r.log.Warn("handlers: answer callback", slog.Int("update_id", u.ID), slog.Any("err", err))
+		return
+	}
+	done.Mark("cb:" + o.AnswerCallback)
+}
+
+// sent records what became of o, sent as message id (an edit under
+// editKey, "" for a new message) with err, and says whether delivering
+// stops there, with the error to return.
+func (r *Router) sent(ctx context.Context, done *bot.Delivered, k conversations.Key, u bot.Update, o conversations.Out, editKey string, id int, err error) (bool, error) {
+	if err == nil && editKey != "" {
+		done.Mark(editKey)
+	}
+	switch {
+	case errors.Is(err, bot.ErrBlocked):
+		return true, nil // marked unreachable by the sender; nobody to talk to
+	case errors.Is(err, bot.ErrBadRequest) && o.Edit != 0:
+		// The message to edit is gone or unchanged: the next one still matters.
+		return false, nil
+	case errors.Is(err, bot.ErrBadRequest):
+		// Refused as it is: sending it again would be refused again.
+		// It is a bug of ours, logged loudly; the person gets the rest.
+		r.log.Error("handlers: message refused", slog.String("platform", string(u.Platform)),
+			slog.Int("update_id", u.ID), slog.Int64("chat_id", u.ChatID), slog.Any("err", err))
+		return false, nil
+	case err != nil:
+		return true, err
+	}
+	if o.Prompt {
+		if err := r.conv.Prompted(ctx, k, id); err != nil {
+			r.log.Warn("handlers: remember prompt", slog.Int("update_id", u.ID), slog.Any("err", err))
+		}
+	}
+	return false, nil
 }
 
 // album sends the photos a prompt shows above its question: one album

@@ -137,3 +137,58 @@ func TestGroupCommands(t *testing.T) {
 		t.Errorf("link = %q, want Bale's", got)
 	}
 }
+
+// pairRecorder is a recorder that also answers a press and edits in one go.
+type pairRecorder struct {
+	recorder
+	pairs  []string // callback id:edited message id
+	cbFail error
+}
+
+func (p *pairRecorder) AnswerAndEdit(ctx context.Context, callbackID, text string, m bot.Message) (error, int, error) {
+	p.pairs = append(p.pairs, fmt.Sprintf("%s:%d", callbackID, m.EditMessageID))
+	p.answered = append(p.answered, callbackID+":"+text)
+	id, err := p.Send(ctx, m)
+	return p.cbFail, id, err
+}
+
+// A press's answer and the edit that follows it go to the sender as one
+// pair, with the same outcome as apart: the prompt id remembered, a retry
+// sends neither again; a lone answer, or one before a new message, goes
+// alone.
+func TestDeliveryPairsAnswerAndEdit(t *testing.T) {
+	press := bot.Update{Platform: bot.Telegram, ID: 8, Kind: bot.KindCallback, ChatID: 42, ChatType: bot.ChatPrivate,
+		From: bot.User{ID: 42}, MessageID: 5, Callback: &bot.Callback{ID: "cb1", Data: "x"}}
+	outs := []conversations.Out{{AnswerCallback: "cb1"}, {Edit: 5, Text: "مرحلهٔ بعد", Prompt: true}, {Text: "پیام تازه"}}
+	rec := &pairRecorder{cbFail: fmt.Errorf("answer: %w", bot.ErrBadRequest)}
+	conv := &scripted{outs: outs}
+	r := NewRouter(Config{Senders: map[bot.Platform]Sender{bot.Telegram: rec}, Conversations: conv})
+	ctx := bot.WithDelivered(context.Background(), &bot.Delivered{})
+	if err := r.Handle(ctx, press); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.pairs) != 1 || rec.pairs[0] != "cb1:5" || len(rec.sent) != 2 || rec.sent[1].Text != "پیام تازه" {
+		t.Fatalf("pairs %v, sent %+v; want the answer with the edit of 5, then the new message", rec.pairs, rec.sent)
+	}
+	if len(conv.prompted) != 1 || conv.prompted[0] != 100 {
+		t.Errorf("prompt ids remembered = %v, want [100]", conv.prompted)
+	}
+	// Tried again (the update's second attempt): what was delivered is not
+	// sent again, the old query's 400 included.
+	if err := r.Handle(ctx, press); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.pairs) != 1 || len(rec.answered) != 1 || len(rec.sent) != 3 {
+		t.Errorf("second attempt: pairs %v, answers %v, %d sends; want only the new message again", rec.pairs, rec.answered, len(rec.sent))
+	}
+
+	// An answer followed by a new message goes alone.
+	rec = &pairRecorder{}
+	r = NewRouter(Config{Senders: map[bot.Platform]Sender{bot.Telegram: rec}, Conversations: &scripted{outs: []conversations.Out{{AnswerCallback: "cb2", Note: "ثبت شد"}, {Text: "پیام"}}}})
+	if err := r.Handle(context.Background(), press); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.pairs) != 0 || len(rec.answered) != 1 || rec.answered[0] != "cb2:ثبت شد" || len(rec.sent) != 1 {
+		t.Errorf("pairs %v, answers %v, sent %d; want the answer alone, then the message", rec.pairs, rec.answered, len(rec.sent))
+	}
+}

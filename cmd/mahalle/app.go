@@ -581,6 +581,7 @@ const (
 // declare they need.
 var (
 	_ handlers.Sender             = (*bot.Client)(nil)
+	_ handlers.PairSender         = (*bot.Client)(nil)
 	_ handlers.Conversations      = (*conversations.Engine)(nil)
 	_ residentflows.Geography     = (*models.Store)(nil)
 	_ residentflows.Suggestions   = (*models.Store)(nil)
