@@ -1,6 +1,13 @@
 package models
 
-import "gorm.io/gorm"
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
+	gormlogger "gorm.io/gorm/logger"
+)
 
 // SetCodeGenerator replaces the tracking-code generator of s, so a test can
 // force collisions.
@@ -23,4 +30,28 @@ func QueuedNotices(s *Store) []Notice {
 		panic(err)
 	}
 	return ns
+}
+
+// CreateSuggestionInTransaction is CreateSuggestion through its
+// transactional path (SQLite's), on either backend, for comparing the two.
+func CreateSuggestionInTransaction(ctx context.Context, s *Store, sg *Suggestion) error {
+	return s.createSuggestion(ctx, sg, false)
+}
+
+// CountStatements counts, from now on, the statements s sends, as GORM
+// traces them (BEGIN and COMMIT are not). Call it before s is shared.
+func CountStatements(s *Store) *atomic.Int64 {
+	n := new(atomic.Int64)
+	s.db.Logger = countingTrace{s.db.Logger, n}
+	return n
+}
+
+type countingTrace struct {
+	gormlogger.Interface
+	n *atomic.Int64
+}
+
+func (c countingTrace) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	c.n.Add(1)
+	c.Interface.Trace(ctx, begin, fc, err)
 }

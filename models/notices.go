@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -149,13 +150,22 @@ func noticeActionSubmitted(tx *gorm.DB, now time.Time, a Action, place PlaceMatc
 	})
 }
 
-// noticeSuggestion tells the council of the place: its chair, secretary
-// and the members of the chosen committee («سایر»: chair and secretary).
-// A place with no council, or a council nobody there can be reached on,
-// falls back to the county's coordinators, the province's, then the admins:
-// council and chain, read with the suggestion's place (suggestionContext).
-// The sender is never named.
+// noticeSuggestion queues the notices of sg, just inserted with its ID, in
+// tx (see suggestionNotices).
 func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion, place PlaceMatch, c Committee, council, chain []uint) error {
+	return enqueueAll(tx, now, suggestionNotices(sg, strconv.FormatUint(uint64(sg.ID), 10), place, c, council, chain))
+}
+
+// suggestionNotices returns the notices that tell the council of the place
+// about sg: its chair, secretary and the members of the chosen committee
+// («سایر»: chair and secretary). A place with no council, or a council
+// nobody there can be reached on, falls back to the county's coordinators,
+// the province's, then the admins: council and chain, read with the
+// suggestion's place (suggestionContext). The sender is never named. ref is
+// sg's id as their dedup keys and buttons read it: the id, or a marker that
+// the statement inserting sg replaces with its id (insertSuggestion), which
+// also sets their EntityID.
+func suggestionNotices(sg Suggestion, ref string, place PlaceMatch, c Committee, council, chain []uint) []Notice {
 	body := shorten(sg.Text, 200)
 	if body == "" {
 		body = "پیام صوتی"
@@ -164,13 +174,13 @@ func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion, place PlaceMatc
 		Kind: KindSuggestion, Entity: EntitySuggestion, EntityID: sg.ID,
 		Text: fmt.Sprintf("پیشنهاد تازه از ساکنان %s (شهرستان %s) برای کارگروه «%s»:\n«%s»\nکد پیگیری: %s",
 			place.Name, place.CountyName, c.Name, body, sg.Code),
-		Buttons: ButtonList{{Label: "دیدن پیشنهاد", Data: fmt.Sprintf("inbox:%d", sg.ID)}},
+		Buttons: ButtonList{{Label: "دیدن پیشنهاد", Data: "inbox:" + ref}},
 	}
-	key := fmt.Sprintf("suggestion:%d", sg.ID)
+	key := "suggestion:" + ref
 	if len(council) > 0 {
-		return notifyPeople(tx, now, council, key, n)
+		return peopleNotices(council, key, n)
 	}
-	return notifyChain(tx, now, chain, place.CountyID, place.ProvinceID, key, n)
+	return chainNotices(chain, place.CountyID, place.ProvinceID, key, n)
 }
 
 // noticeActionDecision tells the reporter of an action the review's

@@ -133,10 +133,23 @@ func enqueue(tx *gorm.DB, now time.Time, n Notice) error {
 	return enqueueAll(tx, now, []Notice{n})
 }
 
-// enqueueAll is enqueue of every notice, in one statement. The IDs GORM
-// sets on ns are not to be trusted: with rows left out by a conflict they
-// land on the wrong elements.
+// enqueueAll is enqueue of every notice, in one statement; none is no
+// statement. The IDs GORM sets on ns are not to be trusted: with rows left
+// out by a conflict they land on the wrong elements.
 func enqueueAll(tx *gorm.DB, now time.Time, ns []Notice) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	stampNotices(now, ns)
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ns).Error; err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+// stampNotices sets what a notice is queued with: due at NotBefore (now
+// when unset), pending unless it has a status, created now.
+func stampNotices(now time.Time, ns []Notice) {
 	for i := range ns {
 		n := &ns[i]
 		if n.NotBefore.IsZero() {
@@ -148,15 +161,16 @@ func enqueueAll(tx *gorm.DB, now time.Time, ns []Notice) error {
 		n.NextAttemptAt = n.NotBefore
 		n.CreatedAt, n.UpdatedAt = now, now
 	}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ns).Error; err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	return nil
 }
 
 // notifyPeople queues n for each person (once each), keyed key + ":p<id>",
 // in one statement.
 func notifyPeople(tx *gorm.DB, now time.Time, people []uint, key string, n Notice) error {
+	return enqueueAll(tx, now, peopleNotices(people, key, n))
+}
+
+// peopleNotices returns n for each person (once each), keyed key + ":p<id>".
+func peopleNotices(people []uint, key string, n Notice) []Notice {
 	ns := make([]Notice, 0, len(people))
 	seen := map[uint]bool{}
 	for _, id := range people {
@@ -169,10 +183,7 @@ func notifyPeople(tx *gorm.DB, now time.Time, people []uint, key string, n Notic
 		m.DedupKey = fmt.Sprintf("%s:p%d", key, id)
 		ns = append(ns, m)
 	}
-	if len(ns) == 0 {
-		return nil
-	}
-	return enqueueAll(tx, now, ns)
+	return ns
 }
 
 // notifyCoordinators queues n for the county's coordinators, or, when it has
@@ -191,8 +202,15 @@ func notifyCoordinators(tx *gorm.DB, now time.Time, countyID, provinceID uint, k
 // notifyChain queues n for chain, what recipients found of the coordinator
 // chain of countyID and provinceID, or keeps it unrouted when chain is empty.
 func notifyChain(tx *gorm.DB, now time.Time, chain []uint, countyID, provinceID uint, key string, n Notice) error {
+	return enqueueAll(tx, now, chainNotices(chain, countyID, provinceID, key, n))
+}
+
+// chainNotices returns the rows notifyChain queues: n for each person of
+// chain, or, when it is empty, n once, unrouted, waiting for the coordinators
+// of countyID or provinceID.
+func chainNotices(chain []uint, countyID, provinceID uint, key string, n Notice) []Notice {
 	if len(chain) > 0 {
-		return notifyPeople(tx, now, chain, key, n)
+		return peopleNotices(chain, key, n)
 	}
 	if countyID != 0 {
 		n.RouteCountyID = &countyID
@@ -202,7 +220,7 @@ func notifyChain(tx *gorm.DB, now time.Time, chain []uint, countyID, provinceID 
 	}
 	n.Status = NoticeUnrouted
 	n.DedupKey = key
-	return enqueue(tx, now, n)
+	return []Notice{n}
 }
 
 // coordinatorChain returns the county's coordinators, or the province's when

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,103 +141,230 @@ func newSuggestionCode() (string, error) {
 
 // CreateSuggestion stores sg, giving it an ID, a tracking Code, Status "new"
 // when empty, timestamps, an audit entry and notices to the council (see
-// noticeSuggestion) in the same transaction. It is
+// suggestionNotices), all committed together or not at all. It is
 // idempotent on sg.Key: when a suggestion with that Key exists (a replay, or a
 // concurrent call that won), *sg is filled from the stored row and nil is
 // returned; a second row is never created. Returns EINVALID (with a Persian
 // message) when Key, PlaceID, CommitteeID or both Text and VoiceFileID are
 // missing, when the place or committee does not exist, or when the status or
-// coordinates are out of range.
+// coordinates are out of range, and a *LimitedError past the per-account
+// limits.
 func (s *Store) CreateSuggestion(ctx context.Context, sg *Suggestion) error {
+	return s.createSuggestion(ctx, sg, s.backend == BackendPostgres)
+}
+
+// createSuggestion is CreateSuggestion. With oneStatement (PostgreSQL) it
+// takes two round trips and no transaction: the context query, then one
+// statement that inserts the suggestion, its audit entry and its notices
+// (insertSuggestion), atomic as every statement is; it was six, on the path
+// of every suggestion. Else (SQLite) it does the same in a transaction, a
+// statement a row (insertSuggestionTx).
+func (s *Store) createSuggestion(ctx context.Context, sg *Suggestion, oneStatement bool) error {
 	if err := validateSuggestion(sg); err != nil {
 		return fmt.Errorf("models: create suggestion: %w", err)
 	}
 	row := *sg
 	row.ID, row.Code = 0, ""
-	row.CreatedAt, row.UpdatedAt = time.Time{}, time.Time{}
 	if row.Status == "" {
 		row.Status = StatusNew
 	}
 	if row.Anonymous {
 		row.SenderName = ""
 	}
+	now := s.now()
+	row.ClockSince, row.CreatedAt, row.UpdatedAt = now, now, now
 
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
-		// A replay is found by its key when the insert below conflicts; only
-		// a place or committee gone since (a merge) needs it looked up first.
-		replayed := func(ref error, msg string) error {
-			if found, ok, err := byKey[Suggestion](tx, row.Key); err != nil || ok {
-				if ok {
-					*sg = found
-				}
-				return err
-			}
-			return invalidRef(ref, msg)
-		}
-		in, err := suggestionContext(tx, s.now(), row.PlaceID, row.CommitteeID, row.Platform, row.UserID)
-		switch {
-		case err != nil:
-			return err
-		case in.ID == 0:
-			return replayed(Errorf(ENOTFOUND, "place %d not found", row.PlaceID), "محل انتخاب‌شده پیدا نشد.")
-		case in.CommitteeID == nil:
-			return replayed(Errorf(ENOTFOUND, "committee %d not found", row.CommitteeID), "کمیته انتخاب‌شده پیدا نشد.")
-		}
-		if in.DayN >= SubmissionsPerDay || in.HourN >= SubmissionsPerHour {
-			// Past the limits, unless this is a replay of one stored
-			// already: then say from when.
-			if found, ok, err := byKey[Suggestion](tx, row.Key); err != nil || ok {
-				if ok {
-					*sg = found
-				}
-				return err
-			}
-			if ok, until, err := submissionAllowed(tx, s.now(), row.Platform, row.UserID); err != nil || !ok {
-				if err == nil {
-					err = &LimitedError{Until: until}
-				}
-				return err
-			}
-		}
-		place := in.PlaceMatch
-		committee := Committee{ID: *in.CommitteeID, Code: in.CommitteeCode, Name: in.CommitteeName}
-		row.ClockSince = s.now()
-		row.Muted = in.Muted
-		try, inserted, err := insertCoded(tx, row.Key, s.newCode, func(code string) Suggestion {
-			try := row
-			try.Code = code
-			return try
+	db := s.db.WithContext(ctx)
+	var err error
+	if oneStatement {
+		err = storeSuggestion(db, now, s.newCode, sg, row, func(try Suggestion, in suggestionIn) (uint, bool, error) {
+			return insertSuggestion(db, now, try, in)
 		})
-		if err != nil {
-			return err
-		}
-		if !inserted { // a replay: what the first call stored
-			*sg = try
-			return nil
-		}
-		entry := AuditEntry{
-			At:            try.CreatedAt,
-			ActorPlatform: try.Platform,
-			ActorUserID:   try.UserID,
-			Action:        AuditCreate,
-			Entity:        EntitySuggestion,
-			EntityID:      try.ID,
-			Detail:        try.Code,
-		}
-		if err := tx.Create(&entry).Error; err != nil {
-			return fmt.Errorf("audit: %w", err)
-		}
-		if err := noticeSuggestion(tx, s.now(), try, place, committee, in.council, in.chain); err != nil {
-			return err
-		}
-		*sg = try
-		return nil
-	})
+	} else {
+		err = db.Transaction(func(tx *gorm.DB) error {
+			return storeSuggestion(tx, now, s.newCode, sg, row, func(try Suggestion, in suggestionIn) (uint, bool, error) {
+				return insertSuggestionTx(tx, now, try, in)
+			})
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("models: create suggestion: %w", err)
 	}
 	return nil
 }
+
+// storeSuggestion stores row, a valid suggestion, in db unless refused, and
+// sets *sg to what is stored: it reads the context (suggestionContext),
+// refuses a missing place or committee and a sender past the limits (unless
+// a suggestion with row's key is stored: then that one), and inserts row
+// under fresh tracking codes with insert, which stores try with its audit
+// entry and notices and returns its id, or false when nothing was inserted
+// (the key or the code is taken).
+func storeSuggestion(db *gorm.DB, now time.Time, newCode func() (string, error), sg *Suggestion, row Suggestion,
+	insert func(try Suggestion, in suggestionIn) (uint, bool, error)) error {
+	// A replay is found by its key when the insert conflicts; only a
+	// refusal needs it looked up first.
+	replayed := func() (bool, error) {
+		found, ok, err := byKey[Suggestion](db, row.Key)
+		if ok {
+			*sg = found
+		}
+		return ok, err
+	}
+	in, err := suggestionContext(db, now, row.PlaceID, row.CommitteeID, row.Platform, row.UserID)
+	if err != nil {
+		return err
+	}
+	if in.ID == 0 || in.CommitteeID == nil {
+		// A place or committee gone since (a merge): a replay still gets
+		// what the first call stored.
+		if ok, err := replayed(); err != nil || ok {
+			return err
+		}
+		if in.ID == 0 {
+			return invalidRef(Errorf(ENOTFOUND, "place %d not found", row.PlaceID), "محل انتخاب‌شده پیدا نشد.")
+		}
+		return invalidRef(Errorf(ENOTFOUND, "committee %d not found", row.CommitteeID), "کمیته انتخاب‌شده پیدا نشد.")
+	}
+	if in.DayN >= SubmissionsPerDay || in.HourN >= SubmissionsPerHour {
+		// Past the limits, unless this is a replay of one stored
+		// already: then say from when.
+		if ok, err := replayed(); err != nil || ok {
+			return err
+		}
+		if ok, until, err := submissionAllowed(db, now, row.Platform, row.UserID); err != nil || !ok {
+			if err == nil {
+				err = &LimitedError{Until: until}
+			}
+			return err
+		}
+	}
+	row.Muted = in.Muted
+	stored, _, err := retryCoded(db, row.Key, newCode, func(code string) (Suggestion, bool, error) {
+		try := row
+		try.Code = code
+		id, inserted, err := insert(try, in)
+		try.ID = id
+		return try, inserted, err
+	})
+	if err != nil {
+		return err
+	}
+	*sg = stored
+	return nil
+}
+
+// insertSuggestionTx inserts try in tx, then, unless it conflicted, its
+// audit entry and its notices: a statement each.
+func insertSuggestionTx(tx *gorm.DB, now time.Time, try Suggestion, in suggestionIn) (uint, bool, error) {
+	if inserted, err := insertOnce(tx, &try); err != nil || !inserted {
+		return 0, false, err
+	}
+	entry := suggestionAudit(try)
+	if err := tx.Create(&entry).Error; err != nil {
+		return 0, false, fmt.Errorf("audit: %w", err)
+	}
+	if err := noticeSuggestion(tx, now, try, in.PlaceMatch, in.committee(), in.council, in.chain); err != nil {
+		return 0, false, err
+	}
+	return try.ID, true, nil
+}
+
+// suggestionAudit returns the audit entry of sg's creation.
+func suggestionAudit(sg Suggestion) AuditEntry {
+	return AuditEntry{
+		At:            sg.CreatedAt,
+		ActorPlatform: sg.Platform,
+		ActorUserID:   sg.UserID,
+		Action:        AuditCreate,
+		Entity:        EntitySuggestion,
+		EntityID:      sg.ID,
+		Detail:        sg.Code,
+	}
+}
+
+// idMarker stands for the id of the suggestion insertSuggestion inserts in
+// the dedup keys and buttons of its notices, built before the id exists.
+const idMarker = "{suggestion.id}"
+
+// insertSuggestion inserts try, its audit entry (suggestionAudit) and its
+// notices (suggestionNotices), in one statement of data-modifying CTEs: the
+// audit entry and notices are inserted from the suggestion's inserted row,
+// with its id, so with it or not at all. It returns the id, or false when
+// nothing was inserted (the key or the code is taken). PostgreSQL only.
+func insertSuggestion(db *gorm.DB, now time.Time, try Suggestion, in suggestionIn) (uint, bool, error) {
+	entry := suggestionAudit(try)
+	args := []any{
+		try.Code, try.Key, try.Platform, try.UserID, try.PlaceID, try.CommitteeID, try.Text, try.VoiceFileID,
+		try.PhotoFileIDs, try.Lat, try.Lon, try.Anonymous, try.SenderName, try.Status, try.Muted, try.ClockSince,
+		try.Escalated, try.AnsweredAt, try.CreatedAt, try.UpdatedAt,
+		entry.At, entry.ActorPlatform, entry.ActorUserID, entry.Action, entry.Entity, entry.Detail,
+	}
+	q := insertSuggestionSQL
+	ns := suggestionNotices(try, idMarker, in.PlaceMatch, in.committee(), in.council, in.chain)
+	if len(ns) > 0 {
+		stampNotices(now, ns)
+		args = append(args, idMarker, idMarker)
+		for i, n := range ns {
+			buttons, err := n.Buttons.Value()
+			if err != nil {
+				return 0, false, fmt.Errorf("outbox: %w", err)
+			}
+			args = append(args, i, n.PersonID, n.Platform, n.UserID, n.RouteCountyID, n.RouteProvinceID, n.Kind,
+				n.Entity, n.Text, buttons, n.Urgent, n.Digest, n.DedupKey, n.NotBefore, n.Attempts, n.NextAttemptAt,
+				n.Status, n.LeaseUntil, n.SentPlatform, n.SentMessageID, n.DeliveredAt, n.FailedAt, n.LastError,
+				n.CreatedAt, n.UpdatedAt)
+		}
+		q += insertNoticesSQL + strings.Join(slices.Repeat([]string{noticeValuesSQL}, len(ns)), ", ") + insertNoticesEndSQL
+	}
+	var ids []uint
+	// Find, not Scan: see the init of store.go.
+	if err := db.Raw(q+" SELECT id FROM s", args...).Find(&ids).Error; err != nil {
+		return 0, false, err
+	}
+	if len(ids) == 0 {
+		return 0, false, nil
+	}
+	return ids[0], true, nil
+}
+
+// The statement of insertSuggestion: the suggestion (s), its audit entry
+// and, when it has any, its notices, one noticeValuesSQL each, the marker
+// in their dedup keys and buttons replaced with the id. Every column is
+// written, as GORM's inserts of the rows write them. The values of the
+// notices are a VALUES list, whose placeholders PostgreSQL would take for
+// text without the casts.
+const (
+	insertSuggestionSQL = `WITH s AS (
+	INSERT INTO suggestions (code, idempotency_key, platform, user_id, place_id, committee_id, text, voice_file_id,
+		photo_file_ids, lat, lon, anonymous, sender_name, status, muted, clock_since, escalated, answered_at,
+		created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT DO NOTHING
+	RETURNING id
+), audit AS (
+	INSERT INTO audit_entries (at, actor_platform, actor_user_id, action, entity, entity_id, detail)
+	SELECT ?, ?, ?, ?, ?, s.id, ? FROM s
+)`
+	insertNoticesSQL = `, notices AS (
+	INSERT INTO outbox (person_id, platform, user_id, route_county_id, route_province_id, kind, entity, entity_id,
+		text, buttons, urgent, digest, dedup_key, not_before, attempts, next_attempt_at, status, lease_until,
+		sent_platform, sent_message_id, delivered_at, failed_at, last_error, created_at, updated_at)
+	SELECT n.person_id, n.platform, n.user_id, n.route_county_id, n.route_province_id, n.kind, n.entity, s.id,
+		n.text, replace(n.buttons, ?, s.id::text), n.urgent, n.digest, replace(n.dedup_key, ?, s.id::text),
+		n.not_before, n.attempts, n.next_attempt_at, n.status, n.lease_until, n.sent_platform, n.sent_message_id,
+		n.delivered_at, n.failed_at, n.last_error, n.created_at, n.updated_at
+	FROM s CROSS JOIN (VALUES `
+	noticeValuesSQL = `(?::int, ?::bigint, ?, ?::bigint, ?::bigint, ?::bigint, ?, ?, ?, ?, ?::boolean, ?::boolean, ?,
+		?::timestamptz, ?::bigint, ?::timestamptz, ?, ?::timestamptz, ?, ?::bigint, ?::timestamptz, ?::timestamptz, ?,
+		?::timestamptz, ?::timestamptz)`
+	insertNoticesEndSQL = `) AS n (ord, person_id, platform, user_id, route_county_id, route_province_id, kind, entity,
+		text, buttons, urgent, digest, dedup_key, not_before, attempts, next_attempt_at, status, lease_until,
+		sent_platform, sent_message_id, delivered_at, failed_at, last_error, created_at, updated_at)
+	ORDER BY n.ord
+	ON CONFLICT DO NOTHING
+)`
+)
 
 // suggestionIn is what storing a suggestion reads first: its place (with
 // county and province), its committee (nil id: not found), whether its
@@ -252,6 +380,11 @@ type suggestionIn struct {
 	DayN, HourN   int   // the sender's submissions in the last day and hour
 
 	council, chain []uint
+}
+
+// committee returns the suggestion's committee as read.
+func (in suggestionIn) committee() Committee {
+	return Committee{ID: *in.CommitteeID, Code: in.CommitteeCode, Name: in.CommitteeName}
 }
 
 // suggestionContext reads a suggestion's place, committee, the sender's
@@ -296,27 +429,44 @@ func suggestionContext(tx *gorm.DB, now time.Time, placeID, committeeID uint, pl
 // same idempotency key exists (a replay, or a concurrent call that won), it
 // returns that row and false. EINTERNAL when no free code is found.
 func insertCoded[T any](tx *gorm.DB, key string, newCode func() (string, error), with func(code string) T) (T, bool, error) {
+	return retryCoded(tx, key, newCode, func(code string) (T, bool, error) {
+		try := with(code)
+		inserted, err := insertOnce(tx, &try)
+		return try, inserted, err
+	})
+}
+
+// retryCoded is insertCoded with insert, which inserts the row under code
+// and returns it, or false when nothing was inserted (the key or the code is
+// taken); a row with key is looked up in db.
+func retryCoded[T any](db *gorm.DB, key string, newCode func() (string, error), insert func(code string) (T, bool, error)) (T, bool, error) {
 	var zero T
 	for range maxCodeAttempts {
 		code, err := newCode()
 		if err != nil {
 			return zero, false, fmt.Errorf("code: %w", err)
 		}
-		try := with(code)
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&try)
-		if res.Error != nil {
-			return zero, false, res.Error
+		row, inserted, err := insert(code)
+		if err != nil {
+			return zero, false, err
 		}
-		if res.RowsAffected == 1 {
-			return try, true, nil
+		if inserted {
+			return row, true, nil
 		}
 		// Nothing inserted: either a concurrent call with the same key
 		// committed first, or the code is taken.
-		if found, ok, err := byKey[T](tx, key); err != nil || ok {
+		if found, ok, err := byKey[T](db, key); err != nil || ok {
 			return found, false, err
 		}
 	}
 	return zero, false, Errorf(EINTERNAL, "no free tracking code after %d attempts", maxCodeAttempts)
+}
+
+// insertOnce inserts row unless it conflicts with a stored one, and reports
+// whether it did.
+func insertOnce[T any](tx *gorm.DB, row *T) (bool, error) {
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(row)
+	return res.RowsAffected == 1, res.Error
 }
 
 // byKey returns the row of type T with the idempotency key and whether
