@@ -249,23 +249,8 @@ func (t *directTransport) CloseIdleConnections() {
 // roundTrip writes req on c and reads the answer's head; the body is read by
 // the caller, and c goes back to t once it has been read to its end.
 func (c *directConn) roundTrip(t *directTransport, req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	if d, ok := ctx.Deadline(); ok {
-		c.conn.SetDeadline(d)
-	} else {
-		c.conn.SetDeadline(time.Time{})
-	}
-	// Cancelling ctx unblocks a read or write at once; the connection is
-	// then not reused.
-	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
-	fail := func(err error) (*http.Response, error) {
-		stop()
-		c.conn.Close()
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		return nil, err
-	}
+	stop, cut := c.watch(req.Context())
+	fail := func(err error) (*http.Response, error) { return nil, cut(err) }
 	if err := c.write(req, true); err != nil {
 		return fail(err)
 	}
@@ -275,6 +260,28 @@ func (c *directConn) roundTrip(t *directTransport, req *http.Request) (*http.Res
 	}
 	resp.Body = &directBody{rc: resp.Body, c: c, t: t, stop: stop, keep: !resp.Close}
 	return resp, nil
+}
+
+// watch puts ctx's deadline on c, and makes cancelling ctx unblock a read
+// or write at once (the connection is then not reused) until stop. cut
+// gives c up after a failure, and returns ctx's error when ctx ended, else
+// err.
+func (c *directConn) watch(ctx context.Context) (stop func() bool, cut func(err error) error) {
+	if d, ok := ctx.Deadline(); ok {
+		c.conn.SetDeadline(d)
+	} else {
+		c.conn.SetDeadline(time.Time{})
+	}
+	stop = context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
+	cut = func(err error) error {
+		stop()
+		c.conn.Close()
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		return err
+	}
+	return stop, cut
 }
 
 // readHead reads the head of req's answer; its body is left to read.
@@ -311,20 +318,7 @@ func (t *directTransport) roundTripPair(a, b *http.Request, read func(*http.Resp
 		return answer{}, err, answer{}, err
 	}
 	ctx := a.Context()
-	if d, ok := ctx.Deadline(); ok {
-		c.conn.SetDeadline(d)
-	} else {
-		c.conn.SetDeadline(time.Time{})
-	}
-	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
-	cut := func(err error) error {
-		stop()
-		c.conn.Close()
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
-		}
-		return err
-	}
+	stop, cut := c.watch(ctx)
 	if err := c.write(a, false); err != nil {
 		b.Body.Close()
 		err = cut(err)

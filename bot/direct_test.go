@@ -85,15 +85,7 @@ func (w writeCounter) Write(p []byte) (int, error) {
 func TestDirectTransportOneWritePerCall(t *testing.T) {
 	srv, _ := countingServer(t)
 	tr := newDirectTransport(newTransport())
-	var writes atomic.Int32
-	dial := tr.dial
-	tr.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return writeCounter{Conn: c, writes: &writes}, nil
-	}
+	writes := countWrites(tr)
 	c := &http.Client{Transport: tr}
 	defer c.CloseIdleConnections()
 	body := "chat_id=1&text=" + strings.Repeat("%D8%A7", 600) // 300 Persian letters, form-escaped
