@@ -177,7 +177,7 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 				return e.replay(ctx, k, &st, in), nil
 			}
 		}
-		t := &turn{e: e, ctx: ctx, key: k, in: in, st: cloneState(st), now: e.cfg.Now(), who: &who, hadKB: st.ReplyKB}
+		t := &turn{e: e, ctx: ctx, key: k, in: in, st: cloneState(st), now: e.cfg.Now(), who: &who, stranger: st.Stranger, hadKB: st.ReplyKB}
 		carryHidden(&t.st)
 		if err := t.decide(); err != nil {
 			return nil, err
@@ -191,9 +191,13 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 		if t.st.Commands == 0 {
 			t.st.Commands = st.Commands // the chat's command list outlives runs
 		}
+		t.st.Stranger = who.stranger(st.Stranger) // so does what is known of who is asking
 		next, ttl := &t.st, e.ttlFor(&t.st, t.now)
 		if t.st.Flow == "" && t.st.Notice == "" && t.st.Commands == 0 {
 			next = nil
+			if left := time.Unix(t.st.Stranger, 0).Add(strangerFor).Sub(t.now); left >= time.Second {
+				next, ttl = &t.st, left // kept only as long as the mark is trusted
+			}
 		}
 		if e.cfg.DeferWrites {
 			// Past the deadline the replies cannot go out, and the Done
@@ -400,7 +404,7 @@ func (e *Engine) ttlFor(st *State, now time.Time) time.Duration {
 // replay answers a re-delivered update: the person still gets the reply
 // that belongs to the current state, and nothing changes.
 func (e *Engine) replay(ctx context.Context, k Key, st *State, in Input) []Out {
-	t := &turn{e: e, ctx: ctx, key: k, in: in, st: cloneState(*st), now: e.cfg.Now(), replaying: true, who: &viewerMemo{}}
+	t := &turn{e: e, ctx: ctx, key: k, in: in, st: cloneState(*st), now: e.cfg.Now(), replaying: true, who: &viewerMemo{}, stranger: st.Stranger}
 	carryHidden(&t.st)
 	if in.CallbackID != "" {
 		t.answer("")
@@ -430,6 +434,7 @@ type turn struct {
 	submitErr error
 	submitted bool // a record was stored (or found stored) in this turn
 	who       *viewerMemo
+	stranger  int64  // State.Stranger as the update found it
 	hadKB     bool   // a reply keyboard was on the screen when the turn began
 	record    string // the record line of the answer just taken ("✔️ موقعیت: —")
 	// replaying: nothing is committed, so a prompt must keep the stored
@@ -734,23 +739,61 @@ func (t *turn) start(f *Flow, arg string) error {
 	return nil
 }
 
+// strangerFor is how long the lookup's finding that no person stands
+// behind an account (a resident who never registered) is trusted without
+// asking again: most updates of most people then need no query to know who
+// is asking. An account gets its person only in its own chat, in a flow
+// that ChangesRoles, and such a flow looks them up afresh; the bound covers
+// any other way. A stale mark can only withhold roles, never grant them.
+const strangerFor = 10 * time.Minute
+
 // viewerMemo holds who is asking, resolved once per update.
 type viewerMemo struct {
 	done bool
 	v    models.Viewer
+	// recheck: the person's roles may have changed in this update, so the
+	// stored stranger mark is not trusted.
+	recheck bool
+	// looked: the lookup ran in this update, and mark is what it found
+	// (State.Stranger: the time, or 0 when a person stands behind the account).
+	looked bool
+	mark   int64
+}
+
+// forget makes the next viewer look the person up again: their roles may
+// have changed in this update.
+func (m *viewerMemo) forget() { m.done, m.recheck = false, true }
+
+// stranger is the State.Stranger to store: what this update's lookup found,
+// or the stored mark when it did not look.
+func (m *viewerMemo) stranger(stored int64) int64 {
+	if m.looked {
+		return m.mark
+	}
+	return stored
 }
 
 // viewer is who is asking, resolved at the first need and then kept for
-// the rest of the update (races re-run included).
+// the rest of the update (races re-run included). An account known to
+// have no person behind it (State.Stranger, younger than strangerFor) is
+// the plain resident without a query.
 func (t *turn) viewer() (models.Viewer, error) {
 	if t.who.done {
 		return t.who.v, nil
 	}
 	v := models.Viewer{Platform: t.key.Platform, UserID: t.key.UserID}
-	if t.e.cfg.Viewer != nil {
+	known := t.stranger != 0 && !t.who.recheck && t.now.Unix()-t.stranger < int64(strangerFor/time.Second)
+	if t.e.cfg.Viewer != nil && !known {
 		var err error
 		if v, err = t.e.cfg.Viewer(t.ctx, t.key); err != nil {
 			return v, fmt.Errorf("conversations: who is asking: %w", err)
+		}
+		t.who.looked, t.who.mark = true, 0
+		if v.Stranger() {
+			t.who.mark = t.now.Unix()
+		}
+		if t.who.mark != t.stranger && !t.replaying {
+			t.changed = true // stored, or the next update asks again
 		}
 	}
 	t.who.done, t.who.v = true, v
@@ -1021,7 +1064,7 @@ func (t *turn) input(f *Flow, pressed string) error {
 			t.changed = true
 			t.outs = append(t.outs, Out{Text: msg}) // a reply keyboard still shown is taken away by closeKeyboard
 			if f.ChangesRoles {
-				t.who.done = false
+				t.who.forget()
 			}
 			t.menu("")
 			return nil
@@ -1202,7 +1245,7 @@ func (t *turn) closeRun(f *Flow, msg string) {
 	t.answer("")
 	t.submitted = true
 	if f.ChangesRoles {
-		t.who.done = false // the menu below asks again who they are now
+		t.who.forget() // the menu below asks again who they are now
 	}
 	if !f.NoSummary && t.in.CallbackID != "" {
 		t.outs = append(t.outs, Out{Edit: t.in.MessageID, Text: summaryText(t, f)})

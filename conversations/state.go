@@ -29,6 +29,7 @@ type State struct {
 	Shown       uint32            `json:"sh,omitempty"` // hash of what the prompt message PromptID shows (text and buttons): an edit to the same is not sent
 	ReplyKB     bool              `json:"rk,omitempty"` // a reply keyboard (📱, 📍) is on the person's screen and must be taken away
 	Commands    uint32            `json:"cm,omitempty"` // hash of the command list last set for this chat
+	Stranger    int64             `json:"sg,omitempty"` // unix seconds when who is asking was last looked up and no person stood behind the account (see strangerFor)
 
 	// Version is the compare-and-set version held in Redis beside the JSON;
 	// 0 means the key did not exist. It is not part of the JSON.

@@ -43,6 +43,12 @@ type Viewer struct {
 	Staff       []StaffScope     // coordinator and admin assignments in force
 }
 
+// Stranger reports whether no registered person stands behind the account:
+// a resident, and nothing more.
+func (v Viewer) Stranger() bool {
+	return v.PersonID == 0 && !v.Pending && len(v.Memberships) == 0 && len(v.Staff) == 0
+}
+
 // Has reports whether the viewer holds role r anywhere.
 func (v Viewer) Has(r Role) bool {
 	switch r {
