@@ -286,11 +286,11 @@ func (c *directConn) watch(ctx context.Context) (stop func() bool, cut func(err 
 
 // readHead reads the head of req's answer; its body is left to read.
 func (c *directConn) readHead(req *http.Request) (*http.Response, error) {
-	resp, err := http.ReadResponse(c.br, req)
+	resp, err := readResponseHead(c.br, req)
 	// An informational answer (100 Continue, 103 Early Hints) comes before
 	// the real one, on the same connection.
 	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
-		resp, err = http.ReadResponse(c.br, req)
+		resp, err = readResponseHead(c.br, req)
 	}
 	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
 		err = errors.New("bot: unexpected 101 Switching Protocols")
