@@ -310,4 +310,12 @@ func TestSubmissionLimitsAndMute(t *testing.T) {
 			}
 		}
 	}
+	for _, n := range models.QueuedNotices(c.s) {
+		if n.Entity == models.EntitySuggestion && n.EntityID == sg.ID {
+			t.Errorf("a muted person's suggestion queued a notice to person %d: %q", n.PersonID, n.Text)
+		}
+	}
+	if !sg.Muted {
+		t.Errorf("the muted person's suggestion is stored as not muted")
+	}
 }

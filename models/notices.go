@@ -166,6 +166,9 @@ func noticeSuggestion(tx *gorm.DB, now time.Time, sg Suggestion, place PlaceMatc
 // the statement inserting sg replaces with its id (insertSuggestion), which
 // also sets their EntityID.
 func suggestionNotices(sg Suggestion, ref string, place PlaceMatch, c Committee, council, chain []uint) []Notice {
+	if sg.Muted {
+		return nil // kept, routed to nobody: the coordinator who muted the sender said so
+	}
 	body := shorten(sg.Text, 200)
 	if body == "" {
 		body = "پیام صوتی"
