@@ -155,6 +155,9 @@ type Flow struct {
 	// ChangesRoles says Submit may change the person's own roles (a
 	// membership request taken back): the menu drawn after it looks them
 	// up again instead of using who they were when the update arrived.
+	// A flow that can tie the account to a person (registration) must set
+	// it: until then an account known to have no person behind it is not
+	// looked up again for up to strangerFor.
 	ChangesRoles bool
 
 	// Allowed, when set, says why the viewer may not run this flow
