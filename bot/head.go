@@ -92,7 +92,7 @@ func readResponseHead(br *bufio.Reader, req *http.Request) (*http.Response, erro
 		resp.ContentLength, resp.TransferEncoding = -1, []string{"chunked"}
 		resp.Body = &chunkedBody{br: br, r: httputil.NewChunkedReader(br)}
 	case resp.ContentLength >= 0:
-		resp.Body = io.NopCloser(io.LimitReader(br, resp.ContentLength))
+		resp.Body = &fixedBody{br: br, left: resp.ContentLength}
 	default:
 		// Neither a length nor chunks: the body ends when the server closes.
 		resp.Close = true
@@ -186,3 +186,27 @@ func (b *chunkedBody) Read(p []byte) (int, error) {
 }
 
 func (b *chunkedBody) Close() error { return nil }
+
+// fixedBody is a body of Content-Length bytes (io.LimitReader and
+// io.NopCloser in one allocation instead of two).
+type fixedBody struct {
+	br   *bufio.Reader
+	left int64
+}
+
+func (b *fixedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.br.Read(p)
+	b.left -= int64(n)
+	if err == io.EOF && b.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (b *fixedBody) Close() error { return nil }

@@ -84,3 +84,16 @@ func TestReadResponseHeadAgreesWithNetHTTP(t *testing.T) {
 		})
 	}
 }
+
+// A body cut short of its Content-Length is an error, as net/http says,
+// not a short answer taken for whole.
+func TestReadResponseHeadCutBody(t *testing.T) {
+	req, _ := http.NewRequest(http.MethodPost, "http://api.example/botT/sendMessage", nil)
+	resp, err := readResponseHead(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{\"ok\"")), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(resp.Body); err != io.ErrUnexpectedEOF || string(b) != `{"ok"` {
+		t.Errorf("a cut body read %q, %v; want %q and io.ErrUnexpectedEOF", b, err, `{"ok"`)
+	}
+}

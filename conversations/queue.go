@@ -406,9 +406,6 @@ func (q *Queue) takeAfter(ctx context.Context, platform string, chatID int64, ow
 	if err := validPlatform(platform); err != nil {
 		return 0, nil, TakeEmpty, nil, fmt.Errorf("conversations: queue take: %w", err)
 	}
-	tag := q.tag(platform, chatID)
-	keys := make([]string, 4, 4+len(writes))
-	keys[0], keys[1], keys[2], keys[3] = queueKey(tag), leaseKey(tag), dedupKey(tag), blockedKey(tag)
 	args := make([]any, 3, 3+5*len(writes))
 	args[0], args[1], args[2] = owner, lease.Milliseconds(), done
 	for _, w := range writes {
@@ -420,9 +417,9 @@ func (q *Queue) takeAfter(ctx context.Context, platform string, chatID int64, ow
 		if w.commit {
 			update = strconv.Itoa(w.updateID)
 		}
-		keys = append(keys, stateKey(tag, w.Key.UserID))
 		args = append(args, strconv.FormatInt(w.Expect, 10), w.Value, w.TTL.Milliseconds(), update, w.dedupTTL.Milliseconds())
 	}
+	keys := q.takeKeys(platform, chatID, writes)
 	res, err := runSlice(ctx, &q.take, q.rdb, keys, args...)
 	if err == nil && len(res) != 3+len(writes) {
 		err = fmt.Errorf("malformed answer %v", res)
@@ -475,6 +472,42 @@ func (q *Queue) tag(platform string, chatID int64) string {
 }
 
 func (q *Queue) indexKey() string { return q.prefix + ":queued" }
+
+// takeKeys are the keys takeScript reads: the chat's queue, lease, dedup
+// marks and blocked flag, then the state of each write, as queueKey and the
+// others spell them. They are cut from one string: this runs for every
+// update, and a key each was six allocations.
+func (q *Queue) takeKeys(platform string, chatID int64, writes []StateWrite) []string {
+	var num, user [20]byte
+	id := strconv.AppendInt(num[:0], chatID, 10)
+	tagLen := len(q.prefix) + len(":{") + len(platform) + len(":") + len(id) + len("}")
+	var b strings.Builder
+	b.Grow(4*(tagLen+2) + len(writes)*(tagLen+3+20))
+	var endsBuf [8]int
+	ends := endsBuf[:0]
+	for i := range 4 + len(writes) {
+		b.WriteString(q.prefix)
+		b.WriteString(":{")
+		b.WriteString(platform)
+		b.WriteByte(':')
+		b.Write(id)
+		b.WriteByte('}')
+		if i < 4 {
+			b.WriteString([...]string{":q", ":l", ":u", ":b"}[i])
+		} else {
+			b.WriteString(":s:")
+			b.Write(strconv.AppendInt(user[:0], writes[i-4].Key.UserID, 10))
+		}
+		ends = append(ends, b.Len())
+	}
+	all, from := b.String(), 0
+	keys := make([]string, 0, len(ends))
+	for _, end := range ends {
+		keys = append(keys, all[from:end])
+		from = end
+	}
+	return keys
+}
 
 func queueKey(tag string) string { return tag + ":q" }
 func leaseKey(tag string) string { return tag + ":l" }
