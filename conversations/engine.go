@@ -250,6 +250,13 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 // like any transition; losing the race only means the next prompt wins.
 func (e *Engine) Prompted(ctx context.Context, k Key, messageID int) error {
 	st, applied, ok := e.cache.get(k)
+	if !ok && e.cfg.DeferWrites {
+		// No cache (Shared): the state this update's transition leads
+		// to waits in its write.
+		if p, found := e.writes.get(k); found && p.commit && p.state != nil {
+			st, applied, ok = *p.state, p.updateID, true
+		}
+	}
 	if !ok || st.Flow == "" || st.PromptID == messageID {
 		return nil
 	}
@@ -268,6 +275,11 @@ func (e *Engine) Prompted(ctx context.Context, k Key, messageID int) error {
 			return fmt.Errorf("conversations: save prompt: %w", err)
 		}
 		w.Value, w.version = value, ver
+		if w.commit && e.cfg.Shared {
+			kept := next
+			kept.Version = ver
+			w.state = &kept
+		}
 		e.writes.add(w)
 		e.cache.put(k, next, applied) // at its version until the write is done
 		return nil
@@ -293,14 +305,19 @@ func (e *Engine) deferCommit(k Key, updateID int, expect int64, st, next *State,
 	if err != nil {
 		return fmt.Errorf("conversations: commit: %w", err)
 	}
-	e.writes.add(StateWrite{Key: k, Expect: expect, Value: value, TTL: ttl,
-		commit: true, updateID: updateID, dedupTTL: e.store.dedupTTL, version: ver})
+	w := StateWrite{Key: k, Expect: expect, Value: value, TTL: ttl,
+		commit: true, updateID: updateID, dedupTTL: e.store.dedupTTL, version: ver}
 	if next == nil {
 		e.cache.put(k, State{}, updateID)
 	} else {
 		st.Version = ver
 		e.cache.put(k, *st, updateID)
+		if e.cfg.Shared {
+			kept := *st // for Prompted, which has no cache to read it from
+			w.state = &kept
+		}
 	}
+	e.writes.add(w)
 	return nil
 }
 

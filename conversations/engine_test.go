@@ -554,3 +554,39 @@ func TestFlowLimit(t *testing.T) {
 		t.Errorf("submit with SubmitLimits: %q, %v, Limit asked %d times; want it stored, Limit asked once", texts(outs), err, len(asked))
 	}
 }
+
+// With webhook replicas (Shared: no state cache) the id of a prompt just
+// sent is still stored with the transition it follows, so that a typed
+// answer later takes the buttons off that prompt, whichever replica gets it.
+func TestSharedModeRemembersPrompts(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	k := conversations.Key{Platform: "tg", ChatID: 23, UserID: 23}
+	flow := textFlow(1, []string{"a", "b"}, fx.store, fx.place, fx.commit)
+	e := fx.engineWith(conversations.Config{Flows: []*conversations.Flow{flow}, DeferWrites: true, Shared: true})
+	c := deferredChat{t: t, fx: fx, e: e, k: k}
+
+	outs, _ := c.handle(conversations.Input{UpdateID: 1, SenderID: 23, Command: "start"}, 0)
+	if _, applied := c.handle(conversations.Input{UpdateID: 2, SenderID: 23, CallbackID: "x", CallbackData: menuData(t, outs)}, 700); len(applied) != 1 || !applied[0] {
+		t.Fatalf("starting the flow wrote %v, want one write", applied)
+	}
+	st, err := fx.convs.Get(ctx, k)
+	if err != nil || st.Flow != "t" || st.PromptID != 700 || st.Version != 1 {
+		t.Fatalf("the stored state is %+v, %v; want flow t with prompt 700 at version 1 (one write)", st, err)
+	}
+	// Another replica (a second engine) gets the typed answer: it strips
+	// prompt 700's buttons.
+	other := fx.engineWith(conversations.Config{Flows: []*conversations.Flow{flow}, DeferWrites: true, Shared: true})
+	c.e = other
+	outs, applied := c.handle(conversations.Input{UpdateID: 3, SenderID: 23, Text: "الف"}, 701)
+	stripped := false
+	for _, o := range outs {
+		stripped = stripped || (o.Edit == 700 && len(o.Buttons) == 0)
+	}
+	if !stripped || len(applied) != 1 || !applied[0] {
+		t.Fatalf("the typed answer: prompt 700 stripped %v, writes %v; outs %+v", stripped, applied, outs)
+	}
+	if st, err := fx.convs.Get(ctx, k); err != nil || st.PromptID != 701 || st.Answers["a"].Text != "الف" {
+		t.Fatalf("after the answer the state is %+v, %v; want prompt 701 and the answer", st, err)
+	}
+}

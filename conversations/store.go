@@ -261,6 +261,7 @@ type StateWrite struct {
 	dedupTTL time.Duration // as the Store's
 	version  int64         // the version Value holds (0 for a delete)
 	promptID int           // the prompt id it records
+	state    *State        // the state a transition leads to, at version (nil for a delete): Prompted's without a cache
 }
 
 // Save writes next as the conversation's state if the stored version is still
