@@ -311,27 +311,25 @@ func (t *directTransport) pipelines() bool { return !t.noPipeline.Load() }
 // body. errA and errB are those of each call: a transport error, or what
 // read returned.
 func (t *directTransport) roundTripPair(a, b *http.Request, read func(*http.Response) (answer, error)) (ansA answer, errA error, ansB answer, errB error) {
+	both := func(err error) (answer, error, answer, error) { return answer{}, err, answer{}, err }
 	c, err := t.get(a)
 	if err != nil {
 		a.Body.Close()
 		b.Body.Close()
-		return answer{}, err, answer{}, err
+		return both(err)
 	}
 	ctx := a.Context()
 	stop, cut := c.watch(ctx)
 	if err := c.write(a, false); err != nil {
 		b.Body.Close()
-		err = cut(err)
-		return answer{}, err, answer{}, err
+		return both(cut(err))
 	}
 	if err := c.write(b, true); err != nil {
-		err = cut(err)
-		return answer{}, err, answer{}, err
+		return both(cut(err))
 	}
 	respA, err := c.readHead(a)
 	if err != nil {
-		err = cut(err)
-		return answer{}, err, answer{}, err
+		return both(cut(err))
 	}
 	ansA, errA = read(respA)
 	if !readToEnd(respA) || respA.Close {

@@ -45,11 +45,8 @@ func readResponseHead(br *bufio.Reader, req *http.Request) (*http.Response, erro
 	}
 	keepAlive, chunked := resp.ProtoMinor == 1, false
 	for {
-		line, err := headLine(br)
+		line, err := fieldLine(br)
 		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
 			return nil, err
 		}
 		if len(line) == 0 {
@@ -117,6 +114,16 @@ func headLine(br *bufio.Reader) ([]byte, error) {
 	return line, nil
 }
 
+// fieldLine is headLine past a head's first line: there the connection
+// ending is an answer cut short.
+func fieldLine(br *bufio.Reader) ([]byte, error) {
+	line, err := headLine(br)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return line, err
+}
+
 // digits is the decimal number b spells, without sign or spaces (and
 // small enough for an int64).
 func digits(b []byte) (int64, bool) {
@@ -169,11 +176,8 @@ func (b *chunkedBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if err == io.EOF {
 		for {
-			line, lerr := headLine(b.br)
+			line, lerr := fieldLine(b.br)
 			if lerr != nil {
-				if lerr == io.EOF {
-					lerr = io.ErrUnexpectedEOF
-				}
 				return n, lerr
 			}
 			if len(line) == 0 {

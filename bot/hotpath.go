@@ -201,18 +201,12 @@ func (c *Client) post(ctx context.Context, h *hotRequest) (answer, error) {
 	var resp *http.Response
 	var err error
 	if c.direct != nil {
-		if _, ok := ctx.Deadline(); !ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, defaultHTTPTimeout)
-			defer cancel() // the answer is read before post returns
-		}
+		ctx, cancel := withCallDeadline(ctx)
+		defer cancel() // the answer is read before post returns
 		if resp, err = c.direct.RoundTrip(h.request(ctx)); err != nil {
-			err = &url.Error{Op: "Post", URL: h.u.String(), Err: err} // as http.Client says it
+			return answer{}, c.transportErr(h, err)
 		}
-	} else {
-		resp, err = c.httpClient.Do(h.request(ctx))
-	}
-	if err != nil {
+	} else if resp, err = c.httpClient.Do(h.request(ctx)); err != nil {
 		return answer{}, redactToken(err, c.token)
 	}
 	defer resp.Body.Close()
@@ -222,11 +216,8 @@ func (c *Client) post(ctx context.Context, h *hotRequest) (answer, error) {
 // postPair makes one attempt of a and b, pipelined on one connection of the
 // direct transport; the outcome of each is what post would give.
 func (c *Client) postPair(ctx context.Context, a, b *hotRequest) (ansA answer, errA error, ansB answer, errB error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultHTTPTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withCallDeadline(ctx)
+	defer cancel()
 	methods := [2]string{a.method, b.method}
 	i := 0
 	ansA, errA, ansB, errB = c.direct.roundTripPair(a.request(ctx), b.request(ctx), func(resp *http.Response) (answer, error) {
@@ -235,16 +226,28 @@ func (c *Client) postPair(ctx context.Context, a, b *hotRequest) (ansA answer, e
 		return c.readAnswer(m, resp)
 	})
 	wrap := func(h *hotRequest, err error) error {
-		if err == nil {
-			return nil
-		}
 		var apiErr *APIError
-		if !errors.As(err, &apiErr) {
-			err = &url.Error{Op: "Post", URL: h.u.String(), Err: err}
+		if err == nil || errors.As(err, &apiErr) {
+			return err
 		}
-		return redactToken(err, c.token)
+		return c.transportErr(h, err)
 	}
 	return ansA, wrap(a, errA), ansB, wrap(b, errB)
+}
+
+// withCallDeadline gives a call on the direct transport, which has no
+// http.Client.Timeout, its default deadline when ctx has none.
+func withCallDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, defaultHTTPTimeout)
+}
+
+// transportErr is err of a round trip of h as http.Client words it, without
+// the token.
+func (c *Client) transportErr(h *hotRequest, err error) error {
+	return redactToken(&url.Error{Op: "Post", URL: h.u.String(), Err: err}, c.token)
 }
 
 // readAnswer reads and decodes the answer to a hand-built call of method.

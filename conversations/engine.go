@@ -195,7 +195,7 @@ func (e *Engine) Handle(ctx context.Context, k Key, in Input) ([]Out, error) {
 		next, ttl := &t.st, e.ttlFor(&t.st, t.now)
 		if t.st.Flow == "" && t.st.Notice == "" && t.st.Commands == 0 {
 			next = nil
-			if left := time.Unix(t.st.Stranger, 0).Add(strangerFor).Sub(t.now); left >= time.Second {
+			if left := strangerLeft(t.st.Stranger, t.now); left >= time.Second {
 				next, ttl = &t.st, left // kept only as long as the mark is trusted
 			}
 		}
@@ -764,6 +764,12 @@ func (t *turn) start(f *Flow, arg string) error {
 // any other way. A stale mark can only withhold roles, never grant them.
 const strangerFor = 10 * time.Minute
 
+// strangerLeft is how much longer the stranger mark set at unix second mark
+// is trusted (≤ 0: no longer, or no mark).
+func strangerLeft(mark int64, now time.Time) time.Duration {
+	return time.Unix(mark, 0).Add(strangerFor).Sub(now)
+}
+
 // viewerMemo holds who is asking, resolved once per update.
 type viewerMemo struct {
 	done bool
@@ -799,7 +805,7 @@ func (t *turn) viewer() (models.Viewer, error) {
 		return t.who.v, nil
 	}
 	v := models.Viewer{Platform: t.key.Platform, UserID: t.key.UserID}
-	known := t.stranger != 0 && !t.who.recheck && t.now.Unix()-t.stranger < int64(strangerFor/time.Second)
+	known := t.stranger != 0 && !t.who.recheck && strangerLeft(t.stranger, t.now) > 0
 	if t.e.cfg.Viewer != nil && !known {
 		var err error
 		if v, err = t.e.cfg.Viewer(t.ctx, t.key); err != nil {

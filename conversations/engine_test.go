@@ -99,17 +99,25 @@ func menuData(t *testing.T, outs []conversations.Out) string {
 
 func buttonData(t *testing.T, outs []conversations.Out, label string) string {
 	t.Helper()
+	if data, ok := findButton(outs, label); ok {
+		return data
+	}
+	t.Fatalf("no button %q in %q", label, texts(outs))
+	return ""
+}
+
+// findButton is the data of first button whose text contains label.
+func findButton(outs []conversations.Out, label string) (string, bool) {
 	for _, o := range outs {
 		for _, row := range o.Buttons {
 			for _, b := range row {
 				if strings.Contains(b.Text, label) {
-					return b.Data
+					return b.Data, true
 				}
 			}
 		}
 	}
-	t.Fatalf("no button %q in %q", label, texts(outs))
-	return ""
+	return "", false
 }
 
 // A confirm delivered twice (a crash before the offset was confirmed)

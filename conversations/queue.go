@@ -474,30 +474,26 @@ func (q *Queue) tag(platform string, chatID int64) string {
 func (q *Queue) indexKey() string { return q.prefix + ":queued" }
 
 // takeKeys are the keys takeScript reads: the chat's queue, lease, dedup
-// marks and blocked flag, then the state of each write, as queueKey and the
-// others spell them. They are cut from one string: this runs for every
-// update, and a key each was six allocations.
+// marks and blocked flag, then the state of each write (queueKey and the
+// others). They are cut from one string: this runs for every update, and a
+// key each was six allocations.
 func (q *Queue) takeKeys(platform string, chatID int64, writes []StateWrite) []string {
-	var num, user [20]byte
-	id := strconv.AppendInt(num[:0], chatID, 10)
-	tagLen := len(q.prefix) + len(":{") + len(platform) + len(":") + len(id) + len("}")
+	tag := q.tag(platform, chatID)
+	chat := [...]string{suffixQueue, suffixLease, suffixDedup, suffixBlocked}
 	var b strings.Builder
-	b.Grow(4*(tagLen+2) + len(writes)*(tagLen+3+20))
+	b.Grow(len(chat)*(len(tag)+2) + len(writes)*(len(tag)+len(suffixState)+20))
 	var endsBuf [8]int
 	ends := endsBuf[:0]
-	for i := range 4 + len(writes) {
-		b.WriteString(q.prefix)
-		b.WriteString(":{")
-		b.WriteString(platform)
-		b.WriteByte(':')
-		b.Write(id)
-		b.WriteByte('}')
-		if i < 4 {
-			b.WriteString([...]string{":q", ":l", ":u", ":b"}[i])
-		} else {
-			b.WriteString(":s:")
-			b.Write(strconv.AppendInt(user[:0], writes[i-4].Key.UserID, 10))
-		}
+	for _, suffix := range chat {
+		b.WriteString(tag)
+		b.WriteString(suffix)
+		ends = append(ends, b.Len())
+	}
+	var num [20]byte
+	for _, w := range writes {
+		b.WriteString(tag)
+		b.WriteString(suffixState)
+		b.Write(strconv.AppendInt(num[:0], w.Key.UserID, 10))
 		ends = append(ends, b.Len())
 	}
 	all, from := b.String(), 0
@@ -509,8 +505,17 @@ func (q *Queue) takeKeys(platform string, chatID int64, writes []StateWrite) []s
 	return keys
 }
 
-func queueKey(tag string) string { return tag + ":q" }
-func leaseKey(tag string) string { return tag + ":l" }
+// The keys of a chat are its tag and one of these.
+const (
+	suffixQueue   = ":q"
+	suffixLease   = ":l"
+	suffixDedup   = ":u"
+	suffixBlocked = ":b"
+	suffixState   = ":s:" // and the user id
+)
+
+func queueKey(tag string) string { return tag + suffixQueue }
+func leaseKey(tag string) string { return tag + suffixLease }
 
 func indexMember(platform string, chatID int64) string {
 	return platform + ":" + strconv.FormatInt(chatID, 10)

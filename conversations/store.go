@@ -398,9 +398,11 @@ func (s *Store) tag(platform string, chatID int64) string {
 	return s.prefix + ":{" + platform + ":" + strconv.FormatInt(chatID, 10) + "}"
 }
 
-func stateKey(tag string, userID int64) string { return tag + ":s:" + strconv.FormatInt(userID, 10) }
-func dedupKey(tag string) string               { return tag + ":u" }
-func blockedKey(tag string) string             { return tag + ":b" }
+func stateKey(tag string, userID int64) string {
+	return tag + suffixState + strconv.FormatInt(userID, 10)
+}
+func dedupKey(tag string) string   { return tag + suffixDedup }
+func blockedKey(tag string) string { return tag + suffixBlocked }
 
 // encodeState returns the version and the "<version>|<json>" value that
 // replace a state at version expect; for next == nil, 0 and "" (a delete).

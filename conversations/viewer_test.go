@@ -201,14 +201,6 @@ func TestStrangerLookedUpOnce(t *testing.T) {
 
 // hasButton says whether some button's text contains label.
 func hasButton(outs []conversations.Out, label string) bool {
-	for _, o := range outs {
-		for _, row := range o.Buttons {
-			for _, b := range row {
-				if strings.Contains(b.Text, label) {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	_, ok := findButton(outs, label)
+	return ok
 }
