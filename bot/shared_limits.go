@@ -35,6 +35,8 @@ type SharedLimits interface {
 	// chats within SharedFloodWindow, whichever replicas got them.
 	TooMany(ctx context.Context, chatID int64, retryAfter time.Duration, now time.Time, chats int) (flood bool, err error)
 	// Watch calls fn for every hold another replica learned from a 429.
+	// The functions are called one after another, in the order they were
+	// added.
 	Watch(fn func(SharedHold))
 }
 

@@ -35,13 +35,16 @@ func newReplica(t *testing.T, rdb redis.UniversalClient, prefix string, srv *bot
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	r := &replica{store: st, holds: make(chan bot.SharedHold, 100)}
-	st.Watch(func(h bot.SharedHold) { r.holds <- h })
 	limits.Shared = st
 	if srv != nil {
 		if r.client, err = bot.NewClient(bot.Config{Platform: bot.Telegram, Token: srv.Token(), Endpoint: srv.Endpoint(), Limits: limits}); err != nil {
 			t.Fatalf("NewClient: %v", err)
 		}
 	}
+	// Watchers are called in the order they were added: the test's comes
+	// after the client's, so when the test learns of a hold the client has
+	// already applied it.
+	st.Watch(func(h bot.SharedHold) { r.holds <- h })
 	return r
 }
 
