@@ -300,6 +300,11 @@ func runBench(ctx context.Context, o *options, progress io.Writer) (res *result,
 		return nil, fmt.Errorf("%w; its output:\n%s", err, proc.logs.String())
 	}
 	res.botLogLines = proc.logs.lines()
+	if b.opts.botLog != "" {
+		if err := os.WriteFile(b.opts.botLog, []byte(proc.logs.String()), 0o644); err != nil {
+			return nil, fmt.Errorf("-bot-log: %w", err)
+		}
+	}
 	res.allFlows = b.flows.load()
 	if res.rows, err = countRows(ctx, vars["DATABASE_URL"], tmp); err != nil {
 		return nil, err

@@ -61,6 +61,7 @@ type options struct {
 	cpuProfile  string
 	botProfile  string
 	botHeapDir  string
+	botLog      string
 	botEnv      envList
 	timeout     time.Duration
 	stepTimeout time.Duration
@@ -93,6 +94,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench process (fake Bot API + residents) over the measured phase")
 	fs.StringVar(&o.botProfile, "bot-cpuprofile", "", "write a CPU profile of the bot over the measured phase (-duration only), from its /debug/pprof (PPROF=1)")
 	fs.StringVar(&o.botHeapDir, "bot-heapprofiles", "", "with -soak: write the bot's heap profile into this folder at every sample (heap-SECONDS.pb.gz)")
+	fs.StringVar(&o.botLog, "bot-log", "", "write the bot's output (its last 64 KB: the lines at warn or error the report counts) into this file after the run")
 	fs.Var(&o.botEnv, "bot-env", "KEY=VALUE added to the bot's environment, for a diagnostic run (repeatable; the report lists them)")
 	fs.DurationVar(&o.timeout, "timeout", 3*time.Minute, "stop the run after this long (the bot build is not counted)")
 	fs.DurationVar(&o.stepTimeout, "step-timeout", 30*time.Second, "a reply later than this stops the run")
