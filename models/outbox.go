@@ -314,6 +314,24 @@ func splitTiers(rows []recipientTier) (council, chain []uint) {
 	return council, chain
 }
 
+// reachOf says whom a notice goes to, from its recipients' rows ordered by
+// tier: the tier splitTiers sends it to.
+func reachOf(rows []recipientTier) Reach {
+	if len(rows) == 0 {
+		return ReachWaiting
+	}
+	switch rows[0].Tier {
+	case 0:
+		return ReachCouncil
+	case 1:
+		return ReachCounty
+	case 2:
+		return ReachProvince
+	default:
+		return ReachAdmin
+	}
+}
+
 // RouteNotices gives every unrouted notice to the recipients it now has
 // (see notifyCoordinators) and returns how many it routed. ClaimNotices
 // calls it first.

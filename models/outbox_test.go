@@ -93,12 +93,23 @@ func TestSuggestionRecipients(t *testing.T) {
 	if ids, unrouted := recipients(t, s, waiting); len(ids) != 0 || !unrouted {
 		t.Fatalf("with nobody = %v, unrouted %v; want a waiting row", ids, unrouted)
 	}
+	if waiting.Reach != models.ReachWaiting {
+		t.Errorf("with nobody: reach %d, want waiting (%d)", waiting.Reach, models.ReachWaiting)
+	}
+	// A replay is told the same.
+	again := models.Suggestion{Key: waiting.Key, Platform: "tg", UserID: waiting.UserID, PlaceID: waiting.PlaceID, CommitteeID: waiting.CommitteeID, Text: "پیشنهاد", Anonymous: true}
+	if err := s.CreateSuggestion(ctx, &again); err != nil || again.ID != waiting.ID || again.Reach != models.ReachWaiting {
+		t.Errorf("replay: id %d reach %d, %v; want id %d, waiting", again.ID, again.Reach, err, waiting.ID)
+	}
 	admin := appoint("09350000000", 90, models.StaffRequest{Role: models.RoleAdmin})
 	if routed, err := s.RouteNotices(ctx); err != nil || routed != 1 {
 		t.Fatalf("RouteNotices = %d, %v", routed, err)
 	}
 	if ids, unrouted := recipients(t, s, waiting); !slices.Equal(ids, []uint{admin}) || unrouted {
 		t.Errorf("after an admin = %v, unrouted %v; want the admin", ids, unrouted)
+	}
+	if got := suggest(c.arak2, c.committees["health"].ID).Reach; got != models.ReachAdmin {
+		t.Errorf("with only an admin: reach %d, want the admin (%d)", got, models.ReachAdmin)
 	}
 
 	link(1, phoneMaryam)
@@ -110,16 +121,22 @@ func TestSuggestionRecipients(t *testing.T) {
 		place     models.PlaceMatch
 		committee uint
 		want      []uint
+
+		reach models.Reach
 	}{
-		{"chair, secretary and the committee", c.arak1, c.committees["health"].ID, []uint{c.maryam, c.ali}},
-		{"another committee: chair and secretary", c.arak1, c.committees["civil"].ID, []uint{c.maryam, c.ali}},
-		{"other: chair and secretary", c.arak1, other.ID, []uint{c.maryam, c.ali}},
-		{"a committee member without a chair", c.arak2, c.committees["civil"].ID, []uint{c.zahra}},
-		{"nobody on the council: the province", c.arak2, c.committees["health"].ID, []uint{province}},
-		{"no council at all: the province", c.ashtian1, c.committees["health"].ID, []uint{province}},
+		{"chair, secretary and the committee", c.arak1, c.committees["health"].ID, []uint{c.maryam, c.ali}, models.ReachCouncil},
+		{"another committee: chair and secretary", c.arak1, c.committees["civil"].ID, []uint{c.maryam, c.ali}, models.ReachCouncil},
+		{"other: chair and secretary", c.arak1, other.ID, []uint{c.maryam, c.ali}, models.ReachCouncil},
+		{"a committee member without a chair", c.arak2, c.committees["civil"].ID, []uint{c.zahra}, models.ReachCouncil},
+		{"nobody on the council: the province", c.arak2, c.committees["health"].ID, []uint{province}, models.ReachProvince},
+		{"no council at all: the province", c.ashtian1, c.committees["health"].ID, []uint{province}, models.ReachProvince},
 	} {
-		if got, _ := recipients(t, s, suggest(tc.place, tc.committee)); !slices.Equal(got, tc.want) {
+		sg := suggest(tc.place, tc.committee)
+		if got, _ := recipients(t, s, sg); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: recipients = %v, want %v", tc.name, got, tc.want)
+		}
+		if sg.Reach != tc.reach {
+			t.Errorf("%s: reach %d, want %d", tc.name, sg.Reach, tc.reach)
 		}
 	}
 	// Zahra blocked the bot: the council has nobody left to write to.
@@ -130,8 +147,9 @@ func TestSuggestionRecipients(t *testing.T) {
 		t.Errorf("the committee member blocked the bot: recipients = %v, want the province %v", got, province)
 	}
 	county := appoint("09350000002", 92, models.StaffRequest{Role: models.RoleCounty, CountyID: c.arak2.CountyID})
-	if got, _ := recipients(t, s, suggest(c.arak2, c.committees["health"].ID)); !slices.Equal(got, []uint{county}) {
-		t.Errorf("with a county coordinator: recipients = %v, want %v", got, county)
+	sg := suggest(c.arak2, c.committees["health"].ID)
+	if got, _ := recipients(t, s, sg); !slices.Equal(got, []uint{county}) || sg.Reach != models.ReachCounty {
+		t.Errorf("with a county coordinator: recipients = %v, reach %d; want %v, the county (%d)", got, sg.Reach, county, models.ReachCounty)
 	}
 	// The sender is named in no notice: the council sees the suggestion,
 	// not who sent it.

@@ -45,10 +45,28 @@ type Suggestion struct {
 	AnsweredAt   *time.Time // the last answer to the resident
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+
+	// Reach is whom the suggestion's notice went to, set by
+	// CreateSuggestion for the sender's receipt; not stored. A muted
+	// sender's is what it would have been: the mute is not told.
+	Reach Reach `gorm:"-"`
 }
 
 // TableName pins the table name for GORM.
 func (Suggestion) TableName() string { return "suggestions" }
+
+// Reach is whom a new suggestion's notice goes to: the first of the council
+// and the coordinator chain that has anyone the bot can write to.
+type Reach int
+
+const (
+	ReachUnknown  Reach = iota // not known (a replay after its place was merged away)
+	ReachCouncil               // the council's chair, secretary or committee member
+	ReachCounty                // nobody on the council: the county's coordinators
+	ReachProvince              // nor in the county: the province's coordinators
+	ReachAdmin                 // nor in the province: the admins
+	ReachWaiting               // nobody yet: it waits for the first coordinator appointed
+)
 
 // StringList is a list of strings kept in one text column, one per line.
 // Its elements must not contain a newline (platform file ids never do).
@@ -230,6 +248,7 @@ func storeSuggestion(db *gorm.DB, now time.Time, newCode func() (string, error),
 		// Past the limits, unless this is a replay of one stored
 		// already: then say from when.
 		if ok, err := replayed(); err != nil || ok {
+			sg.Reach = in.reach
 			return err
 		}
 		if ok, until, err := submissionAllowed(db, now, row.Platform, row.UserID); err != nil || !ok {
@@ -251,6 +270,7 @@ func storeSuggestion(db *gorm.DB, now time.Time, newCode func() (string, error),
 		return err
 	}
 	*sg = stored
+	sg.Reach = in.reach
 	return nil
 }
 
@@ -380,6 +400,7 @@ type suggestionIn struct {
 	DayN, HourN   int   // the sender's submissions in the last day and hour
 
 	council, chain []uint
+	reach          Reach
 }
 
 // committee returns the suggestion's committee as read.
@@ -420,6 +441,7 @@ func suggestionContext(tx *gorm.DB, now time.Time, placeID, committeeID uint, pl
 	}
 	in := ms[0]
 	in.council, in.chain = splitTiers(rows)
+	in.reach = reachOf(rows)
 	return in, nil
 }
 

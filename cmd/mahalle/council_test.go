@@ -33,6 +33,7 @@ func TestCouncilInboxLoop(t *testing.T) {
 	resident.press("رد کردن")
 	resident.press("بی‌نام")
 	got := resident.press("تأیید و ارسال")
+	expect(t, got, "پیشنهاد شما ثبت شد و به شورای محله می‌رسد.")
 	code := codePattern.FindString(lastTextWith(got, "کد پیگیری"))
 
 	if !hasLabel(chair.say("/start"), "پیشنهادهای رسیده (۱)") {

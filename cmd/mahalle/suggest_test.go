@@ -77,7 +77,12 @@ func TestSuggestionEndToEnd(t *testing.T) {
 	expect(t, got, "خلاصهٔ «ارسال پیشنهاد»", "بوی بد می‌دهد")
 
 	got = p.press("تأیید و ارسال")
-	expect(t, got, "کد پیگیری")
+	// Nobody is on the council or appointed yet: the receipt says so, and
+	// that it waits for the first coordinator.
+	expect(t, got, "کد پیگیری", "هنوز کسی از شورای این محله یا هماهنگ‌کنندگان در ربات نیست", "نخستین هماهنگ‌کننده")
+	if strings.Contains(dump(got), "به شورای محله می‌رسد") {
+		t.Errorf("the receipt says the suggestion reaches a council nobody is on:\n%s", dump(got))
+	}
 	code := codePattern.FindString(lastTextWith(got, "کد پیگیری"))
 	if code == "" {
 		t.Fatalf("no tracking code in:\n%s", dump(got))

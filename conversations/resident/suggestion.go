@@ -177,7 +177,7 @@ func SuggestionFlow(geo Geography, store Suggestions, platform func(conversation
 			} else if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf(msgSuggestionSaved, sg.Code), nil
+			return msgReaches[sg.Reach] + "\n" + fmt.Sprintf(msgSuggestionCode, sg.Code), nil
 		},
 	}
 }

@@ -3,6 +3,8 @@ package resident
 // What the residents' flows say, in Persian, kept together so the wording
 // is reviewed in one place. Every line starts with a Persian word.
 
+import "github.com/mahalle/mahalle/models"
+
 // Menu labels and flow titles.
 const (
 	titleFeed    = "کارهای شورای محله"
@@ -159,9 +161,20 @@ const (
 	msgAskAnon             = "پیشنهاد با نام شما فرستاده شود یا بی‌نام؟"
 	msgAskName             = "نام خود را همان‌طور که می‌خواهید دیده شود بنویسید:"
 
-	msgSuggestionSaved = "🙏 پیشنهاد شما ثبت شد و به شورای محله می‌رسد.\nکد پیگیری: %s\nبا «پیگیری پیشنهاد» در منو و همین کد می‌توانید وضعیت آن را ببینید."
-	msgHelpSuggest     = "محله یا روستای خود را پیدا کنید، موضوع را انتخاب کنید و پیشنهادتان را بنویسید یا پیام صوتی بفرستید؛ یک کد پیگیری می‌گیرید."
+	// The receipt: its first line (one of msgReaches), then msgSuggestionCode.
+	msgSuggestionCode = "کد پیگیری: %s\nبا «پیگیری پیشنهاد» در منو و همین کد می‌توانید وضعیت آن را ببینید."
+	msgHelpSuggest    = "محله یا روستای خود را پیدا کنید، موضوع را انتخاب کنید و پیشنهادتان را بنویسید یا پیام صوتی بفرستید؛ یک کد پیگیری می‌گیرید."
 )
+
+// msgReaches is the receipt's first line: whom the suggestion went to.
+var msgReaches = map[models.Reach]string{
+	models.ReachUnknown:  "🙏 پیشنهاد شما ثبت شد.",
+	models.ReachCouncil:  "🙏 پیشنهاد شما ثبت شد و به شورای محله می‌رسد.",
+	models.ReachCounty:   "🙏 پیشنهاد شما ثبت شد. شورای این محله هنوز کسی را برای گرفتن پیشنهادها در ربات ندارد؛ پیشنهاد شما به هماهنگ‌کنندهٔ شهرستان می‌رسد.",
+	models.ReachProvince: "🙏 پیشنهاد شما ثبت شد. شورای این محله و شهرستان هنوز کسی را برای گرفتن پیشنهادها در ربات ندارند؛ پیشنهاد شما به هماهنگ‌کنندهٔ استان می‌رسد.",
+	models.ReachAdmin:    "🙏 پیشنهاد شما ثبت شد. شورای این محله، شهرستان و استان هنوز کسی را برای گرفتن پیشنهادها در ربات ندارند؛ پیشنهاد شما به مدیر سامانه می‌رسد.",
+	models.ReachWaiting:  "🙏 پیشنهاد شما ثبت شد. هنوز کسی از شورای این محله یا هماهنگ‌کنندگان در ربات نیست؛ پیشنهاد نگه داشته می‌شود و به نخستین هماهنگ‌کننده یا مدیر سامانه‌ای که تعیین شود می‌رسد.",
+}
 
 // Lines of /help.
 const (
