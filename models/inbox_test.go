@@ -199,13 +199,23 @@ func TestParticipation(t *testing.T) {
 		t.Errorf("replayed comment = %+v, %v; want the first", again, err)
 	}
 	for i, ans := range []string{models.ConfirmYes, models.ConfirmYes, models.ConfirmPartly} {
-		if err := c.s.Confirm(ctx, &models.Confirmation{ActionID: a.ID, Platform: "tg", UserID: int64(100 + i), Answer: ans}); err != nil {
+		cf := models.Confirmation{ActionID: a.ID, Platform: "tg", UserID: int64(100 + i), Answer: ans}
+		if err := c.s.Confirm(ctx, &cf); err != nil {
 			t.Fatal(err)
 		}
+		if cf.Reach != models.ReachUnknown {
+			t.Errorf("%s reaches %d, want nobody told (%d)", ans, cf.Reach, models.ReachUnknown)
+		}
 	}
-	// A second answer from the same person replaces the first.
-	if err := c.s.Confirm(ctx, &models.Confirmation{ActionID: a.ID, Platform: "tg", UserID: 100, Answer: models.ConfirmNo, Photo: "ph-no"}); err != nil {
+	// A second answer from the same person replaces the first. A «no» with
+	// a photo goes to the coordinator chain; the cast's coordinators act
+	// without an appointment on file, so nobody is on it: it waits.
+	no := models.Confirmation{ActionID: a.ID, Platform: "tg", UserID: 100, Answer: models.ConfirmNo, Photo: "ph-no"}
+	if err := c.s.Confirm(ctx, &no); err != nil {
 		t.Fatal(err)
+	}
+	if no.Reach != models.ReachWaiting {
+		t.Errorf("a «no» with a photo reaches %d, want waiting (%d)", no.Reach, models.ReachWaiting)
 	}
 	feed, total, err := c.s.Feed(ctx, models.FeedQuery{PlaceID: c.arak1.ID})
 	if err != nil || total != 1 || feed[0].Confirmed != (models.ConfirmationCounts{Yes: 1, Partly: 1, No: 1}) || feed[0].Comments != 1 {

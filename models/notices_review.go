@@ -116,12 +116,20 @@ func (s *Store) onSuggestionReopened(tx *gorm.DB, now time.Time, sg Suggestion, 
 	return notifyCoordinators(tx, now, sv.CountyID, sv.ProvinceID, key, n)
 }
 
-func (s *Store) onConfirmationNo(tx *gorm.DB, now time.Time, a Action, c Confirmation) error {
+// onConfirmationNo tells the action's coordinator chain that a resident
+// said with a photo it was not done, unless muted (a muted sender is kept
+// from reaching anyone, and not told so), and returns whom it reaches.
+func (s *Store) onConfirmationNo(tx *gorm.DB, now time.Time, a Action, c Confirmation, muted bool) (Reach, error) {
 	var av ActionView
 	if err := actionViews(tx).Where("actions.id = ?", a.ID).Limit(1).Scan(&av).Error; err != nil {
-		return err
+		return ReachUnknown, err
 	}
-	return notifyCoordinators(tx, now, av.CountyID, av.ProvinceID, fmt.Sprintf("action:%d:no:%s:%d", a.ID, c.Platform, c.UserID), Notice{
+	rows, err := recipientRows(tx, nil, av.CountyID, av.ProvinceID)
+	if err != nil || muted {
+		return reachOf(rows), err
+	}
+	_, chain := splitTiers(rows)
+	return reachOf(rows), notifyChain(tx, now, chain, av.CountyID, av.ProvinceID, fmt.Sprintf("action:%d:no:%s:%d", a.ID, c.Platform, c.UserID), Notice{
 		Kind: KindConfirmationNo, Entity: EntityAction, EntityID: a.ID,
 		Text: fmt.Sprintf("یکی از ساکنان %s با عکس گفته است اقدام «%s» (کد %s) انجام نشده است. آن را با «باز کردن با کد» ببینید.", av.PlaceName, av.Title, av.Code),
 	})

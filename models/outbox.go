@@ -259,14 +259,24 @@ type recipientTier struct {
 // province's when the county has none, or the admins when neither has any.
 // Both lists are ordered by person.
 func recipients(tx *gorm.DB, seats *councilSeats, countyID, provinceID uint) (council, chain []uint, err error) {
-	q, args := recipientsSQL(seats, sqlExpr{"?", []any{countyID}}, sqlExpr{"?", []any{provinceID}})
-	var rows []recipientTier
-	// Find, not Scan: see the init of store.go.
-	if err := tx.Raw(q+" ORDER BY 1, 2", args...).Find(&rows).Error; err != nil {
+	rows, err := recipientRows(tx, seats, countyID, provinceID)
+	if err != nil {
 		return nil, nil, err
 	}
 	council, chain = splitTiers(rows)
 	return council, chain, nil
+}
+
+// recipientRows reads the rows recipients splits, ordered by tier and
+// person.
+func recipientRows(tx *gorm.DB, seats *councilSeats, countyID, provinceID uint) ([]recipientTier, error) {
+	q, args := recipientsSQL(seats, sqlExpr{"?", []any{countyID}}, sqlExpr{"?", []any{provinceID}})
+	var rows []recipientTier
+	// Find, not Scan: see the init of store.go.
+	if err := tx.Raw(q+" ORDER BY 1, 2", args...).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 // recipientsSQL is the query of recipients' rows (tier, person_id), its

@@ -50,6 +50,11 @@ type Confirmation struct {
 	Photo     string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// Reach is whom a «no» with a photo went to (the coordinator chain),
+	// set by Confirm for the resident's reply; not stored. ReachUnknown
+	// for any other answer.
+	Reach Reach `gorm:"-"`
 }
 
 // TableName pins the table name for GORM.
@@ -275,10 +280,12 @@ func (s *Store) Confirm(ctx context.Context, c *Confirmation) error {
 		if c.Answer != ConfirmNo || c.Photo == "" {
 			return nil
 		}
-		if m, err := muted(tx, c.Platform, c.UserID); err != nil || m {
+		m, err := muted(tx, c.Platform, c.UserID)
+		if err != nil {
 			return err
 		}
-		return s.onConfirmationNo(tx, now, a, *c)
+		c.Reach, err = s.onConfirmationNo(tx, now, a, *c, m)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("models: confirm: %w", err)

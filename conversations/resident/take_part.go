@@ -80,8 +80,8 @@ func (f *Flows) confirm() *conversations.Flow {
 				return "", err
 			}
 			msg := fmt.Sprintf(msgConfirmed, confirmations(it.Confirmed))
-			if c.Answer == models.ConfirmNo && c.Photo != "" {
-				msg += "\n" + msgConfirmNoPic
+			if line := msgConfirmNoReaches[c.Reach]; line != "" {
+				msg += "\n" + line
 			}
 			return msg, nil
 		},

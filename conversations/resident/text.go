@@ -132,7 +132,6 @@ const (
 	optNo           = "نه، انجام نشده"
 	msgConfirmPhoto = "اگر عکسی از آن دارید بفرستید؛ وگرنه «رد کردن» را بزنید."
 	msgConfirmed    = "سپاس! پاسخ شما ثبت شد.\nتا اکنون %s."
-	msgConfirmNoPic = "گزارش شما با عکس به هماهنگ‌کنندهٔ شهرستان هم می‌رسد."
 	msgCommentAsk   = "نظر خود را دربارهٔ این کار بنویسید (۲ تا ۱۰۰۰ حرف):"
 	msgCommented    = "سپاس! نظر شما دربارهٔ «%s» ثبت شد."
 	msgActionOf     = "کار «%s» در %s، %s"
@@ -174,6 +173,16 @@ var msgReaches = map[models.Reach]string{
 	models.ReachProvince: "🙏 پیشنهاد شما ثبت شد. شورای این محله و شهرستان هنوز کسی را برای گرفتن پیشنهادها در ربات ندارند؛ پیشنهاد شما به هماهنگ‌کنندهٔ استان می‌رسد.",
 	models.ReachAdmin:    "🙏 پیشنهاد شما ثبت شد. شورای این محله، شهرستان و استان هنوز کسی را برای گرفتن پیشنهادها در ربات ندارند؛ پیشنهاد شما به مدیر سامانه می‌رسد.",
 	models.ReachWaiting:  "🙏 پیشنهاد شما ثبت شد. هنوز کسی از شورای این محله یا هماهنگ‌کنندگان در ربات نیست؛ پیشنهاد نگه داشته می‌شود و به نخستین هماهنگ‌کننده یا مدیر سامانه‌ای که تعیین شود می‌رسد.",
+}
+
+// msgConfirmNoReaches is what a resident who said with a photo that a
+// council's action was not done is told of whom it reaches (the coordinator
+// chain; nothing when not known).
+var msgConfirmNoReaches = map[models.Reach]string{
+	models.ReachCounty:   "گزارش شما با عکس به هماهنگ‌کنندهٔ شهرستان هم می‌رسد.",
+	models.ReachProvince: "گزارش شما با عکس به هماهنگ‌کنندهٔ استان هم می‌رسد، چون شهرستان هنوز هماهنگ‌کننده‌ای در ربات ندارد.",
+	models.ReachAdmin:    "گزارش شما با عکس به مدیر سامانه هم می‌رسد، چون شهرستان و استان هنوز هماهنگ‌کننده‌ای در ربات ندارند.",
+	models.ReachWaiting:  "گزارش شما با عکس نگه داشته می‌شود و به نخستین هماهنگ‌کننده یا مدیر سامانه‌ای که تعیین شود هم می‌رسد.",
 }
 
 // Lines of /help.
