@@ -121,8 +121,7 @@ func TestSuggestionRecipients(t *testing.T) {
 		place     models.PlaceMatch
 		committee uint
 		want      []uint
-
-		reach models.Reach
+		reach     models.Reach
 	}{
 		{"chair, secretary and the committee", c.arak1, c.committees["health"].ID, []uint{c.maryam, c.ali}, models.ReachCouncil},
 		{"another committee: chair and secretary", c.arak1, c.committees["civil"].ID, []uint{c.maryam, c.ali}, models.ReachCouncil},
