@@ -155,10 +155,57 @@ func TestDispatcherHandledMarksForget(t *testing.T) {
 			}
 		}
 	}
-	if n := len(d.handled) + len(d.handledOld); n > 200 {
+	if n := d.handled.len(); n > 200 {
 		t.Errorf("%d marks held after 1,000 chats over 10 leases, want those of the last two leases (≤ 200)", n)
 	}
 	if d.handledLocked(old, 7) {
 		t.Error("the mark of a chat handled 10 leases ago is still held")
+	}
+}
+
+// TestDispatcherSkipsARemovedUpdateQueuedAgain: an update handled and
+// removed here, then queued again (getUpdates brings it until its offset is
+// confirmed; a restarted process handles its predecessor's copy first), is
+// removed unhandled: handled again it would repeat its reply. An update
+// that comes late, with a lower id never handled here, is still handled.
+func TestDispatcherSkipsARemovedUpdateQueuedAgain(t *testing.T) {
+	srv := bottest.New(t)
+	e := newPtEnv(t, srv, nil)
+	seen := newPtSeen()
+	e.start(t, seen.recorder())
+	other, otherUser := bottest.Private(3001)
+	chat, user := bottest.Private(3002)
+	late := srv.SendText(other, otherUser, "پیام دیگری")
+	first := srv.SendText(chat, user, "پیام اول")
+	// Two chats, handled in either order.
+	for got := map[int]bool{}; !got[late] || !got[first]; {
+		select {
+		case id := <-seen.handled:
+			got[id] = true
+		case <-time.After(ptTimeout):
+			t.Fatalf("updates %d and %d not both handled", late, first)
+		}
+	}
+	e.waitConfirmed(t, first)
+
+	k := ChatKey{Platform: Telegram, ChatID: chat.ID}
+	raw := func(id int, text string) []byte {
+		return fmt.Appendf(nil, `{"update_id":%d,"message":{"message_id":%d,"date":1,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"ساکن"},"text":%q}}`,
+			id, 900+id, chat.ID, user.ID, text)
+	}
+	ctx := context.Background()
+	if err := e.queue.Push(ctx, k, first, raw(first, "پیام اول")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.queue.Push(ctx, k, late, raw(late, "پیامی که دیر رسید")); err != nil {
+		t.Fatal(err)
+	}
+	next := srv.SendText(chat, user, "پیام دوم") // wakes the chat
+	seen.waitHandled(t, next)
+	if got, want := seen.chat(chat.ID), []int{first, late, next}; !reflect.DeepEqual(got, want) {
+		t.Errorf("chat handled %v, want %v: the copy of %d skipped, the late %d handled", got, want, first, late)
+	}
+	if n := e.queue.Len(k); n != 0 {
+		t.Errorf("%d updates left in the chat's queue, want 0", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -148,13 +149,69 @@ type dispatcher struct {
 	// handled is the last update handled here per chat, so that a stash
 	// taken over by a worker that got the same update through a Take is
 	// never handled twice. A stash is good for Lease/2 only, so a mark is
-	// needed no longer than that: marks live in two generations, the older
-	// dropped every Lease, and memory follows the chats of the last few
-	// seconds, not every chat the process has seen.
-	handled      map[ChatKey]int
-	handledOld   map[ChatKey]int
-	handledSince time.Time // when handled became the current generation
+	// needed no longer than that.
+	handled recent
+	// removed is the last few updates per chat handled here and removed
+	// from the queue. getUpdates returns an update until its offset is
+	// confirmed, so the poller may queue again one a worker has just
+	// removed (a restarted process handles the copy its predecessor
+	// queued, then polls); handled again it would repeat its reply, so it
+	// is removed unhandled. Exact ids, not "at most the last": an update
+	// that comes late (webhook deliveries may cross) is still handled.
+	removed recent
 }
+
+// recent remembers update ids per chat for a window or two: marks live in
+// two generations, the older dropped every window, so memory follows the
+// chats of the last few seconds, not every chat the process has seen.
+type recent struct {
+	cur, old map[ChatKey][]int
+	since    time.Time // when cur became the current generation
+}
+
+// add records id for k as of now, keeping the latest keep ids of k.
+func (r *recent) add(k ChatKey, id int, now time.Time, window time.Duration, keep int) {
+	if r.cur == nil || now.Sub(r.since) >= window {
+		r.old, r.cur, r.since = r.cur, map[ChatKey][]int{}, now
+	}
+	ids := r.cur[k]
+	if ids == nil {
+		ids = slices.Clone(r.old[k])
+	}
+	ids = append(ids, id)
+	if len(ids) > keep {
+		ids = ids[len(ids)-keep:]
+	}
+	r.cur[k] = ids
+}
+
+// has reports whether id of k is remembered.
+func (r *recent) has(k ChatKey, id int) bool {
+	ids, ok := r.cur[k]
+	if !ok {
+		ids = r.old[k]
+	}
+	return slices.Contains(ids, id)
+}
+
+// latest returns the largest id remembered for k.
+func (r *recent) latest(k ChatKey) (int, bool) {
+	ids, ok := r.cur[k]
+	if !ok {
+		ids = r.old[k]
+	}
+	if len(ids) == 0 {
+		return 0, false
+	}
+	return slices.Max(ids), true
+}
+
+// len counts the chats remembered.
+func (r *recent) len() int { return len(r.cur) + len(r.old) }
+
+// removedKeep is how many removed updates a chat's marks keep: the ones a
+// poll may bring again at once.
+const removedKeep = 8
 
 // stashed is an update whose chat a push claimed for this process.
 type stashed struct {
@@ -200,7 +257,7 @@ func newDispatcher(platform Platform, cfg DispatchConfig, backoff Backoff, wait 
 	}
 	d := &dispatcher{cfg: cfg, platform: platform, owner: cfg.Owner, backoff: backoff, wait: wait,
 		log: log, metrics: metrics, now: time.Now, state: map[ChatKey]chatPhase{},
-		stash: map[ChatKey]stashed{}, handled: map[ChatKey]int{}}
+		stash: map[ChatKey]stashed{}}
 	d.cond = sync.NewCond(&d.mu)
 	return d
 }
@@ -300,20 +357,32 @@ func (d *dispatcher) takeStash(k ChatKey) (stashed, bool) {
 func (d *dispatcher) markHandled(k ChatKey, id int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if now := d.now(); now.Sub(d.handledSince) >= d.cfg.Lease {
-		d.handledOld, d.handled, d.handledSince = d.handled, map[ChatKey]int{}, now
+	if last, ok := d.handled.latest(k); ok {
+		id = max(id, last)
 	}
-	d.handled[k] = max(d.handled[k], d.handledOld[k], id)
+	d.handled.add(k, id, d.now(), d.cfg.Lease, 1)
 }
 
 // handledLocked reports whether update id of k, or a later one, was handled
 // here within the last Lease or two. d.mu must be held.
 func (d *dispatcher) handledLocked(k ChatKey, id int) bool {
-	last, ok := d.handled[k]
-	if !ok {
-		last, ok = d.handledOld[k]
-	}
+	last, ok := d.handled.latest(k)
 	return ok && last >= id
+}
+
+// markRemoved records that update id of k, handled here, left the queue.
+func (d *dispatcher) markRemoved(k ChatKey, id int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.removed.add(k, id, d.now(), d.cfg.Lease, removedKeep)
+}
+
+// removedHere reports whether update id of k was handled here and removed
+// from the queue within the last Lease or two.
+func (d *dispatcher) removedHere(k ChatKey, id int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.removed.has(k, id)
 }
 
 // notify marks k as having work.
@@ -487,6 +556,12 @@ func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
 			}
 			return
 		}
+		if d.removedHere(k, q.ID) {
+			// Queued again by the poller after it was handled and removed
+			// here (see dispatcher.removed): remove it unhandled.
+			q, claim, err = d.done(ctx, k, q.ID)
+			continue
+		}
 		if stop.Err() != nil || !d.handleQueued(stop, ctx, h, k, q, pre, log) {
 			return
 		}
@@ -494,11 +569,22 @@ func (d *dispatcher) runChat(stop, ctx context.Context, h Handler, k ChatKey) {
 		d.markHandled(k, q.ID)
 		// Handled: remove it and take the next in one round trip. If that
 		// fails the update stays queued and comes again; its dedup mark
-		// turns that into at most a repeated reply.
-		dctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
-		q, claim, err = d.cfg.Queue.Done(dctx, k, d.owner, q.ID, d.cfg.Lease)
-		cancel()
+		// turns that into at most a repeated reply. The queue may also keep
+		// it (its transition lost a race): it then comes next, to be
+		// handled again, and is not marked removed.
+		id := q.ID
+		q, claim, err = d.done(ctx, k, id)
+		if err == nil && (claim != Taken || q.ID != id) {
+			d.markRemoved(k, id)
+		}
 	}
+}
+
+// done removes update id of k from the queue and takes the next.
+func (d *dispatcher) done(ctx context.Context, k ChatKey, id int) (Queued, Claim, error) {
+	dctx, cancel := context.WithTimeout(ctx, d.cfg.HandlerTimeout)
+	defer cancel()
+	return d.cfg.Queue.Done(dctx, k, d.owner, id, d.cfg.Lease)
 }
 
 // chatLog writes a worker's log lines with the chat and the update they are
