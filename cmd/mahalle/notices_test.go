@@ -25,6 +25,27 @@ func waitNotice(t *testing.T, srv *bottest.Server, chatID int64, want string) bo
 	return s
 }
 
+// waitDelivered waits until the outbox holds n delivered notices and, with
+// only, nothing else; it fails the test after waitTimeout.
+func waitDelivered(t *testing.T, store *models.Store, n int64, only bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		counts, err := store.NoticeCounts(ctx)
+		if err == nil && counts[models.NoticeDelivered] == n && (!only || len(counts) == 1) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("outbox = %v (%v), want %d delivered", counts, err, n)
+		case <-tick.C:
+		}
+	}
+}
+
 // TestStaffAndNoticesEndToEnd: an admin in ADMIN_PHONES shares their
 // contact and is told they are admin; a coordinator named on the command
 // line shares theirs and gets their appointment as a notice; a new
@@ -78,23 +99,7 @@ func TestStaffAndNoticesEndToEnd(t *testing.T) {
 	noEnglish(t, h.srv.SentTo(coord.chat.ID))
 	noEnglish(t, h.srv.SentTo(asker.chat.ID))
 
-	// Every notice is marked delivered right after its send.
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		counts, err := store.NoticeCounts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if counts[models.NoticeDelivered] == 3 && len(counts) == 1 {
-			break // the coordinator's appointment, the request and the approval
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("outbox = %v, want 3 delivered", counts)
-		case <-tick.C:
-		}
-	}
+	// Every notice is marked delivered right after its send: the
+	// coordinator's appointment, the request and the approval.
+	waitDelivered(t, store, 3, true)
 }
