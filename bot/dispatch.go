@@ -178,11 +178,12 @@ func (r *recent) add(k ChatKey, id int, now time.Time, window time.Duration, kee
 	if ids == nil {
 		ids = slices.Clone(r.old[k])
 	}
-	ids = append(ids, id)
-	if len(ids) > keep {
-		ids = ids[len(ids)-keep:]
+	if len(ids) >= keep {
+		// Shifted in place: a chat's marks are allocated once a generation,
+		// not at every update.
+		ids = append(ids[:0], ids[len(ids)-keep+1:]...)
 	}
-	r.cur[k] = ids
+	r.cur[k] = append(ids, id)
 }
 
 // has reports whether id of k is remembered.
