@@ -39,7 +39,7 @@ func readResponseHead(br *bufio.Reader, req *http.Request) (*http.Response, erro
 		resp.Proto = "HTTP/1.0"
 	}
 	if string(line[9:]) == "200 OK" {
-		resp.Status = "200 OK"
+		resp.Status = "200 OK" // the constant: no string built for the usual answer
 	} else {
 		resp.Status = string(line[9:])
 	}
